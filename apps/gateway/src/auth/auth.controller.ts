@@ -1,0 +1,52 @@
+import { Body, Controller, HttpCode, Inject, Post, Res } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { AuditWriter } from '../audit/audit-writer.js';
+import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
+import { AppError } from '../http/app-error.js';
+import { findUserByUsername } from '../users/accounts.repository.js';
+import { LoginDto } from '../users/users.dto.js';
+import { ACCESS_TOKEN_TTL_SECONDS, issueAccessToken } from './access-tokens.js';
+import { Public } from './decorators.js';
+import { DUMMY_PASSWORD_HASH, verifyPassword } from './secrets.js';
+import { SESSION_COOKIE } from './strategies.js';
+
+@ApiTags('auth')
+@Controller('api/v1/auth')
+export class AuthController {
+  constructor(
+    @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
+    private readonly audit: AuditWriter,
+  ) {}
+
+  @Post('login')
+  @HttpCode(200)
+  @Public()
+  async login(@Body() body: LoginDto, @Res({ passthrough: true }) res: Response) {
+    const user = await findUserByUsername(this.ctx.dataSource, body.username);
+    const ok = await verifyPassword(user?.passwordHash ?? DUMMY_PASSWORD_HASH, body.password);
+    if (user === undefined || !ok) {
+      await this.ctx.dataSource.transaction((tx) =>
+        this.audit.append(tx, { actor: 'anonymous', action: 'auth.login_failed', subject: `username:${body.username}` }),
+      );
+      throw new AppError('AUTH_INVALID_CREDENTIALS', 'wrong username or password');
+    }
+    const accessToken = await issueAccessToken(this.ctx.signingKey, user.id, Math.floor(this.ctx.now().getTime() / 1000));
+    await this.ctx.dataSource.transaction((tx) => this.audit.append(tx, { actor: `user:${user.id}`, action: 'auth.login', subject: `user:${user.id}` }));
+    res.cookie(SESSION_COOKIE, accessToken, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: res.req.secure,
+      path: '/',
+      maxAge: ACCESS_TOKEN_TTL_SECONDS * 1000,
+    });
+    return { accessToken, tokenType: 'Bearer', expiresIn: ACCESS_TOKEN_TTL_SECONDS };
+  }
+
+  @Post('logout')
+  @HttpCode(204)
+  @Public()
+  logout(@Res({ passthrough: true }) res: Response): void {
+    res.clearCookie(SESSION_COOKIE, { path: '/' });
+  }
+}

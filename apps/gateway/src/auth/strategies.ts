@@ -1,0 +1,66 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import type { Request } from 'express';
+import { Strategy } from 'passport-custom';
+import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
+import { findServiceAccountByTokenHmac, findUserById, serviceAccountPrincipal, userPrincipal } from '../users/accounts.repository.js';
+import { verifyAccessToken } from './access-tokens.js';
+import type { Principal } from './principal.js';
+import { SERVICE_TOKEN_PREFIX, serviceTokenHmac } from './secrets.js';
+
+export const SESSION_COOKIE = 'qg_session';
+
+function bearerToken(req: Request): string | undefined {
+  const header = req.headers.authorization;
+  if (header === undefined) return undefined;
+  const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
+  return match?.[1];
+}
+
+async function userFromAccessToken(ctx: GatewayContext, token: string | undefined): Promise<Principal | null> {
+  if (token === undefined || token.startsWith(SERVICE_TOKEN_PREFIX)) return null;
+  const userId = await verifyAccessToken(ctx.signingKey, token);
+  if (userId === undefined) return null;
+  const user = await findUserById(ctx.dataSource, userId);
+  return user === undefined ? null : userPrincipal(user);
+}
+
+/** `Authorization: Bearer <access token>` issued by POST /api/v1/auth/login. */
+@Injectable()
+export class BearerTokenStrategy extends PassportStrategy(Strategy, 'bearer-token') {
+  constructor(@Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext) {
+    super();
+  }
+
+  validate(req: Request): Promise<Principal | null> {
+    return userFromAccessToken(this.ctx, bearerToken(req));
+  }
+}
+
+/** The web UI's HttpOnly, SameSite=Strict session cookie, carrying the same access token. */
+@Injectable()
+export class SessionCookieStrategy extends PassportStrategy(Strategy, 'session-cookie') {
+  constructor(@Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext) {
+    super();
+  }
+
+  validate(req: Request): Promise<Principal | null> {
+    const cookies = req.cookies as Record<string, string | undefined> | undefined;
+    return userFromAccessToken(this.ctx, cookies?.[SESSION_COOKIE]);
+  }
+}
+
+/** `Authorization: Bearer qgs_…`, a service account's token, looked up by its HMAC. */
+@Injectable()
+export class ServiceTokenStrategy extends PassportStrategy(Strategy, 'service-token') {
+  constructor(@Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext) {
+    super();
+  }
+
+  async validate(req: Request): Promise<Principal | null> {
+    const token = bearerToken(req);
+    if (token === undefined || !token.startsWith(SERVICE_TOKEN_PREFIX)) return null;
+    const account = await findServiceAccountByTokenHmac(this.ctx.dataSource, serviceTokenHmac(this.ctx.masterKey, token));
+    return account === undefined ? null : serviceAccountPrincipal(account);
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The gateway's whole configuration, read from the environment once at boot.
+ * A bad value stops the process with one line naming the variable.
+ */
+export interface GatewayConfig {
+  port: number;
+  host: string;
+  /** Unset: the embedded PostgreSQL (PGlite) in `dataDir`. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  /** 32 bytes; unset only with the embedded database, where one is generated into `dataDir`. */
+  masterKey: Buffer | undefined;
+  bootstrapAdminPassword: string | undefined;
+  logLevel: LogLevel;
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env): GatewayConfig {
+  const databaseUrl = optional(env, 'QG_DATABASE_URL');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('QG_DATABASE_URL', 'must be a postgres:// or postgresql:// URL');
+  }
+  const masterKey = parseMasterKey(optional(env, 'QG_MASTER_KEY'));
+  if (databaseUrl !== undefined && masterKey === undefined) {
+    throw new ConfigError('QG_MASTER_KEY', 'is required with an external database (QG_DATABASE_URL); generate one with: openssl rand -base64 32');
+  }
+  const bootstrapAdminPassword = optional(env, 'QG_BOOTSTRAP_ADMIN_PASSWORD');
+  if (bootstrapAdminPassword !== undefined && bootstrapAdminPassword.length < 12) {
+    throw new ConfigError('QG_BOOTSTRAP_ADMIN_PASSWORD', 'must be at least 12 characters');
+  }
+  return {
+    port: parsePort(optional(env, 'QG_PORT') ?? '8080'),
+    host: optional(env, 'QG_HOST') ?? '0.0.0.0',
+    databaseUrl,
+    dataDir: optional(env, 'QG_DATA_DIR') ?? './data',
+    masterKey,
+    bootstrapAdminPassword,
+    logLevel: parseLogLevel(optional(env, 'QG_LOG_LEVEL') ?? 'info'),
+  };
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function parsePort(raw: string): number {
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port > 65535) throw new ConfigError('QG_PORT', `must be a port number 0-65535, got "${raw}"`);
+  return port;
+}
+
+function parseLogLevel(raw: string): LogLevel {
+  const level = LOG_LEVELS.find((l) => l === raw);
+  if (level === undefined) throw new ConfigError('QG_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  return level;
+}
+
+export function parseMasterKey(raw: string | undefined, variable = 'QG_MASTER_KEY'): Buffer | undefined {
+  if (raw === undefined) return undefined;
+  const key = Buffer.from(raw, 'base64');
+  if (key.length !== 32 || !/^[A-Za-z0-9+/=_-]+$/.test(raw)) {
+    throw new ConfigError(variable, 'must be 32 bytes encoded in base64 (openssl rand -base64 32)');
+  }
+  return key;
+}

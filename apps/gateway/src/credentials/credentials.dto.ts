@@ -1,0 +1,47 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBase64, IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
+
+export const CREDENTIAL_KINDS = ['signing-key', 'http-token', 'kubeconfig', 'ssh-key', 'postgres'] as const;
+export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
+
+export class CreateCredentialDto {
+  @ApiProperty({ example: 'prod-release-key' })
+  @IsString()
+  @Matches(/^[a-z0-9][a-z0-9._-]{1,63}$/, { message: 'name must be 2-64 characters of a-z, 0-9, dot, underscore or dash' })
+  name!: string;
+
+  @ApiProperty({ enum: CREDENTIAL_KINDS })
+  @IsIn(CREDENTIAL_KINDS)
+  kind!: CredentialKind;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
+  @IsOptional()
+  @IsObject()
+  config?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ description: 'the secret as text; or use secretBase64' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 262144)
+  secret?: string;
+
+  @ApiPropertyOptional({ description: 'the secret as base64 bytes' })
+  @IsOptional()
+  @IsBase64()
+  @Length(1, 349528)
+  secretBase64?: string;
+
+  @ApiProperty({ type: [String], description: 'user ids of the custodians; share i goes to custodians[i-1]' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(255)
+  @ArrayUnique()
+  @IsUUID('all', { each: true })
+  custodians!: string[];
+
+  @ApiProperty({ minimum: 1 })
+  @IsInt()
+  @Min(1)
+  @Max(255)
+  threshold!: number;
+}

@@ -1,0 +1,70 @@
+import type { EntityManager } from 'typeorm';
+import { isUuid } from '../users/accounts.repository.js';
+import type { CredentialKind } from './credentials.dto.js';
+
+type Db = Pick<EntityManager, 'query'>;
+
+export interface CredentialRow {
+  id: string;
+  name: string;
+  kind: CredentialKind;
+  config: Record<string, unknown>;
+  publicInfo: Record<string, unknown>;
+  version: number;
+  threshold: number;
+  shareCount: number;
+  sealedSecret: string;
+  createdAt: Date;
+}
+
+export interface ShareRow {
+  credentialId: string;
+  version: number;
+  index: number;
+  custodianId: string;
+  envelope: string;
+  commitment: string;
+}
+
+const CREDENTIAL_COLUMNS = `id, name, kind, config, public_info AS "publicInfo", version, threshold, share_count AS "shareCount",
+  sealed_secret AS "sealedSecret", created_at AS "createdAt"`;
+const SHARE_COLUMNS = `credential_id AS "credentialId", version, share_index AS "index", custodian_id AS "custodianId", envelope, commitment`;
+
+export async function findCredential(db: Db, idOrName: string): Promise<CredentialRow | undefined> {
+  const rows: CredentialRow[] = isUuid(idOrName)
+    ? await db.query(`SELECT ${CREDENTIAL_COLUMNS} FROM credentials WHERE id = $1`, [idOrName])
+    : await db.query(`SELECT ${CREDENTIAL_COLUMNS} FROM credentials WHERE name = $1`, [idOrName]);
+  return rows[0];
+}
+
+export async function listCredentials(db: Db): Promise<CredentialRow[]> {
+  return db.query(`SELECT ${CREDENTIAL_COLUMNS} FROM credentials ORDER BY name`);
+}
+
+export async function insertCredential(db: Db, c: Omit<CredentialRow, 'createdAt'> & { createdBy: string }): Promise<boolean> {
+  const rows: unknown[] = await db.query(
+    `INSERT INTO credentials (id, name, kind, config, public_info, version, threshold, share_count, sealed_secret, created_by)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (name) DO NOTHING RETURNING id`,
+    [c.id, c.name, c.kind, c.config, c.publicInfo, c.version, c.threshold, c.shareCount, c.sealedSecret, c.createdBy],
+  );
+  return rows.length === 1;
+}
+
+export async function insertShare(db: Db, s: ShareRow): Promise<void> {
+  await db.query(
+    `INSERT INTO credential_shares (credential_id, version, share_index, custodian_id, envelope, commitment) VALUES ($1, $2, $3, $4, $5, $6)`,
+    [s.credentialId, s.version, s.index, s.custodianId, s.envelope, s.commitment],
+  );
+}
+
+export async function listShares(db: Db, credentialId: string, version: number): Promise<ShareRow[]> {
+  return db.query(`SELECT ${SHARE_COLUMNS} FROM credential_shares WHERE credential_id = $1 AND version = $2 ORDER BY share_index`, [credentialId, version]);
+}
+
+export async function findShareOf(db: Db, credentialId: string, version: number, custodianId: string): Promise<ShareRow | undefined> {
+  const rows: ShareRow[] = await db.query(
+    `SELECT ${SHARE_COLUMNS} FROM credential_shares WHERE credential_id = $1 AND version = $2 AND custodian_id = $3`,
+    [credentialId, version, custodianId],
+  );
+  return rows[0];
+}

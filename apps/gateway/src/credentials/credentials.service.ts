@@ -1,0 +1,134 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import {
+  computeShareCommitment,
+  generateDataKey,
+  sealSecret,
+  sealShareToCustodian,
+  splitDataKey,
+  zeroize,
+} from '#libs/crypto';
+import { ExecutorError, validateCredentialSecret, validateCredentialConfig } from '#libs/executors';
+import { AuditWriter } from '../audit/audit-writer.js';
+import type { Principal } from '../auth/principal.js';
+import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
+import { AppError } from '../http/app-error.js';
+import { findUsersByIds } from '../users/accounts.repository.js';
+import { actorId } from '../users/users.service.js';
+import type { CredentialKind } from './credentials.dto.js';
+import { findCredential, insertCredential, insertShare, listCredentials, listShares, type CredentialRow, type ShareRow } from './credentials.repository.js';
+
+export interface NewCredential {
+  name: string;
+  kind: CredentialKind;
+  config: Record<string, unknown>;
+  secret: Buffer;
+  custodians: string[];
+  threshold: number;
+}
+
+@Injectable()
+export class CredentialsService {
+  constructor(
+    @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
+    private readonly audit: AuditWriter,
+  ) {}
+
+  /**
+   * Seals the secret under a fresh data key, splits the data key k-of-n, seals
+   * share i to custodian i's encryption key, and forgets the secret and the data
+   * key: from here on only a quorum can bring them back.
+   */
+  async create(actor: Principal, input: NewCredential): Promise<{ credential: CredentialRow; shares: ShareRow[] }> {
+    const dataKey = generateDataKey();
+    let shares: Buffer[] = [];
+    try {
+      if (input.threshold > input.custodians.length) {
+        throw new AppError('CREDENTIAL_INVALID', `threshold ${input.threshold} is more than the ${input.custodians.length} custodians`);
+      }
+      const custodians = await this.loadCustodians(input.custodians);
+      const config = this.checkSecretAndConfig(input);
+      const publicInfo = (await validateCredentialSecret(input.kind, input.secret, config).catch(rethrowAsInvalid)).publicInfo;
+      const id = randomUUID();
+      const version = 1;
+      const sealedSecret = await sealSecret(input.secret, dataKey, { cred: id, ver: version });
+      shares = splitDataKey(dataKey, input.custodians.length, input.threshold);
+      const shareRows: ShareRow[] = [];
+      for (const [position, custodian] of custodians.entries()) {
+        const index = position + 1;
+        const share = shares[position];
+        if (share === undefined) throw new Error('split returned too few shares');
+        shareRows.push({
+          credentialId: id,
+          version,
+          index,
+          custodianId: custodian.id,
+          envelope: await sealShareToCustodian(share, custodian.encryptionKey, { cred: id, ver: version, idx: index }),
+          commitment: computeShareCommitment({ cred: id, ver: version, idx: index, share }),
+        });
+      }
+      const credential: Omit<CredentialRow, 'createdAt'> = {
+        id,
+        name: input.name,
+        kind: input.kind,
+        config,
+        publicInfo,
+        version,
+        threshold: input.threshold,
+        shareCount: shareRows.length,
+        sealedSecret,
+      };
+      await this.ctx.dataSource.transaction(async (tx) => {
+        if (!(await insertCredential(tx, { ...credential, createdBy: actor.id }))) {
+          throw new AppError('NAME_TAKEN', `a credential named "${input.name}" already exists`);
+        }
+        for (const row of shareRows) await insertShare(tx, row);
+        await this.audit.append(tx, {
+          actor: actorId(actor),
+          action: 'credential.created',
+          subject: `credential:${id}`,
+          data: { name: input.name, kind: input.kind, version, threshold: input.threshold, custodians: shareRows.map((s) => ({ userId: s.custodianId, index: s.index })) },
+        });
+      });
+      return { credential: { ...credential, createdAt: this.ctx.now() }, shares: shareRows };
+    } finally {
+      zeroize(dataKey, input.secret, ...shares);
+    }
+  }
+
+  async get(idOrName: string): Promise<{ credential: CredentialRow; shares: ShareRow[] }> {
+    const credential = await findCredential(this.ctx.dataSource, idOrName);
+    if (credential === undefined) throw new AppError('NOT_FOUND', `no credential "${idOrName}"`);
+    return { credential, shares: await listShares(this.ctx.dataSource, credential.id, credential.version) };
+  }
+
+  async list(): Promise<{ credential: CredentialRow; shares: ShareRow[] }[]> {
+    const credentials = await listCredentials(this.ctx.dataSource);
+    return Promise.all(credentials.map(async (credential) => ({ credential, shares: await listShares(this.ctx.dataSource, credential.id, credential.version) })));
+  }
+
+  private async loadCustodians(ids: string[]) {
+    const users = await findUsersByIds(this.ctx.dataSource, ids);
+    return ids.map((id) => {
+      const user = users.find((u) => u.id === id);
+      if (user === undefined) throw new AppError('CREDENTIAL_INVALID', `custodian ${id} is not a user`);
+      if (!user.roles.includes('operator')) throw new AppError('CREDENTIAL_INVALID', `custodian ${user.username} does not hold the operator role`);
+      if (user.encryptionKey === null) throw new AppError('KEYS_NOT_ENROLLED', `custodian ${user.username} has not enrolled keys yet (PUT /api/v1/me/keys)`);
+      return { id: user.id, encryptionKey: user.encryptionKey };
+    });
+  }
+
+  private checkSecretAndConfig(input: NewCredential): Record<string, unknown> {
+    if (input.secret.length === 0) throw new AppError('CREDENTIAL_INVALID', 'the secret is empty');
+    try {
+      return validateCredentialConfig(input.kind, input.config);
+    } catch (error) {
+      return rethrowAsInvalid(error);
+    }
+  }
+}
+
+function rethrowAsInvalid(error: unknown): never {
+  if (error instanceof ExecutorError) throw new AppError('CREDENTIAL_INVALID', error.message);
+  throw error;
+}

@@ -1,0 +1,79 @@
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import PgBoss from 'pg-boss';
+import type { EntityManager } from 'typeorm';
+import type { Pool } from 'pg';
+import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
+
+export const EXECUTION_QUEUE = 'request-execution';
+
+type Handler = (requestId: string) => Promise<void>;
+
+/**
+ * Execution leaves the approval transaction through pg-boss: the job is inserted in
+ * the same transaction that marks the request approved (an outbox), so a crash
+ * between commit and execution loses nothing. The replica that committed also runs
+ * it at once (`runSoon`); the claim `approved → executing` makes whichever comes
+ * second a no-op, so a request executes at most once.
+ */
+@Injectable()
+export class ExecutionQueue implements OnApplicationShutdown {
+  private boss: PgBoss | undefined;
+  private handler: Handler | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopping = false;
+
+  constructor(@Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext) {}
+
+  async start(handler: Handler): Promise<void> {
+    this.handler = handler;
+    const pool = (this.ctx.dataSource.driver as unknown as { master: Pool }).master;
+    const boss = new PgBoss({
+      db: { executeSql: async (text, values) => ({ rows: (await pool.query(text, values)).rows }) },
+      schema: 'pgboss',
+      migrate: false,
+      schedule: false,
+      supervise: true,
+    });
+    boss.on('error', (error) => this.ctx.log.error({ err: error }, 'job queue error'));
+    await boss.start();
+    await boss.createQueue(EXECUTION_QUEUE, { name: EXECUTION_QUEUE, retryLimit: 0, expireInSeconds: 15 * 60 });
+    await boss.work<{ requestId: string }>(EXECUTION_QUEUE, { pollingIntervalSeconds: 1, batchSize: 1 }, async (jobs) => {
+      for (const job of jobs) await this.track(job.data.requestId);
+    });
+    this.boss = boss;
+  }
+
+  /** Inserts the execution job inside the caller's transaction. */
+  async enqueue(tx: EntityManager, requestId: string): Promise<void> {
+    if (this.boss === undefined) throw new Error('execution queue not started');
+    const runner = tx.queryRunner;
+    if (runner === undefined) throw new TypeError('enqueue needs a transaction');
+    const db = {
+      executeSql: async (text: string, values: unknown[]) => ({ rows: ((await runner.query(text, values, true)) as { records: unknown[] }).records }),
+    };
+    await this.boss.send(EXECUTION_QUEUE, { requestId }, { db, singletonKey: requestId });
+  }
+
+  /** Runs the request now in this process (after commit); the queued job is the fallback. */
+  runSoon(requestId: string): void {
+    if (this.stopping) return;
+    setImmediate(() => void this.track(requestId));
+  }
+
+  private track(requestId: string): Promise<void> {
+    const handler = this.handler;
+    if (handler === undefined) return Promise.resolve();
+    const run = handler(requestId)
+      .catch((error: unknown) => this.ctx.log.error({ err: error, requestId }, 'execution failed unexpectedly'))
+      .finally(() => this.inFlight.delete(run));
+    this.inFlight.add(run);
+    return run;
+  }
+
+  /** Drains in-flight executions before the database closes. */
+  async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    await this.boss?.stop({ graceful: true, wait: true, close: false, timeout: 30000 });
+    await Promise.allSettled([...this.inFlight]);
+  }
+}

@@ -1,0 +1,182 @@
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  canonicalJson,
+  combineShares,
+  CryptoError,
+  openSealedSecret,
+  openShareForRequest,
+  openWithMasterKey,
+  sealToPublicKey,
+  sha256Hex,
+  verifyShareCommitment,
+  zeroize,
+  type JWK,
+} from '#libs/crypto';
+import { executorFor, ExecutorError, runWithTimeout } from '#libs/executors';
+import { evaluatePolicy } from '#libs/policy';
+import { AuditWriter } from '../audit/audit-writer.js';
+import { findCredential, listShares } from '../credentials/credentials.repository.js';
+import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
+import { findUserById } from '../users/accounts.repository.js';
+import { findRequest, invalidateApproval, listApprovals, setStatus, type RequestRow } from '../requests/requests.repository.js';
+import { RequestsService, requestKeyPurpose } from '../requests/requests.service.js';
+import { ExecutionQueue } from './execution-queue.js';
+
+export const DEFAULT_OPERATION_TIMEOUT_MS = 60_000;
+
+interface OpenedShare {
+  approverId: string;
+  share: Buffer;
+}
+
+/**
+ * The only place a credential is reconstructed (spec §2.2): in this process's
+ * memory, after the claim `approved → executing`, zeroed in `finally`.
+ */
+@Injectable()
+export class ExecutionService implements OnApplicationBootstrap {
+  constructor(
+    @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
+    private readonly audit: AuditWriter,
+    private readonly requests: RequestsService,
+    private readonly queue: ExecutionQueue,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.queue.start((requestId) => this.execute(requestId));
+  }
+
+  async execute(requestId: string): Promise<void> {
+    if (!(await this.claim(requestId))) return;
+    const request = await findRequest(this.ctx.dataSource, requestId);
+    if (request === undefined) return;
+    const opened: OpenedShare[] = [];
+    let dataKey: Buffer | undefined;
+    let secret: Buffer | undefined;
+    try {
+      const { good, bad } = await this.openShares(request);
+      opened.push(...good);
+      if (bad.length > 0 && !(await this.dropBadShares(request, bad))) return;
+      const credential = await findCredential(this.ctx.dataSource, request.credentialId);
+      if (credential === undefined) return await this.finish(request, 'failed', { error: 'the credential no longer exists' });
+      dataKey = combineShares(good.map((s) => s.share));
+      try {
+        secret = await openSealedSecret(credential.sealedSecret, dataKey, { cred: credential.id, ver: credential.version });
+      } catch (error) {
+        if (error instanceof CryptoError) return await this.finish(request, 'failed', { error: 'the credential could not be reconstructed from the approved shares' });
+        throw error;
+      }
+      const result = await this.run(request, credential.config, secret);
+      await this.finish(request, 'error' in result ? 'failed' : 'succeeded', result);
+    } catch (error) {
+      this.ctx.log.error({ err: error, requestId }, 'execution crashed');
+      await this.finish(request, 'failed', { error: 'internal error during execution' });
+    } finally {
+      zeroize(dataKey, secret, ...opened.map((s) => s.share));
+    }
+  }
+
+  /** `approved → executing`, once: the row lock makes a second claimant see `executing` and stop. */
+  private async claim(requestId: string): Promise<boolean> {
+    const claimed = await this.ctx.dataSource.transaction(async (tx) => {
+      const request = await findRequest(tx, requestId, true);
+      if (request?.status !== 'approved') return false;
+      await setStatus(tx, requestId, 'executing');
+      await this.audit.append(tx, { actor: 'system', action: 'request.executing', subject: `request:${requestId}`, data: {} });
+      return true;
+    });
+    if (claimed) this.requests.publish(requestId);
+    return claimed;
+  }
+
+  /** Opens every valid approval's share with the request key and checks it against its commitment. */
+  private async openShares(request: RequestRow): Promise<{ good: OpenedShare[]; bad: { approverId: string; reason: string }[] }> {
+    if (request.requestPrivateKeySealed === null) throw new Error('request key already destroyed');
+    const privateBytes = await openWithMasterKey(request.requestPrivateKeySealed, this.ctx.masterKey, requestKeyPurpose(request.id));
+    const good: OpenedShare[] = [];
+    const bad: { approverId: string; reason: string }[] = [];
+    try {
+      const requestKey = JSON.parse(privateBytes.toString('utf8')) as JWK;
+      const commitments = new Map((await listShares(this.ctx.dataSource, request.credentialId, request.credentialVersion)).map((s) => [s.index, s.commitment]));
+      const approvals = (await listApprovals(this.ctx.dataSource, request.id)).filter((a) => a.decision === 'approve' && a.valid);
+      for (const approval of approvals) {
+        const index = approval.shareIndex ?? 0;
+        let share: Buffer | undefined;
+        try {
+          share = await openShareForRequest(approval.shareEnvelope ?? '', requestKey, { req: request.id, idx: index });
+          verifyShareCommitment({ cred: request.credentialId, ver: request.credentialVersion, idx: index, share }, commitments.get(index) ?? '');
+          good.push({ approverId: approval.approverId, share });
+        } catch (error) {
+          zeroize(share);
+          if (!(error instanceof CryptoError)) throw error;
+          bad.push({ approverId: approval.approverId, reason: error.code });
+        }
+      }
+      return { good, bad };
+    } finally {
+      zeroize(privateBytes);
+    }
+  }
+
+  /**
+   * Marks the bad shares' approvals invalid, naming their submitters in the audit
+   * log, and re-evaluates the policy with what is left: still met → go on with the
+   * good shares; not met → back to `pending` for honest custodians to complete.
+   */
+  private async dropBadShares(request: RequestRow, bad: { approverId: string; reason: string }[]): Promise<boolean> {
+    const stillApproved = await this.ctx.dataSource.transaction(async (tx) => {
+      const locked = await findRequest(tx, request.id, true);
+      if (locked?.status !== 'executing') return false;
+      for (const { approverId, reason } of bad) {
+        await invalidateApproval(tx, request.id, approverId, reason);
+        await this.audit.append(tx, { actor: 'system', action: 'request.share_rejected', subject: `request:${request.id}`, data: { approverId, reason } });
+      }
+      const policy = await this.requests.policyOf(tx, locked);
+      const shares = await listShares(tx, locked.credentialId, locked.credentialVersion);
+      const votes = await this.requests.votes(tx, await listApprovals(tx, request.id));
+      const outcome = evaluatePolicy(policy, { requesterId: locked.requesterId, expiresAt: locked.expiresAt, custodianIds: shares.map((s) => s.custodianId) }, votes, this.ctx.now());
+      if (outcome.status === 'approved') return true;
+      await this.requests.applyOutcome(tx, locked, outcome, 'system');
+      return false;
+    });
+    this.requests.publish(request.id);
+    return stillApproved;
+  }
+
+  private async run(request: RequestRow, config: Record<string, unknown>, secret: Buffer): Promise<Record<string, unknown>> {
+    if (request.operation.kind === 'reveal') return this.reveal(request, secret);
+    try {
+      return await runWithTimeout(executorFor(request.operation.kind), { secret, config, params: request.operation.params }, DEFAULT_OPERATION_TIMEOUT_MS);
+    } catch (error) {
+      if (error instanceof ExecutorError) return { error: error.message, code: error.code };
+      throw error;
+    }
+  }
+
+  /** Break-glass: the secret itself, sealed to the requester's own encryption key. */
+  private async reveal(request: RequestRow, secret: Buffer): Promise<Record<string, unknown>> {
+    const requester = await findUserById(this.ctx.dataSource, request.requesterId);
+    if (requester?.encryptionKey == null) return { error: 'the requester has no enrolled encryption key', code: 'KEYS_NOT_ENROLLED' };
+    return { envelope: await sealToPublicKey(secret, requester.encryptionKey, { req: request.id, cred: request.credentialId }) };
+  }
+
+  private async finish(request: RequestRow, status: 'succeeded' | 'failed', result: Record<string, unknown>): Promise<void> {
+    await this.ctx.dataSource.transaction(async (tx) => {
+      const locked = await findRequest(tx, request.id, true);
+      if (locked?.status !== 'executing') return;
+      await setStatus(tx, request.id, status, { result });
+      await this.audit.append(tx, {
+        actor: 'system',
+        action: `request.${status}`,
+        subject: `request:${request.id}`,
+        data: {
+          resultSha256: sha256Hex(canonicalJson(result)),
+          ...(status === 'failed' ? { error: result['error'] } : {}),
+          ...(request.operation.kind === 'reveal' ? { breakGlass: true } : {}),
+          requestKeyDestroyed: true,
+        },
+      });
+    });
+    this.requests.publish(request.id);
+  }
+}

@@ -1,0 +1,67 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service.js';
+import { AuditWriter } from '../audit/audit-writer.js';
+import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
+import { setStatus } from '../requests/requests.repository.js';
+import { RequestsService } from '../requests/requests.service.js';
+import { DEFAULT_OPERATION_TIMEOUT_MS } from './execution.service.js';
+
+export const SWEEP_INTERVAL_MS = 2000;
+const CHECKPOINT_EVERY_SWEEPS = 30;
+/** An execution holding `executing` longer than this was interrupted (its replica died). */
+export const EXECUTION_LEASE_MS = DEFAULT_OPERATION_TIMEOUT_MS + 30_000;
+
+/**
+ * Periodic work, safe on every replica (row locks with SKIP LOCKED): expiry of
+ * overdue requests, failing executions whose replica died, audit checkpoints.
+ */
+@Injectable()
+export class MaintenanceService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private sweeps = 0;
+
+  constructor(
+    @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
+    private readonly requests: RequestsService,
+    private readonly audit: AuditService,
+    private readonly auditWriter: AuditWriter,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => {
+      if (this.running !== undefined) return;
+      this.running = this.sweep()
+        .catch((error: unknown) => this.ctx.log.error({ err: error }, 'maintenance sweep failed'))
+        .finally(() => (this.running = undefined));
+    }, SWEEP_INTERVAL_MS);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  async sweep(): Promise<void> {
+    await this.requests.expireOverdue();
+    await this.failInterrupted();
+    if (++this.sweeps % CHECKPOINT_EVERY_SWEEPS === 0) await this.audit.checkpoint();
+  }
+
+  /** At most once: an interrupted execution is never retried, it ends `failed` with reason `interrupted`. */
+  async failInterrupted(): Promise<number> {
+    const ids = await this.ctx.dataSource.transaction(async (tx) => {
+      const rows: { id: string }[] = await tx.query(
+        `SELECT id FROM requests WHERE status = 'executing' AND executing_since < $1 LIMIT 100 FOR UPDATE SKIP LOCKED`,
+        [new Date(this.ctx.now().getTime() - EXECUTION_LEASE_MS)],
+      );
+      for (const { id } of rows) {
+        await setStatus(tx, id, 'failed', { result: { error: 'interrupted', reason: 'interrupted' } });
+        await this.auditWriter.append(tx, { actor: 'system', action: 'request.failed', subject: `request:${id}`, data: { error: 'interrupted', requestKeyDestroyed: true } });
+      }
+      return rows.map((r) => r.id);
+    });
+    for (const id of ids) this.requests.publish(id);
+    return ids.length;
+  }
+}

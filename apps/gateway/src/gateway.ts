@@ -1,0 +1,139 @@
+import 'reflect-metadata';
+import { ValidationPipe, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import cookieParser from 'cookie-parser';
+import express from 'express';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { AppModule } from './app.module.js';
+import type { GatewayConfig } from './config/config.js';
+import { resolveMasterKey } from './config/master-key.js';
+import type { GatewayContext } from './gateway-context.js';
+import { AppError } from './http/app-error.js';
+import { bodyErrorsAsProblems } from './http/body-errors.js';
+import { httpMetrics } from './http/http-metrics.js';
+import { serveWebUi } from './http/web-ui.js';
+import { PinoNestLogger } from './http/pino-nest-logger.js';
+import { loadOrCreateSigningKey } from './keys/gateway-signing-key.js';
+import { openDatabase, type Database } from './persistence/database.js';
+import { bootstrapAdmin, type BootstrapResult } from './users/bootstrap-admin.js';
+
+export interface GatewayOptions {
+  config: GatewayConfig;
+  /** Tests: an embedded database loaded from a migrated dump instead of `dataDir`. */
+  pgliteDump?: Blob;
+  /** Where JSON log lines go (default: stdout). */
+  logDestination?: DestinationStream;
+  now?: () => Date;
+}
+
+export interface RunningGateway {
+  app: INestApplication;
+  ctx: GatewayContext;
+  url: string;
+  bootstrap: BootstrapResult;
+  close(): Promise<void>;
+}
+
+const REDACTED_PATHS = ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', 'password', '*.password', 'token', '*.token', 'secret', '*.secret'];
+
+export function createLogger(level: GatewayConfig['logLevel'], destination?: DestinationStream): Logger {
+  return pino({ level, base: { service: 'quorumgate' }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, destination);
+}
+
+/** Builds and starts one gateway process: database, keys, HTTP server. */
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const { config } = options;
+  const log = createLogger(config.logLevel, options.logDestination);
+  const masterKey = await resolveMasterKey(config);
+  const database: Database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, pgliteDump: options.pgliteDump });
+  try {
+    const metrics = new Registry();
+    collectDefaultMetrics({ register: metrics });
+    const ctx: GatewayContext = {
+      config,
+      masterKey,
+      dataSource: database.dataSource,
+      databaseKind: database.kind,
+      signingKey: await loadOrCreateSigningKey(database.dataSource, masterKey),
+      log,
+      metrics,
+      now: options.now ?? (() => new Date()),
+    };
+    const app = await NestFactory.create(AppModule.create(ctx), { bodyParser: false, logger: new PinoNestLogger(log), abortOnError: false });
+    configureHttp(app, ctx);
+    const bootstrap = await bootstrapAdmin(app, ctx);
+    await app.listen(config.port, config.host);
+    const address = app.getHttpServer().address() as AddressInfo;
+    const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${address.port}`;
+    return {
+      app,
+      ctx,
+      url,
+      bootstrap,
+      close: async () => {
+        await app.close();
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
+
+function configureHttp(app: INestApplication, ctx: GatewayContext): void {
+  app.use(
+    pinoHttp({
+      logger: ctx.log,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[A-Za-z0-9._-]{1,128}$/.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+      serializers: { req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url.split('?')[0] }) },
+    }),
+  );
+  app.use(httpMetrics(ctx.metrics));
+  app.use(cookieParser());
+  app.use(express.json({ limit: '1mb', strict: true }));
+  app.use(bodyErrorsAsProblems);
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      exceptionFactory: (errors) => new AppError('VALIDATION_FAILED', errors.flatMap((e) => describeValidationError(e)).join('; ')),
+    }),
+  );
+  app.enableShutdownHooks();
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('quorumgate')
+      .setDescription('Multi-party approval gateway. Contract: shared/spec/PROTOCOL.md')
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+  serveWebUi(app);
+}
+
+interface ValidationErrorLike {
+  property: string;
+  constraints?: Record<string, string>;
+  children?: ValidationErrorLike[];
+}
+
+function describeValidationError(error: ValidationErrorLike, parent = ''): string[] {
+  const path = parent === '' ? error.property : `${parent}.${error.property}`;
+  const own = Object.values(error.constraints ?? {}).map((message) => (message.includes(error.property) ? message.replace(error.property, path) : `${path}: ${message}`));
+  return [...own, ...(error.children ?? []).flatMap((child) => describeValidationError(child, path))];
+}

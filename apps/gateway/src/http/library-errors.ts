@@ -1,0 +1,31 @@
+import { CryptoError, type CryptoErrorCode } from '#libs/crypto';
+import { ExecutorError } from '#libs/executors';
+import { PolicyError, type PolicyErrorCode } from '#libs/policy';
+import { AppError } from './app-error.js';
+
+/** Library errors that reach the HTTP edge, translated into the gateway's codes. */
+export function fromPolicyError(error: PolicyError): AppError {
+  const code: PolicyErrorCode = error.code;
+  switch (code) {
+    case 'APPROVAL_SELF_FORBIDDEN':
+      return new AppError('APPROVAL_SELF_FORBIDDEN', error.message);
+    case 'APPROVER_NOT_ELIGIBLE':
+      return new AppError('APPROVER_NOT_ELIGIBLE', error.message);
+    case 'APPROVAL_DUPLICATE':
+      return new AppError('APPROVAL_DUPLICATE', error.message);
+    case 'POLICY_INVALID':
+      return new AppError('POLICY_INVALID', error.message);
+  }
+}
+
+export function fromStatementError(error: CryptoError): AppError {
+  const code: CryptoErrorCode = error.code;
+  return new AppError('STATEMENT_REJECTED', `approval statement refused (${code}): ${error.message}`);
+}
+
+/** Rethrows a library error as the AppError it means at the edge; anything else unchanged. */
+export function translateLibraryError(error: unknown): never {
+  if (error instanceof PolicyError) throw fromPolicyError(error);
+  if (error instanceof ExecutorError) throw new AppError('VALIDATION_FAILED', error.message);
+  throw error;
+}

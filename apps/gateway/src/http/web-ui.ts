@@ -1,0 +1,31 @@
+import type { INestApplication } from '@nestjs/common';
+import express from 'express';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/** Where `vite build` puts the operator UI (apps/web/dist), found from the repo root. */
+export const WEB_UI_DIR = resolve(process.cwd(), 'apps/web/dist');
+
+const NOT_UI = /^\/(api|healthz|readyz|metrics|\.well-known)(\/|$)/;
+
+/**
+ * Serves the web UI from the gateway's own origin (so the session cookie can be
+ * SameSite=Strict), with the SPA's index.html for client-side routes.
+ */
+export function serveWebUi(app: INestApplication, dir = WEB_UI_DIR): void {
+  const index = join(dir, 'index.html');
+  const http = app.getHttpAdapter().getInstance() as express.Express;
+  if (!existsSync(index)) {
+    http.get('/', (_req, res) => {
+      res.type('text/plain').send('quorumgate: the web UI is not built (npm run build). The API is at /api/v1, its docs at /api/docs.\n');
+    });
+    return;
+  }
+  http.use(express.static(dir, { index: false, maxAge: '1h', setHeaders: (res) => res.setHeader('X-Content-Type-Options', 'nosniff') }));
+  http.get(/.*/, (req, res, next) => {
+    if (NOT_UI.test(req.path) || req.method !== 'GET') return next();
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Content-Security-Policy', "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
+    res.sendFile(index);
+  });
+}

@@ -1,0 +1,45 @@
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { PolicyDefinition } from '#libs/policy';
+import { Authenticated, CurrentPrincipal, Roles } from '../auth/decorators.js';
+import type { Principal } from '../auth/principal.js';
+import { CreatePolicyDto } from './policies.dto.js';
+import { PoliciesService } from './policies.service.js';
+
+function toPolicyResponse(p: PolicyDefinition) {
+  return {
+    id: p.id,
+    name: p.name,
+    credentialId: p.credentialId,
+    operations: p.operations,
+    approvals: p.approvals,
+    requesters: p.requesters ?? null,
+    requestTtlSeconds: p.requestTtlSeconds,
+  };
+}
+
+@ApiTags('policies')
+@ApiBearerAuth()
+@Controller('api/v1/policies')
+export class PoliciesController {
+  constructor(private readonly policies: PoliciesService) {}
+
+  @Post()
+  @HttpCode(201)
+  @Roles('security_lead')
+  async create(@CurrentPrincipal() principal: Principal, @Body() body: CreatePolicyDto) {
+    return toPolicyResponse(await this.policies.create(principal, body));
+  }
+
+  @Get()
+  @Authenticated()
+  async list() {
+    return { policies: (await this.policies.list()).map(toPolicyResponse) };
+  }
+
+  @Get(':id')
+  @Authenticated()
+  async get(@Param('id') id: string) {
+    return toPolicyResponse(await this.policies.get(id));
+  }
+}

@@ -1,0 +1,100 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMinSize, IsArray, IsBoolean, IsInt, IsObject, IsOptional, IsString, IsUUID, Matches, Max, Min, ValidateNested } from 'class-validator';
+
+export class OperationRuleDto {
+  @ApiProperty({ example: 'sign' })
+  @IsString()
+  @Matches(/^[a-z][a-z.]{1,31}$/)
+  kind!: string;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { namespace: 'prod-*' } })
+  @IsOptional()
+  @IsObject()
+  constraints?: Record<string, string | string[] | boolean>;
+}
+
+export class GroupRuleDto {
+  @ApiProperty()
+  @IsString()
+  group!: string;
+
+  @ApiProperty()
+  @IsInt()
+  @Min(1)
+  min!: number;
+}
+
+export class ApprovalRuleDto {
+  @ApiProperty()
+  @IsInt()
+  @Min(1)
+  @Max(255)
+  min!: number;
+
+  @ApiPropertyOptional({ type: [GroupRuleDto] })
+  @IsOptional()
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => GroupRuleDto)
+  groups?: GroupRuleDto[];
+
+  @ApiPropertyOptional({ default: false })
+  @IsOptional()
+  @IsBoolean()
+  allowRequesterApproval?: boolean;
+}
+
+export class RequesterRuleDto {
+  @ApiPropertyOptional({ type: [String] })
+  @IsOptional()
+  @IsArray()
+  @IsString({ each: true })
+  roles?: string[];
+
+  @ApiPropertyOptional({ type: [String] })
+  @IsOptional()
+  @IsArray()
+  @IsUUID('all', { each: true })
+  users?: string[];
+
+  @ApiPropertyOptional({ type: [String] })
+  @IsOptional()
+  @IsArray()
+  @IsUUID('all', { each: true })
+  serviceAccounts?: string[];
+}
+
+export class CreatePolicyDto {
+  @ApiProperty({ example: 'release-signing' })
+  @IsString()
+  @Matches(/^[a-z0-9][a-z0-9._-]{1,63}$/, { message: 'name must be 2-64 characters of a-z, 0-9, dot, underscore or dash' })
+  name!: string;
+
+  @ApiProperty()
+  @IsUUID()
+  credentialId!: string;
+
+  @ApiProperty({ type: [OperationRuleDto] })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ValidateNested({ each: true })
+  @Type(() => OperationRuleDto)
+  operations!: OperationRuleDto[];
+
+  @ApiProperty({ type: ApprovalRuleDto })
+  @ValidateNested()
+  @Type(() => ApprovalRuleDto)
+  approvals!: ApprovalRuleDto;
+
+  @ApiPropertyOptional({ type: RequesterRuleDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => RequesterRuleDto)
+  requesters?: RequesterRuleDto;
+
+  @ApiPropertyOptional({ default: 3600 })
+  @IsOptional()
+  @IsInt()
+  requestTtlSeconds?: number;
+}

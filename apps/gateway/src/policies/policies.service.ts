@@ -1,0 +1,101 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { executorFor, OPERATION_KINDS } from '#libs/executors';
+import { PolicyError, validatePolicyDefinition, type PolicyDefinition } from '#libs/policy';
+import { AuditWriter } from '../audit/audit-writer.js';
+import type { Principal } from '../auth/principal.js';
+import { findCredential, listShares } from '../credentials/credentials.repository.js';
+import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
+import { AppError } from '../http/app-error.js';
+import { fromPolicyError } from '../http/library-errors.js';
+import { findUsersByIds, isUuid } from '../users/accounts.repository.js';
+import { actorId } from '../users/users.service.js';
+import type { CreatePolicyDto } from './policies.dto.js';
+
+export const DEFAULT_REQUEST_TTL_SECONDS = 3600;
+
+type Db = Pick<EntityManager, 'query'>;
+
+const POLICY_COLUMNS = `id, name, credential_id AS "credentialId", operations, approvals, requesters, request_ttl_seconds AS "requestTtlSeconds"`;
+
+export async function findPolicy(db: Db, id: string): Promise<PolicyDefinition | undefined> {
+  if (!isUuid(id)) return undefined;
+  const rows: PolicyRow[] = await db.query(`SELECT ${POLICY_COLUMNS} FROM policies WHERE id = $1`, [id]);
+  return rows[0] === undefined ? undefined : fromRow(rows[0]);
+}
+
+export async function policiesOfCredential(db: Db, credentialId: string): Promise<PolicyDefinition[]> {
+  const rows: PolicyRow[] = await db.query(`SELECT ${POLICY_COLUMNS} FROM policies WHERE credential_id = $1 ORDER BY name`, [credentialId]);
+  return rows.map(fromRow);
+}
+
+interface PolicyRow extends Omit<PolicyDefinition, 'requesters'> {
+  requesters: PolicyDefinition['requesters'] | null;
+}
+
+function fromRow(row: PolicyRow): PolicyDefinition {
+  return { ...row, requesters: row.requesters ?? undefined };
+}
+
+@Injectable()
+export class PoliciesService {
+  constructor(
+    @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
+    private readonly audit: AuditWriter,
+  ) {}
+
+  async create(actor: Principal, input: CreatePolicyDto): Promise<PolicyDefinition> {
+    const credential = await findCredential(this.ctx.dataSource, input.credentialId);
+    if (credential === undefined) throw new AppError('POLICY_INVALID', `credentialId ${input.credentialId} names no credential`);
+    const shares = await listShares(this.ctx.dataSource, credential.id, credential.version);
+    const custodians = await findUsersByIds(this.ctx.dataSource, shares.map((s) => s.custodianId));
+    for (const op of input.operations) {
+      if (!OPERATION_KINDS.includes(op.kind)) throw new AppError('POLICY_INVALID', `operation kind "${op.kind}" is not one of ${OPERATION_KINDS.join(', ')}`);
+      if (op.kind !== 'reveal' && !executorFor(op.kind).credentialKinds.includes(credential.kind)) {
+        throw new AppError('POLICY_INVALID', `operation kind "${op.kind}" cannot use a ${credential.kind} credential`);
+      }
+    }
+    const definition: Omit<PolicyDefinition, 'id'> = {
+      name: input.name,
+      credentialId: credential.id,
+      operations: input.operations.map((o) => ({ kind: o.kind, ...(o.constraints !== undefined ? { constraints: o.constraints } : {}) })),
+      approvals: {
+        min: input.approvals.min,
+        ...(input.approvals.groups !== undefined ? { groups: input.approvals.groups.map((g) => ({ group: g.group, min: g.min })) } : {}),
+        allowRequesterApproval: input.approvals.allowRequesterApproval ?? false,
+      },
+      ...(input.requesters !== undefined ? { requesters: { ...input.requesters } } : {}),
+      requestTtlSeconds: input.requestTtlSeconds ?? DEFAULT_REQUEST_TTL_SECONDS,
+    };
+    const custodianGroups: Record<string, string[]> = {};
+    for (const user of custodians) for (const group of user.groups) (custodianGroups[group] ??= []).push(user.id);
+    try {
+      validatePolicyDefinition({ id: 'new', ...definition }, { threshold: credential.threshold, custodianIds: shares.map((s) => s.custodianId), custodianGroups });
+    } catch (error) {
+      if (error instanceof PolicyError) throw fromPolicyError(error);
+      throw error;
+    }
+    return this.ctx.dataSource.transaction(async (tx) => {
+      const rows: { id: string }[] = await tx.query(
+        `INSERT INTO policies (name, credential_id, operations, approvals, requesters, request_ttl_seconds, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO NOTHING RETURNING id`,
+        [definition.name, definition.credentialId, JSON.stringify(definition.operations), definition.approvals, definition.requesters ?? null, definition.requestTtlSeconds, actor.kind === 'user' ? actor.id : null],
+      );
+      const id = rows[0]?.id;
+      if (id === undefined) throw new AppError('NAME_TAKEN', `a policy named "${definition.name}" already exists`);
+      await this.audit.append(tx, { actor: actorId(actor), action: 'policy.created', subject: `policy:${id}`, data: { ...definition } });
+      return { id, ...definition };
+    });
+  }
+
+  async list(): Promise<PolicyDefinition[]> {
+    const rows: PolicyRow[] = await this.ctx.dataSource.query(`SELECT ${POLICY_COLUMNS} FROM policies ORDER BY name`);
+    return rows.map(fromRow);
+  }
+
+  async get(id: string): Promise<PolicyDefinition> {
+    const policy = await findPolicy(this.ctx.dataSource, id);
+    if (policy === undefined) throw new AppError('NOT_FOUND', 'no such policy');
+    return policy;
+  }
+}

@@ -1,0 +1,71 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Authenticated, CurrentPrincipal, Roles } from '../auth/decorators.js';
+import type { Principal } from '../auth/principal.js';
+import { AppError } from '../http/app-error.js';
+import { DecisionDto, ListRequestsQuery, SubmitRequestDto, WaitQuery } from './requests.dto.js';
+import { toApprovalResponse, toRequestResponse, toSubmittedResponse } from './requests.mapper.js';
+import { RequestsService } from './requests.service.js';
+
+@ApiTags('requests')
+@ApiBearerAuth()
+@Controller('api/v1/requests')
+export class RequestsController {
+  constructor(private readonly requests: RequestsService) {}
+
+  @Post()
+  @HttpCode(201)
+  @Roles('requester')
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'retries with the same key and body return the same request' })
+  async submit(@CurrentPrincipal() principal: Principal, @Body() body: SubmitRequestDto, @Headers('idempotency-key') idempotencyKey: string | undefined, @Res({ passthrough: true }) res: Response) {
+    if (idempotencyKey !== undefined && !/^[A-Za-z0-9._:-]{1,128}$/.test(idempotencyKey)) {
+      throw new AppError('VALIDATION_FAILED', 'Idempotency-Key must be 1-128 characters of letters, digits, dot, underscore, colon or dash');
+    }
+    const { view, replayed } = await this.requests.submit(principal, body, idempotencyKey);
+    res.setHeader('Location', `/api/v1/requests/${view.request.id}`);
+    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+    return toSubmittedResponse(view);
+  }
+
+  @Get()
+  @Authenticated()
+  async list(@CurrentPrincipal() principal: Principal, @Query() query: ListRequestsQuery) {
+    const views = await this.requests.list(principal, { status: query.status, approvable: query.approvable === 'true', limit: query.limit ?? 100 });
+    return { requests: views.map(toRequestResponse) };
+  }
+
+  @Get(':id')
+  @Authenticated()
+  async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    return toRequestResponse(await this.requests.get(principal, id));
+  }
+
+  @Get(':id/wait')
+  @Authenticated()
+  async wait(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Query() query: WaitQuery) {
+    return toRequestResponse(await this.requests.waitForFinal(principal, id, query.timeoutSeconds ?? 30));
+  }
+
+  @Get(':id/share')
+  @Roles('operator')
+  async share(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    const share = await this.requests.share(principal, id);
+    return { envelope: share.envelope, index: share.index, credentialVersion: share.version };
+  }
+
+  @Post(':id/approvals')
+  @HttpCode(201)
+  @Roles('operator')
+  async decide(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: DecisionDto) {
+    const { approval, view } = await this.requests.decide(principal, id, body);
+    return { ...toApprovalResponse(approval), request: { id, status: view.request.status, approvalsReceived: toRequestResponse(view).approvalsReceived, approvalsRequired: view.policy.approvals.min } };
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @Authenticated()
+  async cancel(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    return toRequestResponse(await this.requests.cancel(principal, id));
+  }
+}

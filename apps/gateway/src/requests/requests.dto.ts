@@ -1,0 +1,92 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsBooleanString, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { REQUEST_STATUSES, type RequestStatus } from './requests.repository.js';
+
+export class OperationDto {
+  @ApiProperty({ example: 'sign' })
+  @IsString()
+  @Matches(/^[a-z][a-z.]{1,31}$/)
+  kind!: string;
+
+  @ApiProperty({ type: 'object', additionalProperties: true })
+  @IsObject()
+  params!: Record<string, unknown>;
+}
+
+export class SubmitRequestDto {
+  @ApiProperty({ description: 'credential id or name' })
+  @IsString()
+  @Length(1, 64)
+  credential!: string;
+
+  @ApiProperty({ type: OperationDto })
+  @ValidateNested()
+  @Type(() => OperationDto)
+  operation!: OperationDto;
+
+  @ApiProperty({ example: 'release v1.2.3 (ticket OPS-42)' })
+  @IsString()
+  @Length(3, 2000)
+  reason!: string;
+
+  @ApiPropertyOptional({ description: 'at most the policy TTL' })
+  @IsOptional()
+  @IsInt()
+  @Min(60)
+  @Max(604800)
+  ttlSeconds?: number;
+}
+
+export class DecisionDto {
+  @ApiProperty({ enum: ['approve', 'reject'] })
+  @IsIn(['approve', 'reject'])
+  decision!: 'approve' | 'reject';
+
+  @ApiProperty({ description: 'JWS compact, ES256, typ qg-approval+jwt' })
+  @IsString()
+  @Length(20, 4096)
+  statement!: string;
+
+  @ApiPropertyOptional({ description: 'the share as JWE to the request key; omitted on reject' })
+  @IsOptional()
+  @IsString()
+  @Length(20, 8192)
+  share?: string;
+
+  @ApiPropertyOptional({ description: 'why (shown to the requester), mostly for rejects' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 2000)
+  reason?: string;
+}
+
+export class ListRequestsQuery {
+  @ApiPropertyOptional({ enum: REQUEST_STATUSES })
+  @IsOptional()
+  @IsIn(REQUEST_STATUSES)
+  status?: RequestStatus;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsBooleanString()
+  approvable?: string;
+
+  @ApiPropertyOptional({ default: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+}
+
+export class WaitQuery {
+  @ApiPropertyOptional({ default: 30, maximum: 300 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(300)
+  timeoutSeconds?: number;
+}

@@ -1,0 +1,53 @@
+import type { ApprovalRow } from './requests.repository.js';
+import { FINAL_STATUSES } from './requests.repository.js';
+import type { RequestView } from './requests.service.js';
+
+function counts(view: RequestView) {
+  const received = view.approvals.filter((a) => a.decision === 'approve' && a.valid).length;
+  return { required: view.policy.approvals.min, received };
+}
+
+/** POST /requests (spec §4): the new request with its approval counts. */
+export function toSubmittedResponse(view: RequestView) {
+  const r = view.request;
+  return {
+    id: r.id,
+    status: r.status,
+    policyId: r.policyId,
+    digest: r.digest,
+    digestInput: r.digestInput,
+    requestKey: r.requestKey,
+    approvals: counts(view),
+    expiresAt: r.digestInput.expiresAt,
+  };
+}
+
+export function toApprovalResponse(a: ApprovalRow) {
+  return { userId: a.approverId, decision: a.decision, at: a.createdAt.toISOString(), valid: a.valid, ...(a.reason !== null ? { reason: a.reason } : {}), ...(a.invalidReason !== null ? { invalidReason: a.invalidReason } : {}) };
+}
+
+/** GET /requests/:id (spec §7): the request as submitted, its status, decisions and, once final, the result. */
+export function toRequestResponse(view: RequestView) {
+  const r = view.request;
+  const final = FINAL_STATUSES.includes(r.status);
+  return {
+    id: r.id,
+    status: r.status,
+    policyId: r.policyId,
+    credential: { id: r.credentialId, version: r.credentialVersion },
+    operation: r.operation,
+    requester: { id: r.requesterId, kind: r.requesterKind },
+    reason: r.reason,
+    digest: r.digest,
+    digestInput: r.digestInput,
+    requestKey: r.requestKey,
+    expiresAt: r.digestInput.expiresAt,
+    createdAt: r.createdAt.toISOString(),
+    updatedAt: r.updatedAt.toISOString(),
+    approvalsRequired: counts(view).required,
+    approvalsReceived: counts(view).received,
+    custodians: view.custodianIds,
+    approvals: view.approvals.map(toApprovalResponse),
+    ...(final ? { finishedAt: r.finishedAt?.toISOString() ?? null, result: r.result ?? (r.status === 'succeeded' ? {} : { error: r.status }) } : {}),
+  };
+}

@@ -1,0 +1,48 @@
+import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Authenticated, CurrentPrincipal, Roles } from '../auth/decorators.js';
+import type { Principal } from '../auth/principal.js';
+import { CreateServiceAccountDto, CreateUserDto } from './users.dto.js';
+import { toMeResponse, toServiceAccountMe, toServiceAccountResponse, toUserResponse } from './users.mapper.js';
+import { UsersService } from './users.service.js';
+
+@ApiTags('accounts')
+@ApiBearerAuth()
+@Controller('api/v1')
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get('me')
+  @Authenticated()
+  async me(@CurrentPrincipal() principal: Principal) {
+    if (principal.kind === 'service_account') return toServiceAccountMe(principal);
+    return toMeResponse(await this.users.getUser(principal.id));
+  }
+
+  @Post('users')
+  @HttpCode(201)
+  @Roles('admin')
+  async createUser(@CurrentPrincipal() principal: Principal, @Body() body: CreateUserDto) {
+    return toUserResponse(await this.users.createUser(principal, body));
+  }
+
+  @Get('users')
+  @Roles('admin', 'security_lead', 'auditor')
+  async listUsers() {
+    return { users: (await this.users.listUsers()).map((u) => ({ ...toUserResponse(u), keysEnrolled: u.signingKey !== null })) };
+  }
+
+  @Post('service-accounts')
+  @HttpCode(201)
+  @Roles('admin')
+  async createServiceAccount(@CurrentPrincipal() principal: Principal, @Body() body: CreateServiceAccountDto) {
+    const account = await this.users.createServiceAccount(principal, body);
+    return { ...toServiceAccountResponse(account), token: account.token };
+  }
+
+  @Get('service-accounts')
+  @Roles('admin', 'auditor')
+  async listServiceAccounts() {
+    return { serviceAccounts: (await this.users.listServiceAccounts()).map(toServiceAccountResponse) };
+  }
+}

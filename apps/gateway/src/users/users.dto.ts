@@ -1,0 +1,62 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayUnique, IsArray, IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { ROLES, type Role } from '../auth/principal.js';
+
+const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{1,63}$/;
+const NAME_MESSAGE = '$property must be 2-64 characters of a-z, 0-9, dot, underscore or dash, starting with a letter or digit';
+
+export class CreateUserDto {
+  @ApiProperty({ example: 'alice' })
+  @IsString()
+  @Matches(NAME_PATTERN, { message: NAME_MESSAGE })
+  username!: string;
+
+  @ApiProperty({ minLength: 12 })
+  @IsString()
+  @Length(12, 256)
+  password!: string;
+
+  @ApiProperty({ example: 'Alice Example' })
+  @IsString()
+  @Length(1, 200)
+  displayName!: string;
+
+  @ApiProperty({ enum: ROLES, isArray: true })
+  @IsArray()
+  @ArrayUnique()
+  @IsIn(ROLES, { each: true })
+  roles!: Role[];
+
+  @ApiPropertyOptional({ type: [String], example: ['sre'] })
+  @IsOptional()
+  @IsArray()
+  @ArrayUnique()
+  @IsString({ each: true })
+  @Matches(NAME_PATTERN, { each: true, message: NAME_MESSAGE })
+  groups?: string[];
+}
+
+export class CreateServiceAccountDto {
+  @ApiProperty({ example: 'ci-release' })
+  @IsString()
+  @Matches(NAME_PATTERN, { message: NAME_MESSAGE })
+  name!: string;
+
+  @ApiProperty({ enum: ROLES, isArray: true })
+  @IsArray()
+  @ArrayUnique()
+  @IsIn(ROLES, { each: true })
+  roles!: Role[];
+}
+
+export class LoginDto {
+  @ApiProperty()
+  @IsString()
+  @Length(1, 64)
+  username!: string;
+
+  @ApiProperty()
+  @IsString()
+  @Length(1, 256)
+  password!: string;
+}

@@ -1,0 +1,85 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AuditWriter } from '../audit/audit-writer.js';
+import { generateServiceToken, hashPassword, serviceTokenHmac } from '../auth/secrets.js';
+import type { Principal, Role } from '../auth/principal.js';
+import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
+import { AppError } from '../http/app-error.js';
+import {
+  findUserById,
+  insertServiceAccount,
+  insertUser,
+  listServiceAccounts,
+  listUsers,
+  type ServiceAccountRow,
+  type UserRow,
+} from './accounts.repository.js';
+
+export interface NewUser {
+  username: string;
+  password: string;
+  displayName: string;
+  roles: Role[];
+  groups?: string[];
+}
+
+@Injectable()
+export class UsersService {
+  constructor(
+    @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
+    private readonly audit: AuditWriter,
+  ) {}
+
+  async createUser(actor: Principal | 'system', input: NewUser): Promise<UserRow> {
+    const passwordHash = await hashPassword(input.password);
+    return this.ctx.dataSource.transaction(async (tx) => {
+      const user = await insertUser(tx, { ...input, passwordHash, groups: input.groups ?? [] });
+      if (user === undefined) throw new AppError('USERNAME_TAKEN', `a user named "${input.username}" already exists`);
+      await this.audit.append(tx, {
+        actor: actorId(actor),
+        action: 'user.created',
+        subject: `user:${user.id}`,
+        data: { username: user.username, roles: user.roles, groups: user.groups },
+      });
+      return user;
+    });
+  }
+
+  listUsers(): Promise<UserRow[]> {
+    return listUsers(this.ctx.dataSource);
+  }
+
+  async getUser(id: string): Promise<UserRow> {
+    const user = await findUserById(this.ctx.dataSource, id);
+    if (user === undefined) throw new AppError('NOT_FOUND', 'no such user');
+    return user;
+  }
+
+  /** The token is returned here once and stored only as an HMAC. */
+  async createServiceAccount(actor: Principal, input: { name: string; roles: Role[] }): Promise<ServiceAccountRow & { token: string }> {
+    const token = generateServiceToken();
+    return this.ctx.dataSource.transaction(async (tx) => {
+      const account = await insertServiceAccount(tx, {
+        name: input.name,
+        roles: input.roles,
+        tokenHmac: serviceTokenHmac(this.ctx.masterKey, token),
+        createdBy: actor.kind === 'user' ? actor.id : null,
+      });
+      if (account === undefined) throw new AppError('NAME_TAKEN', `a service account named "${input.name}" already exists`);
+      await this.audit.append(tx, {
+        actor: actorId(actor),
+        action: 'service_account.created',
+        subject: `service_account:${account.id}`,
+        data: { name: account.name, roles: account.roles },
+      });
+      return { ...account, token };
+    });
+  }
+
+  listServiceAccounts(): Promise<ServiceAccountRow[]> {
+    return listServiceAccounts(this.ctx.dataSource);
+  }
+}
+
+export function actorId(actor: Principal | 'system'): string {
+  return actor === 'system' ? 'system' : `${actor.kind === 'user' ? 'user' : 'service_account'}:${actor.id}`;
+}

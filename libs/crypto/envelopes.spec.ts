@@ -1,0 +1,188 @@
+import { CompactEncrypt, compactDecrypt, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import {
+  CryptoError,
+  generateDataKey,
+  generateRequestKeyPair,
+  openShareForRequest,
+  parsePublicJwk,
+  sealShareToCustodian,
+  sealToPublicKey,
+  openWithMasterKey,
+  sealWithMasterKey,
+  splitDataKey,
+} from './index.js';
+
+async function codeOf(fn: () => Promise<unknown>): Promise<string> {
+  try {
+    await fn();
+  } catch (e) {
+    if (e instanceof CryptoError) return e.code;
+    throw e;
+  }
+  return 'NO_ERROR';
+}
+
+function headerOf(jwe: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(jwe.split('.')[0]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+}
+
+function flipFirstChar(segment: string): string {
+  return (segment[0] === 'A' ? 'B' : 'A') + segment.slice(1);
+}
+
+function hostileVariants(jwe: string): [string, string][] {
+  const parts = jwe.split('.');
+  const out: [string, string][] = [
+    ['empty', ''],
+    ['four segments', parts.slice(0, 4).join('.')],
+    ['truncated tag', jwe.slice(0, -2)],
+    ['truncated encrypted key', [parts[0], parts[1].slice(0, -3), ...parts.slice(2)].join('.')],
+    ['swapped iv and tag', [parts[0], parts[1], parts[4], parts[3], parts[2]].join('.')],
+    ['swapped encrypted key and ciphertext', [parts[0], parts[3], parts[2], parts[1], parts[4]].join('.')],
+    ['no encrypted key', [parts[0], '', ...parts.slice(2)].join('.')],
+  ];
+  parts.forEach((segment, i) => {
+    const tampered = [...parts];
+    tampered[i] = flipFirstChar(segment);
+    out.push([`tampered segment ${i}`, tampered.join('.')]);
+  });
+  return out;
+}
+
+function withHeader(jwe: string, patch: Record<string, unknown>): string {
+  const [, ...rest] = jwe.split('.');
+  const header = { ...headerOf(jwe), ...patch };
+  return [Buffer.from(JSON.stringify(header)).toString('base64url'), ...rest].join('.');
+}
+
+async function custodianKeyPair(): Promise<{ publicJwk: JWK; privateKey: CryptoKey }> {
+  const { publicKey, privateKey } = await generateKeyPair('ECDH-ES+A256KW', { crv: 'P-256' });
+  return { publicJwk: await exportJWK(publicKey), privateKey };
+}
+
+describe('sealShareToCustodian', () => {
+  it('seals the raw share with kid, cred, ver, idx in the protected header', async () => {
+    const custodian = await custodianKeyPair();
+    const share = splitDataKey(generateDataKey(), 3, 2)[1];
+    const envelope = await sealShareToCustodian(share, custodian.publicJwk, { cred: 'cred_1', ver: 1, idx: 2 });
+    const { thumbprint } = await parsePublicJwk(custodian.publicJwk, 'encryption');
+    expect(headerOf(envelope)).toMatchObject({ alg: 'ECDH-ES+A256KW', enc: 'A256GCM', kid: thumbprint, cred: 'cred_1', ver: 1, idx: 2 });
+    const { plaintext } = await compactDecrypt(envelope, custodian.privateKey);
+    expect(Buffer.from(plaintext).equals(share)).toBe(true);
+  });
+
+  it('refuses a share whose own index differs from idx, and private or non-P-256 keys', async () => {
+    const custodian = await custodianKeyPair();
+    const shares = splitDataKey(generateDataKey(), 3, 2);
+    await expect(sealShareToCustodian(shares[0], custodian.publicJwk, { cred: 'c', ver: 1, idx: 2 })).rejects.toThrow(TypeError);
+    const p384 = await exportJWK((await generateKeyPair('ECDH-ES+A256KW', { crv: 'P-384' })).publicKey);
+    const priv = await exportJWK((await generateKeyPair('ECDH-ES+A256KW', { crv: 'P-256', extractable: true })).privateKey);
+    const h = { cred: 'c', ver: 1, idx: 1 };
+    expect(await codeOf(() => sealShareToCustodian(shares[0], p384, h))).toBe('JWK_INVALID');
+    expect(await codeOf(() => sealShareToCustodian(shares[0], priv, h))).toBe('JWK_PRIVATE_MEMBER');
+  });
+});
+
+describe('sealToPublicKey', () => {
+  it('refuses JOSE-reserved header names and non-scalar values', async () => {
+    const { publicJwk } = await generateRequestKeyPair();
+    for (const name of ['alg', 'enc', 'zip', 'crit', 'kid', 'epk', 'apu', 'jwk', 'typ']) {
+      await expect(sealToPublicKey(new Uint8Array([1]), publicJwk, { [name]: 'x' })).rejects.toThrow(TypeError);
+    }
+    await expect(
+      sealToPublicKey(new Uint8Array([1]), publicJwk, { req: { a: 1 } } as unknown as Record<string, string>),
+    ).rejects.toThrow(TypeError);
+  });
+});
+
+describe('generateRequestKeyPair / openShareForRequest', () => {
+  const share = splitDataKey(generateDataKey(), 5, 3)[3]; // index 4
+
+  it('makes a P-256 pair with kid = thumbprint; a share sealed to it opens', async () => {
+    const { publicJwk, privateJwk } = await generateRequestKeyPair();
+    const { thumbprint } = await parsePublicJwk(publicJwk, 'encryption');
+    expect(publicJwk).toEqual({ kty: 'EC', crv: 'P-256', x: publicJwk.x, y: publicJwk.y, kid: thumbprint, alg: 'ECDH-ES+A256KW', use: 'enc' });
+    expect(privateJwk.d).toEqual(expect.any(String));
+    expect(privateJwk.kid).toBe(thumbprint);
+
+    const envelope = await sealToPublicKey(share, publicJwk, { req: 'req_1', idx: 4 });
+    expect(headerOf(envelope)).toMatchObject({ kid: thumbprint, req: 'req_1', idx: 4 });
+    const opened = await openShareForRequest(envelope, privateJwk, { req: 'req_1', idx: 4 });
+    expect(Buffer.isBuffer(opened)).toBe(true);
+    expect(opened.equals(share)).toBe(true);
+  });
+
+  it('keeps working after the private JWK went through the master-key store as JSON', async () => {
+    const { publicJwk, privateJwk } = await generateRequestKeyPair();
+    const masterKey = generateDataKey();
+    const stored = await sealWithMasterKey(Buffer.from(JSON.stringify(privateJwk)), masterKey, 'request-key');
+    expect(stored).not.toContain(privateJwk.d);
+    const envelope = await sealToPublicKey(share, publicJwk, { req: 'req_1', idx: 4 });
+    const restored = JSON.parse((await openWithMasterKey(stored, masterKey, 'request-key')).toString('utf8')) as JWK;
+    expect((await openShareForRequest(envelope, restored, { req: 'req_1', idx: 4 })).equals(share)).toBe(true);
+  });
+
+  it('fails ENVELOPE_INVALID with the wrong request key and on hostile envelopes', async () => {
+    const right = await generateRequestKeyPair();
+    const other = await generateRequestKeyPair();
+    const envelope = await sealToPublicKey(share, right.publicJwk, { req: 'req_1', idx: 4 });
+    const expected = { req: 'req_1', idx: 4 };
+
+    expect(await codeOf(() => openShareForRequest(envelope, other.privateJwk, expected))).toBe('ENVELOPE_INVALID');
+    const publicKey = await importJWK(right.publicJwk, 'ECDH-ES+A256KW');
+    const otherAlgs: [string, string][] = [
+      ['ECDH-ES direct', await new CompactEncrypt(share).setProtectedHeader({ alg: 'ECDH-ES', enc: 'A256GCM', req: 'req_1', idx: 4 }).encrypt(publicKey)],
+      ['A128GCM', await new CompactEncrypt(share).setProtectedHeader({ alg: 'ECDH-ES+A256KW', enc: 'A128GCM', req: 'req_1', idx: 4 }).encrypt(publicKey)],
+      ['ECDH-ES+A128KW', await new CompactEncrypt(share).setProtectedHeader({ alg: 'ECDH-ES+A128KW', enc: 'A256GCM', req: 'req_1', idx: 4 }).encrypt(publicKey)],
+      ['dir', await new CompactEncrypt(share).setProtectedHeader({ alg: 'dir', enc: 'A256GCM', req: 'req_1', idx: 4 }).encrypt(generateDataKey())],
+    ];
+    const variants = [
+      ...hostileVariants(envelope),
+      ...otherAlgs,
+      ['header req edited', withHeader(envelope, { req: 'req_2' })],
+      ['header idx edited', withHeader(envelope, { idx: 1 })],
+      ['header epk removed', withHeader(envelope, { epk: undefined })],
+      ['header epk with d', withHeader(envelope, { epk: { ...(headerOf(envelope).epk as object), d: right.privateJwk.d } })],
+      ['header epk from another key', withHeader(envelope, { epk: { kty: 'EC', crv: 'P-256', x: other.publicJwk.x, y: other.publicJwk.y } })],
+    ] as [string, string][];
+    for (const [label, variant] of variants) {
+      expect([label, await codeOf(() => openShareForRequest(variant, right.privateJwk, expected))]).toEqual([
+        label,
+        'ENVELOPE_INVALID',
+      ]);
+    }
+  });
+
+  it('fails ENVELOPE_HEADER_MISMATCH for an authentic envelope of another request or index', async () => {
+    const { publicJwk, privateJwk } = await generateRequestKeyPair();
+    const cases: [Record<string, string | number>, { req: string; idx: number }][] = [
+      [{ req: 'req_2', idx: 4 }, { req: 'req_1', idx: 4 }],
+      [{ req: 'req_1', idx: 3 }, { req: 'req_1', idx: 4 }],
+      [{ req: 'req_1', idx: '4' }, { req: 'req_1', idx: 4 }],
+      [{ idx: 4 }, { req: 'req_1', idx: 4 }],
+      [{ req: 'req_1' }, { req: 'req_1', idx: 4 }],
+    ];
+    for (const [header, expected] of cases) {
+      const envelope = await sealToPublicKey(share, publicJwk, header);
+      expect(await codeOf(() => openShareForRequest(envelope, privateJwk, expected))).toBe('ENVELOPE_HEADER_MISMATCH');
+    }
+  });
+
+  it('fails SHARE_INVALID when the payload is not a share of the announced index', async () => {
+    const { publicJwk, privateJwk } = await generateRequestKeyPair();
+    const otherIndex = splitDataKey(generateDataKey(), 5, 3)[0];
+    for (const payload of [otherIndex, Buffer.from('not a share'), new Uint8Array(0)]) {
+      const envelope = await sealToPublicKey(payload, publicJwk, { req: 'req_1', idx: 4 });
+      expect(await codeOf(() => openShareForRequest(envelope, privateJwk, { req: 'req_1', idx: 4 }))).toBe('SHARE_INVALID');
+    }
+  });
+
+  it('refuses a request private key that is not a P-256 private JWK with JWK_INVALID', async () => {
+    const { publicJwk } = await generateRequestKeyPair();
+    const envelope = await sealToPublicKey(share, publicJwk, { req: 'req_1', idx: 4 });
+    const p384 = await exportJWK((await generateKeyPair('ECDH-ES+A256KW', { crv: 'P-384', extractable: true })).privateKey);
+    for (const bad of [publicJwk, p384, { ...publicJwk, d: 'AAAA' }]) {
+      expect(await codeOf(() => openShareForRequest(envelope, bad, { req: 'req_1', idx: 4 }))).toBe('JWK_INVALID');
+    }
+  });
+});

@@ -1,0 +1,133 @@
+import { CompactEncrypt, compactDecrypt, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import { CryptoError } from './errors.js';
+import { checkExtraHeader, toBufferView, type ExtraHeader } from './jose-helpers.js';
+import { parsePublicJwk } from './public-jwk.js';
+import { shareIndex } from './shamir.js';
+import { zeroize } from './zeroize.js';
+
+const KEY_ALG = 'ECDH-ES+A256KW';
+const CONTENT_ENC = 'A256GCM';
+
+function checkShareHeader(cred: unknown, ver: unknown, idx: unknown): void {
+  if (typeof cred !== 'string' || cred === '' || !Number.isSafeInteger(ver)) {
+    throw new TypeError('header must carry cred (non-empty string) and ver (integer)');
+  }
+  if (!Number.isInteger(idx) || (idx as number) < 1 || (idx as number) > 255) {
+    throw new TypeError('idx must be an integer in 1..255');
+  }
+}
+
+/**
+ * Encrypts to a P-256 public key: JWE compact `ECDH-ES+A256KW` / `A256GCM`,
+ * protected header `kid` = the key's RFC 7638 thumbprint plus `header`
+ * (JOSE-reserved names are refused). Used for share envelopes and for the
+ * break-glass `reveal` to a requester's own key.
+ *
+ * @example
+ * const envelope = await sealToPublicKey(secret, requester.encryptionKey, { req: request.id });
+ */
+export async function sealToPublicKey(plaintext: Uint8Array, jwk: JWK, header: ExtraHeader): Promise<string> {
+  checkExtraHeader(header);
+  const { jwk: publicJwk, thumbprint } = await parsePublicJwk(jwk, 'encryption');
+  const key = await importJWK(publicJwk, KEY_ALG);
+  return new CompactEncrypt(plaintext)
+    .setProtectedHeader({ alg: KEY_ALG, enc: CONTENT_ENC, kid: thumbprint, ...header })
+    .encrypt(key);
+}
+
+/**
+ * Seals one share to its custodian's encryption key; protected header `kid`,
+ * `cred`, `ver`, `idx`. The payload is the raw share bytes, whose own index
+ * must equal `h.idx`.
+ *
+ * @example
+ * const envelope = await sealShareToCustodian(shares[0], custodian.encryptionKey, { cred, ver: 1, idx: 1 });
+ */
+export async function sealShareToCustodian(
+  share: Uint8Array,
+  custodianEncryptionJwk: JWK,
+  h: { cred: string; ver: number; idx: number },
+): Promise<string> {
+  checkShareHeader(h.cred, h.ver, h.idx);
+  if (shareIndex(share) !== h.idx) throw new TypeError('share index differs from idx');
+  return sealToPublicKey(share, custodianEncryptionJwk, { cred: h.cred, ver: h.ver, idx: h.idx });
+}
+
+/**
+ * A fresh P-256 ECDH key pair for one request. The private JWK is extractable
+ * so the gateway can store it sealed under the master key (and delete it when
+ * the request ends). Both JWKs carry `kid` = thumbprint, `alg`, `use: enc`.
+ *
+ * @example
+ * const { publicJwk, privateJwk } = await generateRequestKeyPair();
+ */
+export async function generateRequestKeyPair(): Promise<{ publicJwk: JWK; privateJwk: JWK }> {
+  const { publicKey, privateKey } = await generateKeyPair(KEY_ALG, { crv: 'P-256', extractable: true });
+  const pub = await exportJWK(publicKey);
+  const priv = await exportJWK(privateKey);
+  const { thumbprint } = await parsePublicJwk({ kty: pub.kty, crv: pub.crv, x: pub.x, y: pub.y }, 'encryption');
+  const meta = { kid: thumbprint, alg: KEY_ALG, use: 'enc' } as const;
+  return {
+    publicJwk: { kty: 'EC', crv: 'P-256', x: pub.x, y: pub.y, ...meta },
+    privateJwk: { kty: 'EC', crv: 'P-256', x: priv.x, y: priv.y, d: priv.d, ...meta },
+  };
+}
+
+async function importRequestPrivateKey(jwk: JWK): Promise<CryptoKey> {
+  if (typeof jwk !== 'object' || jwk === null || jwk.kty !== 'EC' || jwk.crv !== 'P-256' || typeof jwk.d !== 'string') {
+    throw new CryptoError('JWK_INVALID', 'request private key must be an EC P-256 private JWK');
+  }
+  try {
+    const key = await importJWK({ kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y, d: jwk.d }, KEY_ALG);
+    return key;
+  } catch {
+    throw new CryptoError('JWK_INVALID', 'request private key does not import');
+  }
+}
+
+/**
+ * Opens a share a custodian sealed to the request key. Enforces:
+ * - `ECDH-ES+A256KW` / `A256GCM` only, no compression; any failure to decrypt: ENVELOPE_INVALID;
+ * - authenticated header `req` and `idx` equal `expected`: else ENVELOPE_HEADER_MISMATCH;
+ * - the payload is a well-formed share whose own index is `idx`: else SHARE_INVALID.
+ * The share is not yet checked against its commitment; do that before combining.
+ *
+ * @example
+ * const share = await openShareForRequest(body.share, requestPrivateJwk, { req: request.id, idx: 2 });
+ */
+export async function openShareForRequest(
+  envelope: string,
+  requestPrivateJwk: JWK,
+  expected: { req: string; idx: number },
+): Promise<Buffer> {
+  const key = await importRequestPrivateKey(requestPrivateJwk);
+  if (typeof envelope !== 'string') throw new CryptoError('ENVELOPE_INVALID', 'share envelope did not open');
+  let opened;
+  try {
+    opened = await compactDecrypt(envelope, key, {
+      keyManagementAlgorithms: [KEY_ALG],
+      contentEncryptionAlgorithms: [CONTENT_ENC],
+      maxDecompressedLength: 0,
+    });
+  } catch {
+    throw new CryptoError('ENVELOPE_INVALID', 'share envelope did not open');
+  }
+  const share = toBufferView(opened.plaintext);
+  const { req, idx } = opened.protectedHeader;
+  if (req !== expected.req || idx !== expected.idx) {
+    zeroize(share);
+    throw new CryptoError('ENVELOPE_HEADER_MISMATCH', 'share envelope is for another request or index');
+  }
+  let ownIndex: number;
+  try {
+    ownIndex = shareIndex(share);
+  } catch (e) {
+    zeroize(share);
+    throw e;
+  }
+  if (ownIndex !== expected.idx) {
+    zeroize(share);
+    throw new CryptoError('SHARE_INVALID', 'share index differs from the envelope index');
+  }
+  return share;
+}

@@ -1,0 +1,18 @@
+export { CustodianError, type CustodianErrorCode } from './errors.js';
+export { computeDigest, parseDigestInput, type DigestInput } from './digest.js';
+export {
+  generateCustodianKeys,
+  exportPublicJwks,
+  type CustodianKeys,
+  type CustodianPublicJwks,
+} from './keys.js';
+export { openOwnShare, sealShareToRequestKey, type OwnShareHeader } from './share-envelope.js';
+export { signApprovalStatement, type ApprovalStatementClaims } from './approval-statement.js';
+export {
+  prepareDecision,
+  type Decision,
+  type PrepareDecisionInput,
+  type PreparedDecision,
+} from './prepare-decision.js';
+export { encryptBackup, decryptBackup } from './key-backup.js';
+export type { JWK } from 'jose';

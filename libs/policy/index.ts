@@ -1,0 +1,21 @@
+export { checkApprover } from './check-approver.js';
+export { evaluatePolicy } from './evaluate-policy.js';
+export { globToRegExp } from './glob.js';
+export { matchesOperation, REST_ELEMENTS } from './match-operation.js';
+export { PolicyError, type PolicyErrorCode } from './policy-error.js';
+export { canRequest, selectPolicy } from './select-policy.js';
+export type {
+  ApprovalRule,
+  ConstraintValue,
+  CredentialFacts,
+  Operation,
+  OperationRule,
+  Outcome,
+  PolicyDefinition,
+  Principal,
+  RequesterRule,
+  RequestState,
+  Role,
+  Vote,
+} from './types.js';
+export { MAX_REQUEST_TTL_SECONDS, MIN_REQUEST_TTL_SECONDS, validatePolicyDefinition } from './validate-policy.js';

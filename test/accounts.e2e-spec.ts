@@ -1,0 +1,231 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair, SignJWT, base64url } from 'jose';
+import { issueAccessToken } from '../apps/gateway/src/auth/access-tokens.js';
+import { startGateway } from '../apps/gateway/src/gateway.js';
+import { Http } from './support/http.js';
+import { dumpAllTables, findLeaks } from './support/leak-scan.js';
+import { testDatabaseKinds } from './support/test-databases.js';
+import { ADMIN_PASSWORD, logCollector, startTestGateway, testConfig, type TestGateway } from './support/test-gateway.js';
+
+describe.each(testDatabaseKinds())('accounts and authentication (%s database)', (kind) => {
+  let gateway: TestGateway;
+  let anonymous: Http;
+  let admin: Http;
+  const passwords = { alice: 'alice-password-1234', bob: 'bob-password-12345' };
+  let serviceToken = '';
+
+  beforeAll(async () => {
+    gateway = await startTestGateway(kind);
+    anonymous = new Http(gateway.url);
+    admin = await anonymous.login('admin', ADMIN_PASSWORD);
+  });
+  afterAll(() => gateway.close());
+
+  function expectProblem(res: { status: number; headers: Headers; body: any }, status: number): void {
+    expect(res.status).toBe(status);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ status, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
+  }
+
+  describe('login', () => {
+    it('returns an access token and an HttpOnly SameSite=Strict session cookie', async () => {
+      const res = await anonymous.post('/api/v1/auth/login', { username: 'admin', password: ADMIN_PASSWORD });
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ accessToken: expect.any(String), tokenType: 'Bearer', expiresIn: 3600 });
+      const cookie = res.headers.get('set-cookie') ?? '';
+      expect(cookie).toMatch(/^qg_session=/);
+      expect(cookie).toMatch(/HttpOnly/i);
+      expect(cookie).toMatch(/SameSite=Strict/i);
+      const viaCookie = await anonymous.get('/api/v1/me', { cookie: cookie.split(';')[0] ?? '' });
+      expect(viaCookie.status).toBe(200);
+      expect(viaCookie.body.username).toBe('admin');
+    });
+
+    it.each([
+      ['a wrong password', { username: 'admin', password: 'not-the-password' }],
+      ['an unknown user', { username: 'nobody', password: 'whatever-password' }],
+    ])('refuses %s with 401', async (_, body) => {
+      expectProblem(await anonymous.post('/api/v1/auth/login', body), 401);
+    });
+  });
+
+  describe('tokens', () => {
+    it('accepts the gateway-issued token', async () => {
+      const me = await admin.get('/api/v1/me');
+      expect(me.status).toBe(200);
+      expect(me.body).toMatchObject({ username: 'admin', roles: expect.arrayContaining(['admin']), keys: null });
+    });
+
+    it('refuses a token signed by another key under the gateway kid', async () => {
+      const { privateKey } = await generateKeyPair('ES256');
+      const me = await admin.get('/api/v1/me');
+      const forged = await new SignJWT({})
+        .setProtectedHeader({ alg: 'ES256', kid: gateway.ctx.signingKey.kid, typ: 'at+jwt' })
+        .setIssuer('quorumgate')
+        .setAudience('quorumgate-api')
+        .setSubject(me.body.id)
+        .setIssuedAt()
+        .setExpirationTime('1h')
+        .sign(privateKey);
+      expectProblem(await anonymous.as(forged).get('/api/v1/me'), 401);
+    });
+
+    it('refuses an expired token', async () => {
+      const me = await admin.get('/api/v1/me');
+      const expired = await issueAccessToken(gateway.ctx.signingKey, me.body.id, Math.floor(Date.now() / 1000) - 7200);
+      expectProblem(await anonymous.as(expired).get('/api/v1/me'), 401);
+    });
+
+    it('refuses an alg:none token and garbage', async () => {
+      const me = await admin.get('/api/v1/me');
+      const header = base64url.encode(JSON.stringify({ alg: 'none', typ: 'at+jwt' }));
+      const payload = base64url.encode(JSON.stringify({ sub: me.body.id, iss: 'quorumgate', aud: 'quorumgate-api', exp: Math.floor(Date.now() / 1000) + 3600 }));
+      expectProblem(await anonymous.as(`${header}.${payload}.`).get('/api/v1/me'), 401);
+      expectProblem(await anonymous.as('not-a-token').get('/api/v1/me'), 401);
+      expectProblem(await anonymous.get('/api/v1/me'), 401);
+    });
+  });
+
+  describe('users and service accounts', () => {
+    it('creates users (201), refuses a duplicate username (409) and lists them', async () => {
+      const alice = await admin.post('/api/v1/users', { username: 'alice', password: passwords.alice, displayName: 'Alice', roles: ['operator'], groups: ['sre'] });
+      expect(alice.status).toBe(201);
+      expect(alice.body).toEqual({ id: expect.any(String), username: 'alice', displayName: 'Alice', roles: ['operator'], groups: ['sre'] });
+      const bob = await admin.post('/api/v1/users', { username: 'bob', password: passwords.bob, displayName: 'Bob', roles: ['requester'] });
+      expect(bob.status).toBe(201);
+      expectProblem(await admin.post('/api/v1/users', { username: 'alice', password: 'another-password-1', displayName: 'A2', roles: [] }), 409);
+      const list = await admin.get('/api/v1/users');
+      expect(list.body.users.map((u: { username: string }) => u.username)).toEqual(['admin', 'alice', 'bob']);
+      expect(JSON.stringify(list.body)).not.toMatch(/password/i);
+    });
+
+    it('issues a service-account token once; it authenticates and is never shown again', async () => {
+      const created = await admin.post('/api/v1/service-accounts', { name: 'ci-release', roles: ['requester'] });
+      expect(created.status).toBe(201);
+      expect(created.body).toEqual({ id: expect.any(String), name: 'ci-release', roles: ['requester'], createdAt: expect.any(String), token: expect.stringMatching(/^qgs_/) });
+      serviceToken = created.body.token;
+      const me = await anonymous.as(serviceToken).get('/api/v1/me');
+      expect(me.status).toBe(200);
+      expect(me.body).toMatchObject({ id: created.body.id, kind: 'service_account', roles: ['requester'] });
+      const list = await admin.get('/api/v1/service-accounts');
+      expect(list.status).toBe(200);
+      expect(list.text).not.toContain(serviceToken);
+      expect(list.body.serviceAccounts[0]).not.toHaveProperty('token');
+      expectProblem(await anonymous.as(serviceToken.slice(0, -2) + 'xx').get('/api/v1/me'), 401);
+      expectProblem(await admin.post('/api/v1/service-accounts', { name: 'ci-release', roles: ['requester'] }), 409);
+    });
+
+    const endpoints: { method: 'GET' | 'POST'; path: string; body?: unknown; allowed: string[] }[] = [
+      { method: 'GET', path: '/api/v1/me', allowed: ['admin', 'operator', 'requester', 'service'] },
+      { method: 'POST', path: '/api/v1/users', body: { username: 'zed', password: 'zed-password-1234', displayName: 'Zed', roles: [] }, allowed: ['admin'] },
+      { method: 'GET', path: '/api/v1/users', allowed: ['admin'] },
+      { method: 'POST', path: '/api/v1/service-accounts', body: { name: 'zed-bot', roles: [] }, allowed: ['admin'] },
+      { method: 'GET', path: '/api/v1/service-accounts', allowed: ['admin'] },
+    ];
+
+    it.each(endpoints)('guards $method $path: 401 anonymous, 403 for the wrong role', async ({ method, path, body, allowed }) => {
+      const callers: Record<string, Http> = {
+        admin,
+        operator: await anonymous.login('alice', passwords.alice),
+        requester: await anonymous.login('bob', passwords.bob),
+        service: anonymous.as(serviceToken),
+      };
+      expectProblem(await anonymous.request(method, path, body), 401);
+      for (const [name, caller] of Object.entries(callers)) {
+        if (allowed.includes(name)) continue;
+        expectProblem(await caller.request(method, path, body), 403);
+      }
+    });
+  });
+
+  describe('bad input', () => {
+    it('answers malformed JSON with 400 problem+json', async () => {
+      expectProblem(await admin.post('/api/v1/users', '{"username": "x",', { 'content-type': 'application/json' }), 400);
+    });
+
+    it('answers an unknown field with 400 naming it, and creates nothing', async () => {
+      const res = await admin.post('/api/v1/users', { username: 'carol', password: 'carol-password-1234', displayName: 'Carol', roles: [], isRoot: true });
+      expectProblem(res, 400);
+      expect(res.body.detail).toContain('isRoot');
+      const list = await admin.get('/api/v1/users');
+      expect(list.body.users.map((u: { username: string }) => u.username)).not.toContain('carol');
+    });
+
+    it('answers a validation failure with 400 naming the field', async () => {
+      const res = await admin.post('/api/v1/users', { username: 'Bad Name!', password: 'short', displayName: 'x', roles: ['root'] });
+      expectProblem(res, 400);
+      expect(res.body.detail).toMatch(/username/);
+      expect(res.body.detail).toMatch(/password/);
+      expect(res.body.detail).toMatch(/roles/);
+    });
+
+    it('answers a body over 1 MiB with 413 problem+json', async () => {
+      expectProblem(await admin.post('/api/v1/users', { username: 'big', password: 'x'.repeat(1_100_000), displayName: 'Big', roles: [] }), 413);
+    });
+
+    it('answers an unknown route with 404 problem+json', async () => {
+      expectProblem(await admin.get('/api/v1/no-such-thing'), 404);
+    });
+  });
+
+  describe('operations surface', () => {
+    it('serves health, readiness, metrics, JWKS and OpenAPI', async () => {
+      expect((await anonymous.get('/healthz')).body).toEqual({ status: 'ok' });
+      expect((await anonymous.get('/readyz')).body).toEqual({ status: 'ready', database: kind });
+      const metrics = await anonymous.get('/metrics');
+      expect(metrics.text).toContain('qg_http_requests_total');
+      const jwks = await anonymous.get('/.well-known/jwks.json');
+      expect(jwks.body.keys).toEqual([expect.objectContaining({ kty: 'EC', crv: 'P-256', alg: 'ES256', kid: gateway.ctx.signingKey.kid })]);
+      expect(jwks.body.keys[0]).not.toHaveProperty('d');
+      const openapi = await anonymous.get('/api/docs-json');
+      expect(openapi.body.paths).toHaveProperty('/api/v1/users');
+      expect((await anonymous.get('/api/docs')).status).toBe(200);
+    });
+  });
+
+  describe('no secret at rest', () => {
+    it('leaves no password, token or key in plaintext in any table or log line', async () => {
+      const accessToken = (await anonymous.post('/api/v1/auth/login', { username: 'alice', password: passwords.alice })).body.accessToken;
+      const privateJwk = await exportJWK(gateway.ctx.signingKey.privateKey).catch(() => undefined);
+      expect(privateJwk).toBeUndefined(); // the in-memory key is not even extractable
+      const haystack = (await dumpAllTables(gateway.ctx.dataSource)) + gateway.logs.join('\n');
+      expect(haystack).toContain('alice'); // the scan does see the data
+      expect(findLeaks(haystack, { admin: ADMIN_PASSWORD, ...passwords, serviceToken, accessToken, masterKey: gateway.ctx.masterKey })).toEqual([]);
+    });
+  });
+});
+
+describe('startup', () => {
+  it('refuses an external database without a master key', async () => {
+    const logs = logCollector();
+    await expect(
+      startGateway({ config: testConfig({ databaseUrl: 'postgres://127.0.0.1:1/none_test', masterKey: undefined }), logDestination: logs.destination }),
+    ).rejects.toThrow(/QG_MASTER_KEY/);
+  });
+
+  it('keeps its data and master key across a restart and bootstraps the admin only once', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'qg-restart-test-'));
+    try {
+      const config = testConfig({ dataDir, masterKey: undefined, bootstrapAdminPassword: undefined });
+      const first = await startGateway({ config, logDestination: logCollector().destination });
+      expect(first.bootstrap).toMatchObject({ created: true, username: 'admin', generatedPassword: expect.any(String) });
+      const password = first.bootstrap.created ? (first.bootstrap.generatedPassword ?? '') : '';
+      const kid = first.ctx.signingKey.kid;
+      await first.close();
+      expect((await stat(join(dataDir, 'master.key'))).mode & 0o777).toBe(0o600);
+
+      const second = await startGateway({ config, logDestination: logCollector().destination });
+      try {
+        expect(second.bootstrap).toEqual({ created: false });
+        expect(second.ctx.signingKey.kid).toBe(kid);
+        await new Http(second.url).login('admin', password);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
