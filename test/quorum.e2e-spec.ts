@@ -9,7 +9,7 @@ import { startTestGateway, type TestGateway } from './support/test-gateway.js';
 
 async function verifyRawSignature(publicJwk: any, payloadB64u: string, signatureB64u: string): Promise<boolean> {
   const key = await crypto.subtle.importKey('jwk', publicJwk, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
-  return crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, base64url.decode(signatureB64u), base64url.decode(payloadB64u));
+  return crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, Buffer.from(signatureB64u, "base64url"), Buffer.from(payloadB64u, "base64url"));
 }
 
 describe.each(testDatabaseKinds())('the quorum core (%s database)', (kind) => {

@@ -23,7 +23,7 @@ async function codeOf(fn: () => Promise<unknown>): Promise<string> {
 }
 
 function headerOf(jwe: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(jwe.split('.')[0]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+  return JSON.parse(Buffer.from(jwe.split('.')[0], 'base64url').toString('utf8')) as Record<string, unknown>;
 }
 
 function flipFirstChar(segment: string): string {

@@ -39,7 +39,7 @@ function hostileVariants(jwe: string): [string, string][] {
 
 function withHeader(jwe: string, patch: Record<string, unknown>): string {
   const [h, ...rest] = jwe.split('.');
-  const header = { ...(JSON.parse(Buffer.from(h!, 'base64url').toString('utf8')) as object), ...patch };
+  const header = { ...(JSON.parse(Buffer.from(h, 'base64url').toString('utf8')) as object), ...patch };
   return [Buffer.from(JSON.stringify(header)).toString('base64url'), ...rest].join('.');
 }
 
@@ -50,7 +50,7 @@ describe('sealSecret / openSealedSecret', () => {
   it('round-trips and puts cred/ver in the protected header', async () => {
     const dataKey = generateDataKey();
     const sealed = await sealSecret(secret, dataKey, meta);
-    const header = JSON.parse(Buffer.from(sealed.split('.')[0]!, 'base64url').toString('utf8')) as unknown;
+    const header = JSON.parse(Buffer.from(sealed.split('.')[0], 'base64url').toString('utf8')) as unknown;
     expect(header).toEqual({ alg: 'dir', enc: 'A256GCM', cred: 'cred_1', ver: 3 });
     expect(sealed).not.toContain(secret.toString('base64url'));
     const opened = await openSealedSecret(sealed, dataKey, meta);

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import PgBoss from 'pg-boss';
 import type { EntityManager } from 'typeorm';
 import type { Pool } from 'pg';
@@ -16,7 +16,7 @@ type Handler = (requestId: string) => Promise<void>;
  * second a no-op, so a request executes at most once.
  */
 @Injectable()
-export class ExecutionQueue implements OnApplicationShutdown {
+export class ExecutionQueue implements BeforeApplicationShutdown {
   private boss: PgBoss | undefined;
   private handler: Handler | undefined;
   private readonly inFlight = new Set<Promise<void>>();
@@ -71,7 +71,7 @@ export class ExecutionQueue implements OnApplicationShutdown {
   }
 
   /** Drains in-flight executions before the database closes. */
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     await this.boss?.stop({ graceful: true, wait: true, close: false, timeout: 30000 });
     await Promise.allSettled([...this.inFlight]);

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import { AuditWriter } from '../audit/audit-writer.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
@@ -16,7 +16,7 @@ export const EXECUTION_LEASE_MS = DEFAULT_OPERATION_TIMEOUT_MS + 30_000;
  * overdue requests, failing executions whose replica died, audit checkpoints.
  */
 @Injectable()
-export class MaintenanceService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class MaintenanceService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private sweeps = 0;
@@ -37,7 +37,7 @@ export class MaintenanceService implements OnApplicationBootstrap, OnApplication
     }, SWEEP_INTERVAL_MS);
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     await this.running;
   }

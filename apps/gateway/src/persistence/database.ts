@@ -36,7 +36,7 @@ export async function openDatabase(target: DatabaseTarget, poolSize = 10): Promi
       extra: { max: Math.max(poolSize, 2) },
     });
     await initialize(dataSource, true);
-    return { dataSource, kind: 'postgres', close: () => dataSource.destroy() };
+    return { dataSource, kind: 'postgres', close: () => destroy(dataSource) };
   }
   const pglite = await openPglite(target);
   const pgConfig = createPgConfig(pglite);
@@ -56,7 +56,7 @@ export async function openDatabase(target: DatabaseTarget, poolSize = 10): Promi
     dataSource,
     kind: 'embedded',
     close: async () => {
-      await dataSource.destroy();
+      await destroy(dataSource);
       await pglite.close();
     },
     dump: () => pglite.dumpDataDir('none'),
@@ -99,4 +99,9 @@ async function initialize(dataSource: DataSource, concurrentReplicas: boolean): 
     await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
     await lock.release();
   }
+}
+
+/** Nest's TypeOrmModule may have destroyed it already on application shutdown. */
+async function destroy(dataSource: DataSource): Promise<void> {
+  if (dataSource.isInitialized) await dataSource.destroy();
 }

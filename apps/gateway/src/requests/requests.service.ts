@@ -85,7 +85,7 @@ export class RequestsService {
     }
     const credential = await findCredential(this.ctx.dataSource, body.credential);
     if (credential === undefined) throw new AppError('NOT_FOUND', `no credential "${body.credential}"`);
-    const params = this.validateParams(body.operation.kind, body.operation.params, credential.kind);
+    const params = this.validateParams(body.operation.kind, body.operation.params, credential);
     const operation = { kind: body.operation.kind, params };
     if (operation.kind === 'reveal' && principal.kind === 'user') {
       const requester = await findUserById(this.ctx.dataSource, principal.id);
@@ -165,7 +165,7 @@ export class RequestsService {
 
   /** The caller's own share envelope for this request's credential version. */
   async share(principal: Principal, id: string): Promise<ShareRow> {
-    const view = await this.get(principal, id);
+    const view = await this.view(id);
     const share = await findShareOf(this.ctx.dataSource, view.request.credentialId, view.request.credentialVersion, principal.id);
     if (share === undefined) throw new AppError('APPROVER_NOT_ELIGIBLE', 'you are not a custodian of this credential');
     if (view.request.status !== 'pending') throw new AppError('REQUEST_NOT_PENDING', `the request is ${view.request.status}`);
@@ -396,7 +396,8 @@ export class RequestsService {
     return this.view(existing.id);
   }
 
-  private validateParams(kind: string, params: Record<string, unknown>, credentialKind: string): Record<string, unknown> {
+  private validateParams(kind: string, params: Record<string, unknown>, credential: { kind: string; config: Record<string, unknown> }): Record<string, unknown> {
+    const credentialKind = credential.kind;
     try {
       if (kind === 'reveal') {
         if (Object.keys(params).length > 0) throw new AppError('VALIDATION_FAILED', 'reveal takes no params');
@@ -404,7 +405,7 @@ export class RequestsService {
       }
       const executor = executorFor(kind);
       if (!executor.credentialKinds.includes(credentialKind)) throw new AppError('VALIDATION_FAILED', `a ${credentialKind} credential cannot run ${kind}`);
-      return executor.validateParams(params);
+      return executor.validateParams(params, credential.config);
     } catch (error) {
       if (error instanceof ExecutorError) throw new AppError('VALIDATION_FAILED', `operation.params: ${error.message}`);
       throw error;

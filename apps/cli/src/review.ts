@@ -1,0 +1,95 @@
+import canonicalize from 'canonicalize';
+import { computeDigest, CustodianError, parseDigestInput, type DigestInput } from '#libs/custodian';
+import type { ApiClient } from './api-client.js';
+import type { CredentialView, RequestView } from './api-types.js';
+import { describeApprovals, describeOperation, safeText, timeLeft } from './render.js';
+
+export interface DigestCheck {
+  /** the digest recomputed here from digestInput, when it has the §5 shape */
+  recomputed?: string;
+  matches: boolean;
+  /** why it does not match, in words */
+  problem?: string;
+  /** the signed content, when digestInput has the §5 shape */
+  signed?: DigestInput;
+  /** top-level fields that say something else than the signed digestInput */
+  divergentFields: string[];
+}
+
+/**
+ * Recomputes the digest from `digestInput` (never trusting `digest`), checks that
+ * digestInput is about this request id, and lists the top-level fields that
+ * differ from what is signed (a display built from those would lie).
+ */
+export async function checkDigest(view: RequestView, expectedId: string): Promise<DigestCheck> {
+  let signed: DigestInput;
+  try {
+    signed = parseDigestInput(view.digestInput);
+  } catch (error) {
+    if (error instanceof CustodianError) return { matches: false, problem: error.message, divergentFields: [] };
+    throw error;
+  }
+  const recomputed = await computeDigest(signed);
+  const same = (a: unknown, b: unknown) => canonicalize(a) === canonicalize(b);
+  const divergentFields = [
+    ['operation', same(view.operation, signed.operation)],
+    ['reason', view.reason === signed.reason],
+    ['expiresAt', view.expiresAt === signed.expiresAt],
+    ['credential', same(view.credential, signed.credential)],
+  ]
+    .filter(([, ok]) => ok === false)
+    .map(([name]) => String(name));
+  if (signed.id !== expectedId || view.id !== expectedId) {
+    return { recomputed, matches: false, problem: `digestInput is for request ${signed.id}, not ${expectedId}`, signed, divergentFields };
+  }
+  if (recomputed !== view.digest) {
+    return { recomputed, matches: false, problem: 'the digest the gateway sent is not the hash of the request content', signed, divergentFields };
+  }
+  return { recomputed, matches: true, signed, divergentFields };
+}
+
+export async function credentialName(api: ApiClient, id: string): Promise<string | undefined> {
+  try {
+    return (await api.get<CredentialView>(`/api/v1/credentials/${encodeURIComponent(id)}`)).name;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The request as a custodian must read it: every field shown comes from the
+ * signed digestInput, escaped for the terminal, then the digest check.
+ */
+export async function renderRequest(api: ApiClient, view: RequestView, check: DigestCheck, nameOf: (id: string) => string): Promise<string> {
+  const signed = check.signed;
+  const lines: string[] = [];
+  lines.push(`request     ${view.id}`);
+  lines.push(`status      ${view.status}${view.status === 'pending' ? ` (${timeLeft(view.expiresAt)})` : ''}`);
+  if (signed === undefined) {
+    lines.push('content     UNREADABLE: digestInput does not have the expected shape');
+  } else {
+    const name = await credentialName(api, signed.credential.id);
+    lines.push(`credential  ${name !== undefined ? `${safeText(name, true)} ` : ''}(${signed.credential.id}, version ${signed.credential.version})`);
+    lines.push(`requester   ${view.requester.kind === 'service_account' ? 'service account' : 'user'} ${nameOf(signed.requester)}${nameOf(signed.requester) !== signed.requester ? ` (${signed.requester})` : ''}`);
+    lines.push(`reason      ${safeText(signed.reason).replace(/\n/g, '\n            ')}`);
+    lines.push(`expires     ${safeText(signed.expiresAt, true)}`);
+    lines.push(`operation   ${safeText(signed.operation.kind, true)}`);
+    lines.push(describeOperation(signed.operation));
+  }
+  lines.push(`approvals   ${describeApprovals(view, nameOf)}; ${view.custodians.length} custodian(s)`);
+  for (const a of view.approvals) {
+    lines.push(`  ${a.decision === 'approve' ? 'approved' : 'rejected'} by ${nameOf(a.userId)} at ${a.at}${a.valid ? '' : ` (INVALID${a.invalidReason !== undefined ? `: ${safeText(a.invalidReason, true)}` : ''})`}${a.reason !== undefined ? `: ${safeText(a.reason, true)}` : ''}`);
+  }
+  lines.push(`digest      ${safeText(view.digest, true)}`);
+  if (check.matches) {
+    lines.push(`recomputed  ${check.recomputed ?? ''}  OK (matches)`);
+  } else {
+    lines.push(`recomputed  ${check.recomputed ?? '(cannot compute)'}`);
+    lines.push(`!!! DIGEST MISMATCH !!! ${check.problem ?? ''}`);
+    lines.push('!!! Do not approve: what you would sign is not what this request claims to be.');
+  }
+  if (check.divergentFields.length > 0) {
+    lines.push(`!!! the request's ${check.divergentFields.join(', ')} differ from the signed content; shown above is the signed content`);
+  }
+  return lines.join('\n');
+}

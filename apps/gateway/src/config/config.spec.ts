@@ -1,0 +1,27 @@
+import { ConfigError, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  const key = Buffer.alloc(32, 7).toString('base64');
+
+  it('applies the documented defaults', () => {
+    expect(loadConfig({})).toMatchObject({ port: 8080, databaseUrl: undefined, dataDir: './data', masterKey: undefined, logLevel: 'info' });
+  });
+
+  it.each([
+    [{ QG_PORT: 'eighty' }, 'QG_PORT'],
+    [{ QG_PORT: '70000' }, 'QG_PORT'],
+    [{ QG_DATABASE_URL: 'mysql://x' }, 'QG_DATABASE_URL'],
+    [{ QG_DATABASE_URL: 'postgres://db/qg' }, 'QG_MASTER_KEY'],
+    [{ QG_MASTER_KEY: 'c2hvcnQ=' }, 'QG_MASTER_KEY'],
+    [{ QG_LOG_LEVEL: 'loud' }, 'QG_LOG_LEVEL'],
+    [{ QG_BOOTSTRAP_ADMIN_PASSWORD: 'short' }, 'QG_BOOTSTRAP_ADMIN_PASSWORD'],
+  ])('refuses %j naming %s', (env, variable) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}: `));
+  });
+
+  it('accepts an external database with a master key', () => {
+    const config = loadConfig({ QG_DATABASE_URL: 'postgres://db/qg', QG_MASTER_KEY: key });
+    expect(config.masterKey?.length).toBe(32);
+  });
+});

@@ -1,0 +1,156 @@
+import { useCallback, useEffect, useState } from 'react';
+import { api, ApiError, setUnauthorizedHandler, type Me, type Role } from './api.ts';
+import { ErrorMessage, Loading } from './components/feedback.tsx';
+import { KeyWarning } from './components/key-warning.tsx';
+import { Link } from './components/link.tsx';
+import { AuditPage } from './pages/audit-page.tsx';
+import { CredentialsPage } from './pages/credentials-page.tsx';
+import { InboxPage } from './pages/inbox-page.tsx';
+import { KeysPage } from './pages/keys-page.tsx';
+import { LoginPage } from './pages/login-page.tsx';
+import { MyRequestsPage } from './pages/my-requests-page.tsx';
+import { PoliciesPage } from './pages/policies-page.tsx';
+import { RequestPage } from './pages/request-page.tsx';
+import { ServiceAccountsPage } from './pages/service-accounts-page.tsx';
+import { UsersPage } from './pages/users-page.tsx';
+import { useRoute, type Route } from './router.ts';
+import { SessionProvider, useSession } from './session.tsx';
+
+type AppState = { kind: 'loading' } | { kind: 'signed-out'; notice: string | null } | { kind: 'signed-in'; me: Me } | { kind: 'error'; error: unknown };
+
+export function App() {
+  const [state, setState] = useState<AppState>({ kind: 'loading' });
+
+  const check = useCallback(() => {
+    setState({ kind: 'loading' });
+    api.me().then(
+      (me) => setState({ kind: 'signed-in', me }),
+      (error: unknown) => setState(error instanceof ApiError && error.status === 401 ? { kind: 'signed-out', notice: null } : { kind: 'error', error }),
+    );
+  }, []);
+
+  useEffect(() => {
+    setUnauthorizedHandler(() => setState((s) => (s.kind === 'signed-in' ? { kind: 'signed-out', notice: 'Your session has ended. Sign in again to continue.' } : s)));
+    check();
+  }, [check]);
+
+  switch (state.kind) {
+    case 'loading':
+      return (
+        <main id="main" className="login">
+          <Loading what="your session" />
+        </main>
+      );
+    case 'error':
+      return (
+        <main id="main" className="login">
+          <ErrorMessage title="The gateway could not be reached" error={state.error} onRetry={check} />
+        </main>
+      );
+    case 'signed-out':
+      return <LoginPage notice={state.notice} onLoggedIn={(me) => setState({ kind: 'signed-in', me })} />;
+    case 'signed-in':
+      return (
+        <SessionProvider key={state.me.id} me={state.me} onLoggedOut={() => setState({ kind: 'signed-out', notice: 'You are signed out.' })}>
+          <Shell />
+        </SessionProvider>
+      );
+  }
+}
+
+interface NavItem {
+  href: string;
+  label: string;
+  pages: Route['page'][];
+  roles: Role[] | 'users';
+}
+
+const NAV: NavItem[] = [
+  { href: '/inbox', label: 'Inbox', pages: ['inbox'], roles: ['operator'] },
+  { href: '/requests', label: 'Requests', pages: ['my-requests', 'request'], roles: 'users' },
+  { href: '/keys', label: 'My keys', pages: ['keys'], roles: 'users' },
+  { href: '/credentials', label: 'Credentials', pages: ['credentials'], roles: ['security_lead'] },
+  { href: '/policies', label: 'Policies', pages: ['policies'], roles: ['security_lead'] },
+  { href: '/users', label: 'Users', pages: ['users'], roles: ['admin'] },
+  { href: '/service-accounts', label: 'Service accounts', pages: ['service-accounts'], roles: ['admin'] },
+  { href: '/audit', label: 'Audit log', pages: ['audit'], roles: ['auditor'] },
+];
+
+function Shell() {
+  const session = useSession();
+  const route = useRoute();
+  const items = NAV.filter((n) => n.roles === 'users' || n.roles.some((r) => session.has(r)));
+
+  useEffect(() => {
+    document.getElementById('main')?.focus({ preventScroll: true });
+  }, [route.page]);
+
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <Link href="/" className="brand">
+          <span className="brand-mark" aria-hidden="true">◆</span> quorumgate
+        </Link>
+        <nav aria-label="Main">
+          <ul>
+            {items.map((n) => (
+              <li key={n.href}>
+                <Link href={n.href} aria-current={n.pages.includes(route.page) ? 'page' : undefined}>
+                  {n.label}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div className="whoami">
+          <span title={`roles: ${session.me.roles.join(', ')}`}>
+            {session.me.displayName} <span className="muted">({session.me.username})</span>
+          </span>
+          <button type="button" className="secondary small" onClick={() => void session.logout()}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <KeyWarning />
+      <main id="main" tabIndex={-1}>
+        <Page route={route} />
+      </main>
+    </>
+  );
+}
+
+function Page({ route }: { route: Route }) {
+  const session = useSession();
+  switch (route.page) {
+    case 'inbox':
+      return session.has('operator') ? <InboxPage /> : <MyRequestsPage />;
+    case 'request':
+      return <RequestPage id={route.id} />;
+    case 'my-requests':
+      return <MyRequestsPage />;
+    case 'keys':
+      return <KeysPage />;
+    case 'credentials':
+      return <CredentialsPage />;
+    case 'policies':
+      return <PoliciesPage />;
+    case 'users':
+      return <UsersPage />;
+    case 'service-accounts':
+      return <ServiceAccountsPage />;
+    case 'audit':
+      return <AuditPage />;
+    case 'not-found':
+      return (
+        <section>
+          <h1>Page not found</h1>
+          <p>
+            Nothing lives at <code>{route.path}</code>. <Link href="/">Go to the start page</Link>.
+          </p>
+        </section>
+      );
+  }
+}

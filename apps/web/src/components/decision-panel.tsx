@@ -1,0 +1,167 @@
+import { useRef, useState, type FormEvent } from 'react';
+import { CustodianError, prepareDecision, type CustodianErrorCode } from '../../../../libs/custodian/index.ts';
+import { api, describeError, type QgRequest } from '../api.ts';
+import { useSession } from '../session.tsx';
+import type { Verification } from '../verify-request.ts';
+import { useNow } from './countdown.tsx';
+import { Link } from './link.tsx';
+
+const REFUSALS: Record<CustodianErrorCode, string> = {
+  DIGEST_INPUT_INVALID: 'The request’s digest input is malformed. Nothing was signed.',
+  DIGEST_MISMATCH: 'The request does not match its digest: it may have been altered. Nothing was signed.',
+  REQUEST_EXPIRED: 'The request has expired. Nothing was signed.',
+  REQUEST_KEY_INVALID: 'The gateway sent an invalid request key, so your share was not sealed to it. Nothing was sent.',
+  SHARE_ENVELOPE_INVALID: 'Your share did not open with the keys in this browser. Check “My keys”: these may not be the keys you enrolled.',
+  SHARE_HEADER_MISMATCH: 'Your share is for another credential or version than this request. Nothing was sent.',
+  BACKUP_INVALID: 'The key backup is invalid.',
+};
+
+function explain(error: unknown): string {
+  return error instanceof CustodianError ? REFUSALS[error.code] : describeError(error);
+}
+
+/**
+ * Approve or reject, entirely in this browser: fetch and open my share,
+ * recompute the digest, sign the statement, re-seal the share to the request
+ * key (libs/custodian `prepareDecision`), then submit. The request passed in
+ * is exactly the one on screen.
+ */
+export function DecisionPanel({ request, verification, onDecided }: { request: QgRequest; verification: Verification | null; onDecided: () => void }) {
+  const { me, localKeys, keyState } = useSession();
+  const [busy, setBusy] = useState<null | 'approve' | 'reject'>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const [reason, setReason] = useState('');
+  const dialog = useRef<HTMLDialogElement>(null);
+  const now = useNow();
+
+  const isCustodian = request.custodians.includes(me.id);
+  const mine = request.approvals.find((a) => a.userId === me.id);
+  if (!isCustodian || request.status !== 'pending') return null;
+  if (mine !== undefined)
+    return (
+      <div className="notice notice-info" role="status">
+        You {mine.decision === 'approve' ? 'approved' : 'rejected'} this request.
+      </div>
+    );
+
+  const refusals = verification?.refusals ?? [];
+  const refused = refusals.length > 0;
+  const expired = Date.parse(request.digestInput.expiresAt) <= now;
+  const keysReady = keyState === 'ok' && localKeys != null && me.keys !== null;
+  const canDecide = verification !== null && !refused && !expired && keysReady && busy === null && done === null;
+
+  const decide = async (decision: 'approve' | 'reject', why?: string) => {
+    if (localKeys == null || me.keys === null) return;
+    setBusy(decision);
+    setError(null);
+    try {
+      const shareEnvelope = decision === 'approve' ? await api.getShare(request.id) : undefined;
+      const prepared = await prepareDecision({
+        request,
+        shareEnvelope,
+        decision,
+        userId: me.id,
+        keys: {
+          encryptionPrivateKey: localKeys.keys.encryption.privateKey,
+          signingPrivateKey: localKeys.keys.signing.privateKey,
+          signingKid: me.keys.signingThumbprint,
+        },
+        nowSeconds: Math.floor(Date.now() / 1000),
+      });
+      const answer = await api.decide(request.id, {
+        decision,
+        statement: prepared.statement,
+        ...(prepared.share !== undefined ? { share: prepared.share } : {}),
+        ...(why !== undefined && why !== '' ? { reason: why } : {}),
+      });
+      setDone(
+        decision === 'approve'
+          ? `Your approval was recorded: ${answer.request.approvalsReceived} of ${answer.request.approvalsRequired}. The request is ${answer.request.status}.`
+          : `Your rejection was recorded. The request is ${answer.request.status}.`,
+      );
+      onDecided();
+    } catch (err) {
+      setError(explain(err));
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const submitReject = (e: FormEvent) => {
+    e.preventDefault();
+    if (reason.trim().length < 3) return;
+    dialog.current?.close();
+    void decide('reject', reason.trim());
+  };
+
+  return (
+    <section className="card decision" aria-labelledby="decision-title">
+      <h2 id="decision-title">Your decision</h2>
+      {refused && (
+        <div role="alert" className="notice notice-error" data-testid="refusal">
+          <strong>This browser refuses to sign this request.</strong>
+          <ul>
+            {refusals.map((r) => (
+              <li key={r}>{r}</li>
+            ))}
+          </ul>
+          Do not approve it. Tell your security team, quoting request {request.id}.
+        </div>
+      )}
+      {verification === null && <p role="status">Checking the request before you can decide…</p>}
+      {!refused && expired && <div className="notice notice-warning">The request has expired: it can no longer be decided.</div>}
+      {!keysReady && keyState !== 'checking' && (
+        <div className="notice notice-warning" role="status">
+          This browser holds no usable key for you, so it cannot sign. <Link href="/keys">Go to My keys</Link>.
+        </div>
+      )}
+      {error !== null && (
+        <div role="alert" className="notice notice-error" data-testid="decision-error">
+          {error}
+        </div>
+      )}
+      {done !== null && (
+        <div role="status" className="notice notice-success" data-testid="decision-done">
+          {done}
+        </div>
+      )}
+      {done === null && (
+        <div className="actions">
+          <button type="button" className="approve" disabled={!canDecide} onClick={() => void decide('approve')}>
+            {busy === 'approve' ? 'Opening your share and signing…' : 'Approve'}
+          </button>
+          <button
+            type="button"
+            className="danger"
+            disabled={!canDecide}
+            onClick={() => {
+              setReason('');
+              dialog.current?.showModal();
+            }}
+          >
+            {busy === 'reject' ? 'Signing the rejection…' : 'Reject…'}
+          </button>
+        </div>
+      )}
+      <dialog ref={dialog} aria-labelledby="reject-title">
+        <form method="dialog" className="stack" onSubmit={submitReject}>
+          <h2 id="reject-title">Reject this request</h2>
+          <p>A rejection vetoes the request: it cannot run. The requester sees your reason.</p>
+          <label>
+            Reason
+            <textarea required minLength={3} maxLength={2000} rows={3} value={reason} onChange={(e) => setReason(e.target.value)} autoFocus />
+          </label>
+          <div className="actions">
+            <button type="submit" className="danger" disabled={reason.trim().length < 3}>
+              Reject request
+            </button>
+            <button type="button" className="secondary" onClick={() => dialog.current?.close()}>
+              Keep it pending
+            </button>
+          </div>
+        </form>
+      </dialog>
+    </section>
+  );
+}

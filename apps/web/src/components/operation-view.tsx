@@ -1,0 +1,210 @@
+import { useEffect, useState } from 'react';
+import type { Operation } from '../api.ts';
+import { b64uToBytes, formatBytes, printableText, sha256Hex, shellQuote } from '../format.ts';
+
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+/**
+ * Whether this UI can show the operation completely. Deny by default: an
+ * operation it cannot render is one a custodian cannot review, so the
+ * request page refuses to sign it.
+ */
+export function unrenderableReason(op: Operation): string | null {
+  const p = op.params;
+  switch (op.kind) {
+    case 'sign':
+      return b64uToBytes(p.payload) === null ? 'the payload is not valid base64url' : null;
+    case 'http':
+      return str(p.method) === null || str(p.path) === null ? 'the HTTP operation has no method or path' : null;
+    case 'kubernetes.exec':
+      return str(p.namespace) === null || str(p.pod) === null || !isStringArray(p.command) ? 'the exec operation lacks namespace, pod or command' : null;
+    case 'ssh.exec':
+      return str(p.command) === null ? 'the SSH operation has no command' : null;
+    case 'sql.exec':
+      return str(p.sql) === null ? 'the SQL operation has no statement' : null;
+    case 'reveal':
+      return null;
+    default:
+      return `this UI does not know how to display operations of kind "${op.kind}"`;
+  }
+}
+
+/** One line for lists: what the operation does. */
+export function operationSummary(op: Operation): string {
+  const p = op.params;
+  switch (op.kind) {
+    case 'sign': {
+      const bytes = b64uToBytes(p.payload);
+      return `sign ${bytes === null ? 'an invalid payload' : formatBytes(bytes.byteLength)}${str(p.format) === 'jws' ? ' as JWS' : ''}`;
+    }
+    case 'http':
+      return `${String(p.method)} ${String(p.path)}`;
+    case 'kubernetes.exec':
+      return `exec in ${String(p.namespace)}/${String(p.pod)}: ${isStringArray(p.command) ? shellQuote(p.command) : '?'}`;
+    case 'ssh.exec':
+      return `ssh: ${String(p.command)}`;
+    case 'sql.exec':
+      return `SQL: ${String(p.sql).replace(/\s+/g, ' ').slice(0, 80)}`;
+    case 'reveal':
+      return 'reveal the secret (break-glass)';
+    default:
+      return `unknown operation "${op.kind}"`;
+  }
+}
+
+function SignPayload({ payload }: { payload: Uint8Array<ArrayBuffer> }) {
+  const [hash, setHash] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    sha256Hex(payload).then((h) => live && setHash(h), () => live && setHash('could not hash'));
+    return () => {
+      live = false;
+    };
+  }, [payload]);
+  const text = printableText(payload);
+  return (
+    <>
+      <dt>Payload size</dt>
+      <dd data-testid="payload-size">{formatBytes(payload.byteLength)}</dd>
+      <dt>Payload SHA-256</dt>
+      <dd>
+        <code className="wrap" data-testid="payload-sha256">
+          {hash ?? 'computing…'}
+        </code>
+      </dd>
+      {text !== null && (
+        <>
+          <dt>Payload as text</dt>
+          <dd>
+            <pre className="code">{text.length > 2000 ? `${text.slice(0, 2000)}… (${text.length - 2000} more characters)` : text}</pre>
+          </dd>
+        </>
+      )}
+    </>
+  );
+}
+
+/** The exact operation, rendered per kind, from the digest input (what the approval signs). */
+export function OperationView({ operation }: { operation: Operation }) {
+  const p = operation.params;
+  const why = unrenderableReason(operation);
+  let body;
+  switch (operation.kind) {
+    case 'sign': {
+      const bytes = b64uToBytes(p.payload);
+      body = (
+        <>
+          <dt>Format</dt>
+          <dd>{str(p.format) ?? 'raw'}{str(p.alg) !== null ? `, algorithm ${String(p.alg)}` : ''}</dd>
+          {bytes !== null && <SignPayload payload={bytes} />}
+        </>
+      );
+      break;
+    }
+    case 'http':
+      body = (
+        <>
+          <dt>Request</dt>
+          <dd>
+            <code className="big">
+              {String(p.method)} {String(p.path)}
+            </code>
+          </dd>
+          {p.headers !== undefined && (
+            <>
+              <dt>Headers</dt>
+              <dd>
+                <pre className="code">{JSON.stringify(p.headers, null, 2)}</pre>
+              </dd>
+            </>
+          )}
+          {p.body !== undefined && (
+            <>
+              <dt>Body</dt>
+              <dd>
+                <pre className="code">{typeof p.body === 'string' ? p.body : JSON.stringify(p.body, null, 2)}</pre>
+              </dd>
+            </>
+          )}
+        </>
+      );
+      break;
+    case 'kubernetes.exec':
+      body = (
+        <>
+          <dt>Namespace</dt>
+          <dd>
+            <code>{String(p.namespace)}</code>
+          </dd>
+          <dt>Pod</dt>
+          <dd>
+            <code>{String(p.pod)}</code>
+          </dd>
+          <dt>Container</dt>
+          <dd>{str(p.container) !== null ? <code>{String(p.container)}</code> : 'the pod’s default container'}</dd>
+          <dt>Command</dt>
+          <dd>
+            <pre className="code">{isStringArray(p.command) ? shellQuote(p.command) : JSON.stringify(p.command)}</pre>
+          </dd>
+        </>
+      );
+      break;
+    case 'ssh.exec':
+      body = (
+        <>
+          <dt>Command</dt>
+          <dd>
+            <pre className="code">{String(p.command)}</pre>
+          </dd>
+        </>
+      );
+      break;
+    case 'sql.exec':
+      body = (
+        <>
+          <dt>SQL</dt>
+          <dd>
+            <pre className="code">{String(p.sql)}</pre>
+          </dd>
+          <dt>Mode</dt>
+          <dd>{p.readOnly === false ? <strong className="danger-text">read-write</strong> : 'read-only'}</dd>
+        </>
+      );
+      break;
+    case 'reveal':
+      body = (
+        <>
+          <dt>Effect</dt>
+          <dd>
+            <strong className="danger-text">Break-glass: the requester receives the credential’s secret itself.</strong>
+          </dd>
+        </>
+      );
+      break;
+    default:
+      body = (
+        <>
+          <dt>Parameters</dt>
+          <dd>
+            <pre className="code">{JSON.stringify(p, null, 2)}</pre>
+          </dd>
+        </>
+      );
+  }
+  return (
+    <dl className="fields">
+      <dt>Operation</dt>
+      <dd>
+        <code className="big">{operation.kind}</code>
+      </dd>
+      {body}
+      {why !== null && (
+        <>
+          <dt>Problem</dt>
+          <dd className="danger-text">{why}</dd>
+        </>
+      )}
+    </dl>
+  );
+}

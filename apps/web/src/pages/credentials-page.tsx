@@ -1,0 +1,296 @@
+import { useState, type FormEvent } from 'react';
+import { api, CREDENTIAL_KINDS, describeError, type Credential, type CredentialKind, type User } from '../api.ts';
+import { Empty, ErrorMessage, Loading, Notice } from '../components/feedback.tsx';
+import { formatTime } from '../format.ts';
+import { useLoad } from '../use-load.ts';
+
+interface ConfigField {
+  key: string;
+  label: string;
+  type: 'text' | 'number' | 'checkbox';
+  required?: boolean;
+  placeholder?: string;
+  hint?: string;
+}
+
+/** Per credential kind (PROTOCOL §6): its config fields and what the secret is. */
+const KINDS: Record<CredentialKind, { label: string; fields: ConfigField[]; secretLabel: string; secretHint: string; multiline: boolean }> = {
+  'signing-key': {
+    label: 'Signing key (sign)',
+    fields: [],
+    secretLabel: 'Private key as JWK (JSON)',
+    secretHint: 'EC P-256 (ES256), Ed25519 (EdDSA) or RSA (PS256). The public key becomes readable on the credential.',
+    multiline: true,
+  },
+  'http-token': {
+    label: 'HTTP API token (http)',
+    fields: [
+      { key: 'baseUrl', label: 'Base URL', type: 'text', required: true, placeholder: 'https://admin.internal.example' },
+      { key: 'header', label: 'Header', type: 'text', placeholder: 'Authorization' },
+      { key: 'scheme', label: 'Scheme', type: 'text', placeholder: 'Bearer' },
+    ],
+    secretLabel: 'Token',
+    secretHint: 'Sent in the header above; never shown to requesters.',
+    multiline: false,
+  },
+  kubeconfig: {
+    label: 'Kubeconfig (kubernetes.exec)',
+    fields: [{ key: 'context', label: 'Context', type: 'text', hint: 'Empty: the kubeconfig’s current context.' }],
+    secretLabel: 'Kubeconfig (YAML)',
+    secretHint: 'A kubeconfig with credentials allowed to exec into the target pods.',
+    multiline: true,
+  },
+  'ssh-key': {
+    label: 'SSH private key (ssh.exec)',
+    fields: [
+      { key: 'host', label: 'Host', type: 'text', required: true },
+      { key: 'port', label: 'Port', type: 'number', required: true, placeholder: '22' },
+      { key: 'username', label: 'Username', type: 'text', required: true },
+      { key: 'hostKeySha256', label: 'Host key SHA-256', type: 'text', required: true, hint: 'The pinned host key fingerprint, as ssh-keygen -lf prints it.' },
+    ],
+    secretLabel: 'Private key (PEM or OpenSSH)',
+    secretHint: 'Unencrypted private key.',
+    multiline: true,
+  },
+  postgres: {
+    label: 'PostgreSQL password (sql.exec)',
+    fields: [
+      { key: 'host', label: 'Host', type: 'text', required: true },
+      { key: 'port', label: 'Port', type: 'number', required: true, placeholder: '5432' },
+      { key: 'database', label: 'Database', type: 'text', required: true },
+      { key: 'user', label: 'User', type: 'text', required: true },
+      { key: 'ssl', label: 'Require TLS', type: 'checkbox' },
+    ],
+    secretLabel: 'Password',
+    secretHint: '',
+    multiline: false,
+  },
+};
+
+function buildConfig(kind: CredentialKind, values: Record<string, string | boolean>): Record<string, unknown> {
+  const config: Record<string, unknown> = {};
+  for (const f of KINDS[kind].fields) {
+    const v = values[f.key];
+    if (f.type === 'checkbox') {
+      if (v === true) config[f.key] = true;
+    } else if (typeof v === 'string' && v.trim() !== '') {
+      config[f.key] = f.type === 'number' ? Number(v) : v.trim();
+    }
+  }
+  return config;
+}
+
+function CreateCredential({ users, onCreated }: { users: User[]; onCreated: (c: Credential) => void }) {
+  const [name, setName] = useState('');
+  const [kind, setKind] = useState<CredentialKind>('signing-key');
+  const [values, setValues] = useState<Record<string, string | boolean>>({});
+  const [secret, setSecret] = useState('');
+  const [custodians, setCustodians] = useState<string[]>([]);
+  const [threshold, setThreshold] = useState(2);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const spec = KINDS[kind];
+  const candidates = users.filter((u) => u.roles.includes('operator'));
+
+  const toggle = (id: string, on: boolean) => setCustodians((c) => (on ? [...c, id] : c.filter((x) => x !== id)));
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    if (custodians.length === 0) return setError('Choose at least one custodian.');
+    if (threshold < 1 || threshold > custodians.length) return setError(`The threshold must be between 1 and ${custodians.length} (the number of custodians).`);
+    setBusy(true);
+    try {
+      const created = await api.createCredential({ name: name.trim(), kind, config: buildConfig(kind, values), secret, custodians, threshold });
+      setSecret('');
+      setName('');
+      setValues({});
+      setCustodians([]);
+      onCreated(created);
+    } catch (err) {
+      setError(describeError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form className="card stack" onSubmit={(e) => void submit(e)} aria-labelledby="new-credential-title" data-testid="credential-form">
+      <h2 id="new-credential-title">New credential</h2>
+      <div className="grid-2">
+        <label>
+          Name
+          <input name="name" required pattern="[a-z0-9][a-z0-9._\-]{1,63}" value={name} onChange={(e) => setName(e.target.value)} placeholder="prod-release-key" />
+          <span className="hint">2–64 characters: a–z, 0–9, dot, underscore, dash.</span>
+        </label>
+        <label>
+          Kind
+          <select name="kind" value={kind} onChange={(e) => setKind(e.target.value as CredentialKind)}>
+            {CREDENTIAL_KINDS.map((k) => (
+              <option key={k} value={k}>
+                {KINDS[k].label}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      {spec.fields.length > 0 && (
+        <fieldset>
+          <legend>Configuration</legend>
+          <div className="grid-2">
+            {spec.fields.map((f) =>
+              f.type === 'checkbox' ? (
+                <label key={f.key} className="checkbox">
+                  <input type="checkbox" checked={values[f.key] === true} onChange={(e) => setValues({ ...values, [f.key]: e.target.checked })} /> {f.label}
+                </label>
+              ) : (
+                <label key={f.key}>
+                  {f.label}
+                  <input
+                    name={`config-${f.key}`}
+                    type={f.type}
+                    required={f.required}
+                    placeholder={f.placeholder}
+                    value={typeof values[f.key] === 'string' ? (values[f.key] as string) : ''}
+                    onChange={(e) => setValues({ ...values, [f.key]: e.target.value })}
+                  />
+                  {f.hint !== undefined && <span className="hint">{f.hint}</span>}
+                </label>
+              ),
+            )}
+          </div>
+        </fieldset>
+      )}
+      <label>
+        {spec.secretLabel}
+        {spec.multiline ? (
+          <textarea name="secret" required rows={5} spellCheck={false} autoComplete="off" value={secret} onChange={(e) => setSecret(e.target.value)} />
+        ) : (
+          <input name="secret" type="password" required autoComplete="off" value={secret} onChange={(e) => setSecret(e.target.value)} />
+        )}
+        <span className="hint">
+          {spec.secretHint} The gateway splits it into shares sealed to the custodians and keeps no plaintext copy.
+        </span>
+      </label>
+      <fieldset>
+        <legend>Custodians</legend>
+        {candidates.length === 0 ? (
+          <p className="muted">No user has the operator role yet. An admin creates operators; each enrols keys before holding a share.</p>
+        ) : (
+          <ul className="plain">
+            {candidates.map((u) => (
+              <li key={u.id}>
+                <label className="checkbox">
+                  <input
+                    type="checkbox"
+                    name="custodian"
+                    value={u.username}
+                    disabled={u.keysEnrolled !== true}
+                    checked={custodians.includes(u.id)}
+                    onChange={(e) => toggle(u.id, e.target.checked)}
+                  />{' '}
+                  {u.displayName} <span className="muted">({u.username})</span>{' '}
+                  {u.keysEnrolled === true ? <span className="tag tag-ok">keys enrolled</span> : <span className="tag tag-warn">no keys yet: cannot hold a share</span>}
+                </label>
+              </li>
+            ))}
+          </ul>
+        )}
+      </fieldset>
+      <label className="narrow">
+        Threshold (k)
+        <input name="threshold" type="number" min={1} max={Math.max(1, custodians.length)} value={threshold} onChange={(e) => setThreshold(Number(e.target.value))} />
+        <span className="hint">
+          Any {threshold} of the {custodians.length} chosen custodian{custodians.length === 1 ? '' : 's'} can reconstruct it.
+        </span>
+      </label>
+      {error !== null && (
+        <div role="alert" className="notice notice-error">
+          {error}
+        </div>
+      )}
+      <div>
+        <button type="submit" disabled={busy}>
+          {busy ? 'Splitting and sealing the secret…' : 'Create credential'}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+export function CredentialsPage() {
+  const credentials = useLoad(() => api.listCredentials(), []);
+  const users = useLoad(() => api.listUsers(), []);
+  const [created, setCreated] = useState<Credential | null>(null);
+  const byId = new Map((users.data ?? []).map((u) => [u.id, u]));
+
+  return (
+    <section className="stack">
+      <h1>Credentials</h1>
+      {created !== null && (
+        <Notice tone="success" role="status">
+          Credential <code>{created.name}</code> created: {created.threshold} of {created.custodians.length} custodians. Add a policy so that requests can use
+          it.
+        </Notice>
+      )}
+      {credentials.error !== undefined && <ErrorMessage title="The credentials could not be loaded" error={credentials.error} onRetry={credentials.reload} />}
+      {credentials.data === undefined ? (
+        credentials.error === undefined && <Loading what="credentials" />
+      ) : credentials.data.length === 0 ? (
+        <Empty>No credentials yet.</Empty>
+      ) : (
+        <div className="table-scroll">
+          <table data-testid="credentials-table">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Kind</th>
+                <th scope="col">Quorum</th>
+                <th scope="col">Custodians</th>
+                <th scope="col">Version</th>
+                <th scope="col">Created</th>
+              </tr>
+            </thead>
+            <tbody>
+              {credentials.data.map((c) => (
+                <tr key={c.id}>
+                  <td>
+                    <code>{c.name}</code>
+                  </td>
+                  <td>{c.kind}</td>
+                  <td>
+                    {c.threshold} of {c.custodians.length}
+                  </td>
+                  <td>
+                    {c.custodians.map((cu) => {
+                      const u = byId.get(cu.userId);
+                      return (
+                        <span key={cu.userId} className="tag">
+                          #{cu.index} {u?.username ?? cu.userId.slice(0, 8)}
+                          {u !== undefined && u.keysEnrolled !== true && ' (keys missing)'}
+                        </span>
+                      );
+                    })}
+                  </td>
+                  <td>{c.version}</td>
+                  <td>{formatTime(c.createdAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {users.error !== undefined && <ErrorMessage title="The list of custodians could not be loaded" error={users.error} onRetry={users.reload} />}
+      {users.data !== undefined && (
+        <CreateCredential
+          users={users.data}
+          onCreated={(c) => {
+            setCreated(c);
+            credentials.reload();
+          }}
+        />
+      )}
+      {users.data === undefined && users.error === undefined && <Loading what="custodians" />}
+    </section>
+  );
+}

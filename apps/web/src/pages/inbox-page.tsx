@@ -1,0 +1,63 @@
+import { api, type QgRequest } from '../api.ts';
+import { Countdown } from '../components/countdown.tsx';
+import { Empty, ErrorMessage, Loading } from '../components/feedback.tsx';
+import { Link } from '../components/link.tsx';
+import { LiveIndicator } from '../components/live-indicator.tsx';
+import { operationSummary } from '../components/operation-view.tsx';
+import { useName } from '../session.tsx';
+import { useLoad } from '../use-load.ts';
+import { useRequestEvents } from '../use-request-events.ts';
+
+function InboxItem({ request }: { request: QgRequest }) {
+  const name = useName();
+  return (
+    <li className="card request-card" data-testid="inbox-item" data-request-id={request.id}>
+      <div className="request-card-main">
+        <h2 className="request-title">
+          <Link href={`/requests/${request.id}`}>{operationSummary(request.digestInput.operation)}</Link>
+        </h2>
+        <p className="reason">“{request.digestInput.reason}”</p>
+        <p className="muted small">
+          by {name(request.digestInput.requester)} · <Countdown until={request.digestInput.expiresAt} />
+        </p>
+      </div>
+      <div className="request-card-side">
+        <span className="quorum" aria-label={`${request.approvalsReceived} of ${request.approvalsRequired} approvals`}>
+          {request.approvalsReceived}/{request.approvalsRequired}
+        </span>
+        <span className="muted small">approvals</span>
+        <Link className="button" href={`/requests/${request.id}`}>
+          Review
+        </Link>
+      </div>
+    </li>
+  );
+}
+
+/** Requests waiting for my decision, refreshed on every server-sent change. */
+export function InboxPage() {
+  const inbox = useLoad(() => api.listRequests({ approvable: true }), []);
+  const live = useRequestEvents(() => inbox.reload());
+
+  return (
+    <section className="stack">
+      <div className="page-head">
+        <h1>Inbox</h1>
+        <LiveIndicator state={live} />
+      </div>
+      <p className="muted">Requests that wait for your decision. This list updates by itself.</p>
+      {inbox.error !== undefined && <ErrorMessage title="The inbox could not be loaded" error={inbox.error} onRetry={inbox.reload} />}
+      {inbox.data === undefined ? (
+        inbox.error === undefined && <Loading what="the requests waiting for you" />
+      ) : inbox.data.length === 0 ? (
+        <Empty>Nothing waits for your decision. New requests appear here as they arrive.</Empty>
+      ) : (
+        <ul className="request-list" aria-label="Requests waiting for your decision">
+          {inbox.data.map((r) => (
+            <InboxItem key={r.id} request={r} />
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,231 @@
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { api, describeError } from '../api.ts';
+import { Notice } from '../components/feedback.tsx';
+import { groupedFingerprint } from '../format.ts';
+import { BackupMismatchError, createKeys, restoreFromBackup } from '../key-store.ts';
+import { useSession, type KeyState } from '../session.tsx';
+
+const MIN_PASSPHRASE = 12;
+
+function Fingerprints({ title, encryption, signing, testId }: { title: string; encryption: string; signing: string; testId: string }) {
+  return (
+    <div className="card" data-testid={testId}>
+      <h3>{title}</h3>
+      <dl className="fields">
+        <dt>Encryption key</dt>
+        <dd>
+          <code className="fingerprint">{groupedFingerprint(encryption)}</code>
+        </dd>
+        <dt>Signing key</dt>
+        <dd>
+          <code className="fingerprint">{groupedFingerprint(signing)}</code>
+        </dd>
+      </dl>
+    </div>
+  );
+}
+
+const STATE_TEXT: Record<KeyState, { tone: 'info' | 'warning' | 'success' | 'error'; text: string }> = {
+  checking: { tone: 'info', text: 'Checking this browser’s key storage…' },
+  'none-anywhere': { tone: 'warning', text: 'You have no custodian keys yet. Create them here: they never leave this browser.' },
+  'unenrolled-local': { tone: 'warning', text: 'This browser holds keys that the gateway does not know. Create new keys to enrol.' },
+  'missing-here': { tone: 'warning', text: 'Your keys are enrolled, but this browser does not hold them. Restore your backup to approve from here.' },
+  mismatch: { tone: 'error', text: 'This browser holds other keys than the ones enrolled for you. Restore the backup of your enrolled keys.' },
+  ok: { tone: 'success', text: 'This browser holds your enrolled keys: you can approve requests here.' },
+};
+
+function BackupDownload({ backup, username }: { backup: string; username: string }) {
+  const url = useMemo(() => URL.createObjectURL(new Blob([backup], { type: 'application/json' })), [backup]);
+  useEffect(() => () => URL.revokeObjectURL(url), [url]);
+  return (
+    <Notice tone="warning" role="status">
+      <p>
+        <strong>Save your key backup now.</strong> This is the only time it can be made: the keys in this browser cannot be exported. Keep the file and
+        its passphrase apart, somewhere you can reach if this laptop is lost.
+      </p>
+      <p>
+        <a className="button" href={url} download={`quorumgate-keys-${username}.json`} data-testid="backup-download">
+          Download the encrypted backup
+        </a>
+      </p>
+      <details>
+        <summary>Show the backup as text</summary>
+        <textarea readOnly rows={5} value={backup} aria-label="Encrypted key backup" data-testid="backup-text" />
+      </details>
+    </Notice>
+  );
+}
+
+function CreateKeys({ replacing, onCreated }: { replacing: boolean; onCreated: (backup: string | null) => void }) {
+  const { me, refresh } = useSession();
+  const [withBackup, setWithBackup] = useState(true);
+  const [passphrase, setPassphrase] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    if (withBackup && passphrase.length < MIN_PASSPHRASE) return setError(`The backup passphrase needs at least ${MIN_PASSPHRASE} characters.`);
+    if (withBackup && passphrase !== confirm) return setError('The two passphrases differ.');
+    setBusy(true);
+    try {
+      const made = await createKeys(me.id, me.username, withBackup ? passphrase : null, async (jwks) => {
+        await api.enrolKeys({ encryptionKey: jwks.encryptionKey, signingKey: jwks.signingKey });
+      });
+      setPassphrase('');
+      setConfirm('');
+      onCreated(made.backup);
+      await refresh();
+    } catch (err) {
+      setError(describeError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form className="card stack" onSubmit={(e) => void submit(e)} aria-labelledby="create-keys-title">
+      <h2 id="create-keys-title">{replacing ? 'Replace my keys' : 'Create my keys'}</h2>
+      <p className="muted">
+        Two P-256 key pairs are generated in this browser: one to open your credential shares, one to sign your decisions. Only the public halves
+        are sent to the gateway.
+      </p>
+      {replacing && (
+        <Notice tone="warning">
+          Replacing keys works only while you hold no credential shares: shares sealed to your current key would become unopenable, so the
+          gateway refuses.
+        </Notice>
+      )}
+      <label className="checkbox">
+        <input type="checkbox" checked={withBackup} onChange={(e) => setWithBackup(e.target.checked)} /> Make an encrypted backup (recommended: a lost
+        laptop is then not a lost share)
+      </label>
+      {withBackup && (
+        <div className="grid-2">
+          <label>
+            Backup passphrase
+            <input type="password" autoComplete="new-password" minLength={MIN_PASSPHRASE} value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
+            <span className="hint">At least {MIN_PASSPHRASE} characters. It is never sent anywhere.</span>
+          </label>
+          <label>
+            Passphrase again
+            <input type="password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} />
+          </label>
+        </div>
+      )}
+      {error !== null && (
+        <div role="alert" className="notice notice-error">
+          {error}
+        </div>
+      )}
+      <div>
+        <button type="submit" disabled={busy}>
+          {busy ? (withBackup ? 'Generating keys and encrypting the backup…' : 'Generating keys…') : replacing ? 'Replace and enrol keys' : 'Create and enrol keys'}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function RestoreBackup() {
+  const { me, refresh } = useSession();
+  const [text, setText] = useState('');
+  const [passphrase, setPassphrase] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [done, setDone] = useState(false);
+
+  const readFile = (file: File | undefined) => {
+    if (file === undefined) return;
+    file.text().then(setText, () => setError('That file could not be read.'));
+  };
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    if (text.trim() === '') return setError('Choose the backup file or paste its text.');
+    if (passphrase === '') return setError('Enter the backup passphrase.');
+    setBusy(true);
+    try {
+      const expected = me.keys === null ? null : { encryptionThumbprint: me.keys.encryptionThumbprint, signingThumbprint: me.keys.signingThumbprint };
+      await restoreFromBackup(me.id, me.username, text, passphrase, expected);
+      setPassphrase('');
+      setDone(true);
+      await refresh();
+    } catch (err) {
+      setError(err instanceof BackupMismatchError ? err.message : describeError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (done) return <Notice tone="success" role="status">Your keys are restored in this browser.</Notice>;
+  return (
+    <form className="card stack" onSubmit={(e) => void submit(e)} aria-labelledby="restore-title">
+      <h2 id="restore-title">Restore from a backup</h2>
+      <label>
+        Backup file
+        <input type="file" accept="application/json,.json,.txt" onChange={(e) => readFile(e.target.files?.[0])} />
+      </label>
+      <label>
+        …or paste the backup text
+        <textarea rows={4} value={text} onChange={(e) => setText(e.target.value)} spellCheck={false} />
+      </label>
+      <label>
+        Backup passphrase
+        <input type="password" autoComplete="current-password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
+      </label>
+      {error !== null && (
+        <div role="alert" className="notice notice-error">
+          {error}
+        </div>
+      )}
+      <div>
+        <button type="submit" disabled={busy}>
+          {busy ? 'Decrypting the backup…' : 'Restore keys'}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+export function KeysPage() {
+  const { me, localKeys, keyState } = useSession();
+  const [backup, setBackup] = useState<string | null>(null);
+  if (me.kind !== 'user') return <Notice>Service accounts hold no custodian keys.</Notice>;
+  const status = STATE_TEXT[keyState];
+  return (
+    <section className="stack">
+      <h1>My keys</h1>
+      <Notice tone={status.tone} role="status">
+        <span data-testid="key-state" data-state={keyState}>
+          {status.text}
+        </span>
+      </Notice>
+      {backup !== null && <BackupDownload backup={backup} username={me.username} />}
+      <div className="grid-2">
+        {me.keys !== null && (
+          <Fingerprints title="Enrolled at the gateway" encryption={me.keys.encryptionThumbprint} signing={me.keys.signingThumbprint} testId="enrolled-fingerprints" />
+        )}
+        {localKeys != null && (
+          <Fingerprints title="Held by this browser" encryption={localKeys.encryptionThumbprint} signing={localKeys.signingThumbprint} testId="local-fingerprints" />
+        )}
+      </div>
+      {(keyState === 'none-anywhere' || keyState === 'unenrolled-local') && <CreateKeys replacing={false} onCreated={setBackup} />}
+      {(keyState === 'missing-here' || keyState === 'mismatch') && (
+        <>
+          <RestoreBackup />
+          <details className="card">
+            <summary>No backup? Replace my keys</summary>
+            <CreateKeys replacing onCreated={setBackup} />
+          </details>
+        </>
+      )}
+      {keyState === 'ok' && (
+        <p className="muted">Fingerprints are RFC 7638 SHA-256 thumbprints: compare them with the ones the qg CLI or a security lead sees.</p>
+      )}
+    </section>
+  );
+}

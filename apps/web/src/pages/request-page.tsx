@@ -1,0 +1,204 @@
+import { useEffect, useState } from 'react';
+import { api, describeError, FINAL_STATUSES, type QgRequest } from '../api.ts';
+import { ApprovalsList } from '../components/approvals-list.tsx';
+import { Countdown } from '../components/countdown.tsx';
+import { DecisionPanel } from '../components/decision-panel.tsx';
+import { ErrorMessage, Loading } from '../components/feedback.tsx';
+import { Link } from '../components/link.tsx';
+import { LiveIndicator } from '../components/live-indicator.tsx';
+import { OperationView, operationSummary } from '../components/operation-view.tsx';
+import { ResultView } from '../components/result-view.tsx';
+import { StatusBadge } from '../components/status-badge.tsx';
+import { formatTime, shortDigest } from '../format.ts';
+import { useName, useSession } from '../session.tsx';
+import { useLoad } from '../use-load.ts';
+import { useRequestEvents } from '../use-request-events.ts';
+import { verifyRequest, type Verification } from '../verify-request.ts';
+
+function DigestCheck({ request, verification }: { request: QgRequest; verification: Verification | null }) {
+  if (verification === null) return <p role="status">Recomputing the request digest in this browser…</p>;
+  if (verification.refusals.length === 0 && verification.digest !== null) {
+    return (
+      <p className="digest-ok" data-testid="digest-check" data-ok="true">
+        <span aria-hidden="true">✓</span> Digest recomputed in this browser:{' '}
+        <code title={verification.digest} data-testid="digest-short">
+          {shortDigest(verification.digest)}
+        </code>{' '}
+        matches the request.
+      </p>
+    );
+  }
+  return (
+    <p className="digest-bad" data-testid="digest-check" data-ok="false">
+      <span aria-hidden="true">✗</span> Digest recomputed in this browser:{' '}
+      <code title={verification.digest ?? ''}>{verification.digest === null ? 'could not be computed' : shortDigest(verification.digest)}</code>; the
+      gateway says <code title={request.digest}>{shortDigest(request.digest)}</code>.
+    </p>
+  );
+}
+
+function Names({ request }: { request: QgRequest }) {
+  const name = useName();
+  const credential = useLoad(() => api.getCredential(request.digestInput.credential.id), [request.digestInput.credential.id]);
+  const input = request.digestInput;
+  return (
+    <dl className="fields">
+      <dt>Requester</dt>
+      <dd data-testid="requester">
+        {name(input.requester)}
+        {request.requester.kind === 'service_account' && <span className="tag">service account</span>}
+      </dd>
+      <dt>Reason</dt>
+      <dd className="reason" data-testid="reason">
+        {input.reason}
+      </dd>
+      <dt>Credential</dt>
+      <dd>
+        {credential.data !== undefined ? (
+          <>
+            <code>{credential.data.name}</code> ({credential.data.kind}, version {input.credential.version})
+          </>
+        ) : (
+          <code>{input.credential.id}</code>
+        )}
+      </dd>
+      <dt>Expiry</dt>
+      <dd>
+        <Countdown until={input.expiresAt} /> <span className="muted">({formatTime(input.expiresAt)})</span>
+      </dd>
+      <dt>Submitted</dt>
+      <dd>{formatTime(request.createdAt)}</dd>
+      {request.finishedAt != null && (
+        <>
+          <dt>Finished</dt>
+          <dd>{formatTime(request.finishedAt)}</dd>
+        </>
+      )}
+    </dl>
+  );
+}
+
+function CancelButton({ request, onDone }: { request: QgRequest; onDone: () => void }) {
+  const { me } = useSession();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  if (request.requester.id !== me.id || request.status !== 'pending') return null;
+  const cancel = () => {
+    if (!window.confirm('Cancel this request? It cannot be approved afterwards.')) return;
+    setBusy(true);
+    api.cancelRequest(request.id).then(
+      () => onDone(),
+      (err: unknown) => {
+        setError(describeError(err));
+        setBusy(false);
+      },
+    );
+  };
+  return (
+    <div className="actions">
+      <button type="button" className="secondary" disabled={busy} onClick={cancel}>
+        {busy ? 'Cancelling…' : 'Cancel my request'}
+      </button>
+      {error !== null && (
+        <span role="alert" className="danger-text">
+          {error}
+        </span>
+      )}
+    </div>
+  );
+}
+
+/** One request: what exactly would run, who asked, who approved, the browser's own digest check, and the decision. */
+export function RequestPage({ id }: { id: string }) {
+  const loaded = useLoad(() => api.getRequest(id), [id]);
+  const live = useRequestEvents((change) => change.id === id && loaded.reload());
+  // Each check is tied to the exact object it checked: a refreshed request is unchecked until its own check ends.
+  const [checked, setChecked] = useState<{ of: QgRequest; verification: Verification } | null>(null);
+  const request = loaded.data;
+  const verification = checked !== null && checked.of === request ? checked.verification : null;
+
+  useEffect(() => {
+    if (request === undefined) return;
+    let current = true;
+    verifyRequest(request).then(
+      (v) => current && setChecked({ of: request, verification: v }),
+      (err: unknown) => current && setChecked({ of: request, verification: { digest: null, refusals: [`The request could not be checked: ${describeError(err)}`] } }),
+    );
+    return () => {
+      current = false;
+    };
+  }, [request]);
+
+  if (request === undefined) {
+    return loaded.error !== undefined ? (
+      <section className="stack">
+        <p>
+          <Link href="/">← Back</Link>
+        </p>
+        <ErrorMessage title="This request could not be loaded" error={loaded.error} onRetry={loaded.reload} />
+      </section>
+    ) : (
+      <Loading what="the request" />
+    );
+  }
+
+  const final = FINAL_STATUSES.includes(request.status);
+  return (
+    <article className="stack" data-testid="request-detail" data-status={request.status}>
+      <p>
+        <Link href="/">← Back</Link>
+      </p>
+      <div className="page-head">
+        <h1>{operationSummary(request.digestInput.operation)}</h1>
+        <StatusBadge status={request.status} />
+        <LiveIndicator state={live} />
+      </div>
+      {loaded.error !== undefined && <ErrorMessage title="Refreshing failed; showing the last known state" error={loaded.error} onRetry={loaded.reload} />}
+      <DigestCheck request={request} verification={verification} />
+      <DecisionPanel request={request} verification={verification} onDecided={loaded.reload} />
+      <div className="grid-2">
+        <section className="card" aria-labelledby="op-title">
+          <h2 id="op-title">What would run</h2>
+          <OperationView operation={request.digestInput.operation} />
+        </section>
+        <section className="card" aria-labelledby="who-title">
+          <h2 id="who-title">Who and why</h2>
+          <Names request={request} />
+        </section>
+      </div>
+      <section className="card" aria-labelledby="approvals-title">
+        <h2 id="approvals-title">Approvals</h2>
+        <ApprovalsList request={request} />
+      </section>
+      {final && request.result !== undefined && (
+        <section className="card" aria-labelledby="result-title" data-testid="result">
+          <h2 id="result-title">Result</h2>
+          <ResultView result={request.result} />
+        </section>
+      )}
+      {(request.status === 'approved' || request.status === 'executing') && (
+        <p role="status" className="loading">
+          <span className="spinner" aria-hidden="true" /> The quorum is met; the gateway is running the operation. The result appears here when it is done.
+        </p>
+      )}
+      <CancelButton request={request} onDone={loaded.reload} />
+      <details>
+        <summary>Technical details</summary>
+        <dl className="fields">
+          <dt>Request id</dt>
+          <dd>
+            <code>{request.id}</code>
+          </dd>
+          <dt>Digest (from the gateway)</dt>
+          <dd>
+            <code className="wrap">{request.digest}</code>
+          </dd>
+          <dt>Digest input</dt>
+          <dd>
+            <pre className="code">{JSON.stringify(request.digestInput, null, 2)}</pre>
+          </dd>
+        </dl>
+      </details>
+    </article>
+  );
+}

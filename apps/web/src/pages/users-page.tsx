@@ -1,0 +1,134 @@
+import { useState, type FormEvent } from 'react';
+import { api, describeError, ROLES, type Role, type User } from '../api.ts';
+import { Empty, ErrorMessage, Loading, Notice } from '../components/feedback.tsx';
+import { RoleChecks } from '../components/role-checks.tsx';
+import { useLoad } from '../use-load.ts';
+
+function CreateUser({ onCreated }: { onCreated: (u: User) => void }) {
+  const [username, setUsername] = useState('');
+  const [displayName, setDisplayName] = useState('');
+  const [password, setPassword] = useState('');
+  const [roles, setRoles] = useState<Role[]>(['operator']);
+  const [groups, setGroups] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    setBusy(true);
+    try {
+      const created = await api.createUser({
+        username: username.trim(),
+        displayName: displayName.trim() === '' ? username.trim() : displayName.trim(),
+        password,
+        roles,
+        groups: groups
+          .split(/[\s,]+/)
+          .map((g) => g.trim())
+          .filter((g) => g !== ''),
+      });
+      setUsername('');
+      setDisplayName('');
+      setPassword('');
+      setGroups('');
+      onCreated(created);
+    } catch (err) {
+      setError(describeError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form className="card stack" onSubmit={(e) => void submit(e)} aria-labelledby="new-user-title">
+      <h2 id="new-user-title">New user</h2>
+      <div className="grid-2">
+        <label>
+          Username
+          <input name="username" required autoComplete="off" value={username} onChange={(e) => setUsername(e.target.value)} />
+        </label>
+        <label>
+          Display name
+          <input name="displayName" value={displayName} onChange={(e) => setDisplayName(e.target.value)} />
+        </label>
+        <label>
+          Initial password
+          <input name="password" type="password" required minLength={12} autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />
+          <span className="hint">At least 12 characters; hand it over out of band.</span>
+        </label>
+        <label>
+          Groups
+          <input name="groups" value={groups} onChange={(e) => setGroups(e.target.value)} placeholder="sre, dba" />
+          <span className="hint">Comma-separated; policies can require approvers from groups.</span>
+        </label>
+      </div>
+      <RoleChecks roles={roles} onChange={setRoles} />
+      {error !== null && (
+        <div role="alert" className="notice notice-error">
+          {error}
+        </div>
+      )}
+      <div>
+        <button type="submit" disabled={busy}>
+          {busy ? 'Creating the user…' : 'Create user'}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+export function UsersPage() {
+  const users = useLoad(() => api.listUsers(), []);
+  const [created, setCreated] = useState<User | null>(null);
+  return (
+    <section className="stack">
+      <h1>Users</h1>
+      {created !== null && (
+        <Notice tone="success" role="status">
+          User <code>{created.username}</code> created with roles {created.roles.join(', ') || 'none'}.
+        </Notice>
+      )}
+      {users.error !== undefined && <ErrorMessage title="The users could not be loaded" error={users.error} onRetry={users.reload} />}
+      {users.data === undefined ? (
+        users.error === undefined && <Loading what="users" />
+      ) : users.data.length === 0 ? (
+        <Empty>No users.</Empty>
+      ) : (
+        <div className="table-scroll">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Username</th>
+                <th scope="col">Name</th>
+                <th scope="col">Roles</th>
+                <th scope="col">Groups</th>
+                <th scope="col">Custodian keys</th>
+              </tr>
+            </thead>
+            <tbody>
+              {users.data.map((u) => (
+                <tr key={u.id}>
+                  <td>
+                    <code>{u.username}</code>
+                  </td>
+                  <td>{u.displayName}</td>
+                  <td>{u.roles.join(', ')}</td>
+                  <td>{u.groups.join(', ')}</td>
+                  <td>{u.keysEnrolled === true ? <span className="tag tag-ok">enrolled</span> : <span className="tag">none</span>}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <CreateUser
+        onCreated={(u) => {
+          setCreated(u);
+          users.reload();
+        }}
+      />
+      <p className="muted small">Roles: {ROLES.join(', ')}. Changing roles of existing users is not offered by the API yet.</p>
+    </section>
+  );
+}

@@ -1,0 +1,94 @@
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { api, type Me, type Role } from './api.ts';
+import { loadKeys, type StoredKeys } from './key-store.ts';
+
+/** How the keys in this browser relate to the ones the gateway has enrolled for the user. */
+export type KeyState = 'checking' | 'none-anywhere' | 'missing-here' | 'mismatch' | 'ok' | 'unenrolled-local';
+
+export interface Session {
+  me: Me;
+  /** undefined while IndexedDB is being read. */
+  localKeys: StoredKeys | null | undefined;
+  keyState: KeyState;
+  has: (role: Role) => boolean;
+  /** Reloads `me` and this browser's keys (after enrolment or a restore). */
+  refresh: () => Promise<void>;
+  /** id → display name for the people and service accounts this user may list. */
+  names: Map<string, string>;
+  logout: () => Promise<void>;
+}
+
+const SessionContext = createContext<Session | null>(null);
+
+export function useSession(): Session {
+  const session = useContext(SessionContext);
+  if (session === null) throw new Error('useSession outside SessionProvider');
+  return session;
+}
+
+export function keyStateOf(me: Me, local: StoredKeys | null | undefined): KeyState {
+  if (local === undefined) return 'checking';
+  if (me.keys === null) return local === null ? 'none-anywhere' : 'unenrolled-local';
+  if (local === null) return 'missing-here';
+  return local.encryptionThumbprint === me.keys.encryptionThumbprint && local.signingThumbprint === me.keys.signingThumbprint ? 'ok' : 'mismatch';
+}
+
+/**
+ * Names for ids. The gateway lets only admins, security leads and auditors
+ * list users (and admins and auditors service accounts); for everyone else
+ * the UI knows only its own user and shows other ids shortened.
+ */
+async function loadNames(me: Me): Promise<Map<string, string>> {
+  const names = new Map<string, string>([[me.id, me.displayName]]);
+  const canListUsers = me.roles.some((r) => r === 'admin' || r === 'security_lead' || r === 'auditor');
+  const canListAccounts = me.roles.some((r) => r === 'admin' || r === 'auditor');
+  const [users, accounts] = await Promise.all([
+    canListUsers ? api.listUsers().catch(() => []) : Promise.resolve([]),
+    canListAccounts ? api.listServiceAccounts().catch(() => []) : Promise.resolve([]),
+  ]);
+  for (const u of users) names.set(u.id, u.displayName === u.username ? u.username : `${u.displayName} (${u.username})`);
+  for (const a of accounts) names.set(a.id, `${a.name} (service account)`);
+  return names;
+}
+
+export function SessionProvider({ me: initialMe, onLoggedOut, children }: { me: Me; onLoggedOut: () => void; children: ReactNode }) {
+  const [me, setMe] = useState(initialMe);
+  const [localKeys, setLocalKeys] = useState<StoredKeys | null | undefined>(undefined);
+  const [names, setNames] = useState<Map<string, string>>(() => new Map([[initialMe.id, initialMe.displayName]]));
+
+  const refresh = useCallback(async () => {
+    const fresh = await api.me();
+    setMe(fresh);
+    setLocalKeys(fresh.kind === 'user' ? await loadKeys(fresh.id) : null);
+    setNames(await loadNames(fresh));
+  }, []);
+
+  useEffect(() => {
+    let live = true;
+    loadKeys(initialMe.id).then(
+      (k) => live && setLocalKeys(k),
+      () => live && setLocalKeys(null),
+    );
+    loadNames(initialMe).then((n) => live && setNames(n), () => undefined);
+    return () => {
+      live = false;
+    };
+  }, [initialMe]);
+
+  const logout = useCallback(async () => {
+    await api.logout().catch(() => undefined);
+    onLoggedOut();
+  }, [onLoggedOut]);
+
+  const value = useMemo<Session>(
+    () => ({ me, localKeys, keyState: keyStateOf(me, localKeys), has: (role) => me.roles.includes(role), refresh, names, logout }),
+    [me, localKeys, refresh, names, logout],
+  );
+  return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
+}
+
+/** A person's or account's name if this user may know it, else a short id. */
+export function useName(): (id: string) => string {
+  const { names, me } = useSession();
+  return useCallback((id: string) => (id === me.id ? `${names.get(id) ?? me.displayName} (you)` : (names.get(id) ?? `${id.slice(0, 8)}…`)), [names, me]);
+}

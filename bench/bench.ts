@@ -1,0 +1,224 @@
+/**
+ * `npm run bench`: drives a real gateway (embedded PostgreSQL, or the server at
+ * QG_BENCH_DATABASE_URL) with concurrent automation clients submitting `sign`
+ * requests and operators approving them, and measures against the bare limits an
+ * approval cannot beat here: the cryptography alone and the database alone.
+ */
+import 'reflect-metadata';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { startGateway } from '../apps/gateway/src/gateway.js';
+import { Http } from '../test/support/http.js';
+import { decisionBody, setUpSigningQuorum, signRequestBody, type QuorumSetup } from '../test/support/quorum.js';
+import { logCollector, testConfig } from '../test/support/test-gateway.js';
+import { benchCrypto } from './crypto-bench.js';
+
+const CLIENTS = Number(process.env['QG_BENCH_CLIENTS'] ?? 32);
+const DURATION_MS = Number(process.env['QG_BENCH_SECONDS'] ?? 20) * 1000;
+
+interface Sample {
+  submitMs: number;
+  lastApprovalToSucceededMs: number;
+}
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+const ms = (v: number) => `${v.toFixed(1)} ms`;
+
+async function oneRequest(q: QuorumSetup, approvers: [number, number]): Promise<Sample> {
+  const t0 = performance.now();
+  const submitted = await q.automation.post('/api/v1/requests', signRequestBody(q.credential.name, randomBytes(32).toString('base64url')));
+  const submitMs = performance.now() - t0;
+  if (submitted.status !== 201) throw new Error(`submit: ${submitted.status} ${submitted.text}`);
+  const request = submitted.body;
+  const [a, b] = approvers.map((i) => q.operators[i]!);
+  const bodies = await Promise.all([decisionBody(a!, request, 'approve'), decisionBody(b!, request, 'approve')]);
+  const first = await a!.http.post(`/api/v1/requests/${request.id}/approvals`, bodies[0]);
+  if (first.status !== 201) throw new Error(`approve: ${first.status} ${first.text}`);
+  const waiting = q.automation.get(`/api/v1/requests/${request.id}/wait?timeoutSeconds=30`);
+  const tLast = performance.now();
+  const second = await b!.http.post(`/api/v1/requests/${request.id}/approvals`, bodies[1]);
+  if (second.status !== 201) throw new Error(`approve: ${second.status} ${second.text}`);
+  const done = await waiting;
+  if (done.body.status !== 'succeeded') throw new Error(`request ended ${done.body.status}`);
+  return { submitMs, lastApprovalToSucceededMs: performance.now() - tLast };
+}
+
+async function drive(q: QuorumSetup): Promise<{ samples: Sample[]; seconds: number; approvals: number }> {
+  const samples: Sample[] = [];
+  const deadline = performance.now() + DURATION_MS;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async (_, client) => {
+      let n = 0;
+      while (performance.now() < deadline) {
+        const first = (client + n) % q.operators.length;
+        samples.push(await oneRequest(q, [first, (first + 1) % q.operators.length]));
+        n++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  return { samples, seconds, approvals: samples.length * 2 };
+}
+
+async function getRate(http: Http, path: string, seconds = 3): Promise<number> {
+  let count = 0;
+  const deadline = performance.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (performance.now() < deadline) {
+        const res = await http.get(path);
+        if (res.status !== 200) throw new Error(`GET ${path}: ${res.status}`);
+        count++;
+      }
+    }),
+  );
+  return count / seconds;
+}
+
+/** The approval's database shape alone (lock row, insert vote, chain audit, update), through pgbench. */
+async function pgbenchApprovalRate(databaseUrl: string): Promise<number | undefined> {
+  try {
+    execFileSync('pgbench', ['--version'], { stdio: 'ignore' });
+  } catch {
+    return undefined;
+  }
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  await client.query(`CREATE TABLE IF NOT EXISTS bench_requests (id int PRIMARY KEY, status text, n int);
+    CREATE TABLE IF NOT EXISTS bench_votes (id bigserial PRIMARY KEY, request_id int, statement text);
+    CREATE TABLE IF NOT EXISTS bench_audit_head (id boolean PRIMARY KEY, seq bigint, hash text);
+    CREATE TABLE IF NOT EXISTS bench_audit (seq bigint PRIMARY KEY, data jsonb, hash text);
+    TRUNCATE bench_requests, bench_votes, bench_audit, bench_audit_head;
+    INSERT INTO bench_requests SELECT g, 'pending', 0 FROM generate_series(1, 1000) g;
+    INSERT INTO bench_audit_head VALUES (true, 0, repeat('0', 64));`);
+  await client.end();
+  const dir = await mkdtemp(join(tmpdir(), 'qg-pgbench-'));
+  const script = join(dir, 'approval.sql');
+  await writeFile(
+    script,
+    `\\set r random(1, 1000)
+BEGIN;
+SELECT status FROM bench_requests WHERE id = :r FOR UPDATE;
+SELECT count(*) FROM bench_votes WHERE request_id = :r;
+INSERT INTO bench_votes (request_id, statement) VALUES (:r, repeat('x', 400));
+SELECT seq, hash FROM bench_audit_head WHERE id FOR UPDATE;
+INSERT INTO bench_audit SELECT seq + 1, '{"a":1}', md5(random()::text) FROM bench_audit_head WHERE id;
+UPDATE bench_audit_head SET seq = seq + 1 WHERE id;
+UPDATE bench_requests SET n = n + 1 WHERE id = :r;
+END;
+`,
+  );
+  try {
+    const out = execFileSync('pgbench', ['-n', '-f', script, '-c', '8', '-j', '2', '-T', '8', databaseUrl], { encoding: 'utf8' });
+    const tps = /tps = ([\d.]+)/.exec(out);
+    return tps ? Number(tps[1]) : undefined;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+    const cleanup = new pg.Client({ connectionString: databaseUrl });
+    await cleanup.connect();
+    await cleanup.query('DROP TABLE bench_requests, bench_votes, bench_audit_head, bench_audit');
+    await cleanup.end();
+  }
+}
+
+async function benchDatabase(label: string, databaseUrl: string | undefined): Promise<Record<string, string | number>> {
+  process.stderr.write(`\n[${label}] starting the gateway…\n`);
+  const dataDir = await mkdtemp(join(tmpdir(), 'qg-bench-'));
+  const gateway = await startGateway({
+    config: testConfig({ databaseUrl, dataDir, masterKey: randomBytes(32), logLevel: 'warn' }),
+    ...(databaseUrl === undefined ? {} : {}),
+    logDestination: logCollector().destination,
+  });
+  try {
+    const q = await setUpSigningQuorum(new Http(gateway.url), { n: 3, k: 2, prefix: 'bench' });
+    process.stderr.write(`[${label}] warming up…\n`);
+    await oneRequest(q, [0, 1]);
+    process.stderr.write(`[${label}] ${CLIENTS} clients for ${DURATION_MS / 1000} s…\n`);
+    const { samples, seconds, approvals } = await drive(q);
+    const getRps = await getRate(q.automation, `/api/v1/policies`);
+    const submit = samples.map((s) => s.submitMs);
+    const toSucceeded = samples.map((s) => s.lastApprovalToSucceededMs);
+    return {
+      database: label,
+      'requests completed': samples.length,
+      'approvals/s': Number((approvals / seconds).toFixed(1)),
+      'submit p50': ms(percentile(submit, 50)),
+      'submit p95': ms(percentile(submit, 95)),
+      'submit p99': ms(percentile(submit, 99)),
+      'last approval→succeeded p50': ms(percentile(toSucceeded, 50)),
+      'last approval→succeeded p95': ms(percentile(toSucceeded, 95)),
+      'last approval→succeeded p99': ms(percentile(toSucceeded, 99)),
+      'GET requests/s': Number(getRps.toFixed(0)),
+      'gateway RSS': `${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`,
+    };
+  } finally {
+    await gateway.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function freshBenchDatabase(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `qg_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  process.stderr.write(`quorumgate bench on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`);
+  const crypto = await benchCrypto();
+  console.log('\nCryptography alone (one process):');
+  console.table(crypto.table);
+
+  const rows = [await benchDatabase('embedded', undefined)];
+  const adminUrl = process.env['QG_BENCH_DATABASE_URL'];
+  let pgbench: number | undefined;
+  if (adminUrl !== undefined && adminUrl !== '') {
+    const db = await freshBenchDatabase(adminUrl);
+    try {
+      rows.push(await benchDatabase('postgres', db.url));
+      pgbench = await pgbenchApprovalRate(db.url);
+    } finally {
+      await db.drop();
+    }
+  }
+  console.log('\nEnd to end (sign requests, 2-of-3 approvals):');
+  console.table(rows);
+
+  const cryptoLimit = crypto.approvalsPerSecond;
+  console.log(`\nBare limits: approval cryptography alone ${cryptoLimit.toFixed(0)}/s per core` + (pgbench !== undefined ? `; approval-shaped transaction in PostgreSQL (pgbench) ${pgbench.toFixed(0)}/s` : ''));
+  for (const row of rows) {
+    const tighter = row.database === 'postgres' && pgbench !== undefined ? Math.min(pgbench, cryptoLimit) : cryptoLimit;
+    console.log(`  ${row.database}: ${row['approvals/s']} approvals/s = ${((Number(row['approvals/s']) / tighter) * 100).toFixed(1)} % of the tighter bare limit (${tighter.toFixed(0)}/s)`);
+  }
+  console.log(`\nbench finished in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

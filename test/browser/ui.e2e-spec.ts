@@ -1,0 +1,321 @@
+/**
+ * The operator web UI in a real Chromium (playwright-core driving Debian's
+ * /usr/bin/chromium) against a real gateway on an embedded database. Build
+ * the UI first: `npm run build:web` (npm test does it).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { Http } from '../support/http.js';
+import { createUser, generateSigningJwk, signRequestBody } from '../support/quorum.js';
+import { ADMIN_PASSWORD, startTestGateway, type TestGateway } from '../support/test-gateway.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOTS = resolve(process.cwd(), 'docs/screenshots');
+const WEB_DIST = resolve(process.cwd(), 'apps/web/dist/index.html');
+const BACKUP_PASSPHRASE = 'correct horse battery staple';
+
+const browserMissing = !existsSync(CHROMIUM);
+const inCi = process.env.CI === 'true';
+
+if (browserMissing && !inCi) {
+  process.stdout.write(`browser tests skipped: ${CHROMIUM} not found (apt-get install chromium)\n`);
+}
+
+async function verifyRawSignature(publicJwk: JsonWebKey, payloadB64u: string, signatureB64u: string): Promise<boolean> {
+  const key = await crypto.subtle.importKey('jwk', publicJwk, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
+  return crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, Buffer.from(signatureB64u, 'base64url'), Buffer.from(payloadB64u, 'base64url'));
+}
+
+interface Person {
+  id: string;
+  username: string;
+  password: string;
+  http: Http;
+}
+
+(browserMissing ? (inCi ? describe : describe.skip) : describe)('the operator web UI in Chromium', () => {
+  let gateway: TestGateway;
+  let browser: Browser;
+  let admin: Http;
+  let automation: Http;
+  const contexts: BrowserContext[] = [];
+  const people: Record<'alice' | 'bob' | 'lead' | 'rita' | 'audrey', Person> = {} as never;
+  const pages: Record<string, Page> = {};
+  let signingKey: Awaited<ReturnType<typeof generateSigningJwk>>;
+  let aliceBackup = '';
+
+  async function newPage(viewport = { width: 1280, height: 860 }): Promise<Page> {
+    const context = await browser.newContext({ viewport, deviceScaleFactor: 1, locale: 'en-GB', timezoneId: 'UTC' });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    return page;
+  }
+
+  async function signIn(page: Page, who: Person): Promise<void> {
+    await page.goto(`${gateway.url}/`);
+    await page.getByLabel('Username').fill(who.username);
+    await page.getByLabel('Password').fill(who.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  }
+
+  async function person(username: string, roles: string[], groups: string[] = []): Promise<Person> {
+    const user = await createUser(admin, username, roles, groups);
+    return { id: user.id, username, password: user.password, http: user.http };
+  }
+
+  beforeAll(async () => {
+    if (browserMissing) throw new Error(`CI=true and ${CHROMIUM} is missing: the browser tests cannot run (install the chromium package)`);
+    if (!existsSync(WEB_DIST)) throw new Error('the web UI is not built: run `npm run build:web` first (npm test does it)');
+    gateway = await startTestGateway('embedded');
+    admin = await new Http(gateway.url).login('admin', ADMIN_PASSWORD);
+    people.alice = await person('alice', ['operator']);
+    people.bob = await person('bob', ['operator']);
+    people.lead = await person('lena', ['security_lead']);
+    people.rita = await person('rita', ['requester']);
+    people.audrey = await person('audrey', ['auditor']);
+    const account = await admin.post('/api/v1/service-accounts', { name: 'ci-release', roles: ['requester'] });
+    expect(account.status).toBe(201);
+    automation = new Http(gateway.url).as(account.body.token);
+    signingKey = await generateSigningJwk();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    await mkdir(SCREENSHOTS, { recursive: true });
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await browser?.close();
+    await gateway?.close();
+  });
+
+  it('two operators enrol in their own browsers; the private keys stay non-extractable in IndexedDB', async () => {
+    for (const name of ['alice', 'bob'] as const) {
+      const page = (pages[name] = await newPage());
+      await signIn(page, people[name]);
+      await expect(page.getByTestId('key-warning').textContent()).resolves.toContain('no custodian keys');
+      await page.getByRole('link', { name: 'My keys' }).click();
+      if (name === 'alice') {
+        await page.getByLabel('Backup passphrase').fill(BACKUP_PASSPHRASE);
+        await page.getByLabel('Passphrase again').fill(BACKUP_PASSPHRASE);
+      } else {
+        await page.getByLabel(/Make an encrypted backup/).uncheck();
+      }
+      await page.getByRole('button', { name: 'Create and enrol keys' }).click();
+      await page.locator('[data-testid="key-state"][data-state="ok"]').waitFor();
+      expect(await page.getByTestId('key-warning').count()).toBe(0);
+
+      const me = (await people[name].http.get('/api/v1/me')).body;
+      const shown = (await page.getByTestId('enrolled-fingerprints').textContent()) ?? '';
+      expect(shown.replace(/\s/g, '')).toContain(me.keys.signingThumbprint);
+      expect(shown.replace(/\s/g, '')).toContain(me.keys.encryptionThumbprint);
+
+      const stored = await page.evaluate(
+        (userId) =>
+          new Promise<{ encExtractable: boolean; sigExtractable: boolean; encUsages: string[] }>((done, fail) => {
+            const open = indexedDB.open('quorumgate');
+            open.onerror = () => fail(open.error);
+            open.onsuccess = () => {
+              const get = open.result.transaction('custodian-keys').objectStore('custodian-keys').get(userId);
+              get.onsuccess = () => {
+                const k = get.result.keys;
+                done({ encExtractable: k.encryption.privateKey.extractable, sigExtractable: k.signing.privateKey.extractable, encUsages: k.encryption.privateKey.usages });
+              };
+              get.onerror = () => fail(get.error);
+            };
+          }),
+        people[name].id,
+      );
+      expect(stored).toEqual({ encExtractable: false, sigExtractable: false, encUsages: ['deriveBits'] });
+    }
+    aliceBackup = await pages.alice!.getByTestId('backup-text').inputValue();
+    expect(JSON.parse(aliceBackup)).toMatchObject({ v: 1, kdf: 'PBKDF2-SHA256' });
+    expect(aliceBackup).not.toContain('"d"');
+  }, 120_000);
+
+  it('a security lead creates a credential (custodians with enrolment status, threshold) and a policy in the UI', async () => {
+    const page = (pages.lead = await newPage());
+    await signIn(page, people.lead);
+    await page.getByRole('link', { name: 'Credentials' }).click();
+    const form = page.getByTestId('credential-form');
+    await form.getByLabel('Name').fill('release-key');
+    await form.getByLabel('Kind').selectOption('signing-key');
+    await form.getByLabel('Private key as JWK (JSON)').fill(JSON.stringify(signingKey.privateJwk));
+    await expect(form.getByText('keys enrolled').count()).resolves.toBe(2);
+    await form.getByRole('checkbox', { name: /alice/ }).check();
+    await form.getByRole('checkbox', { name: /bob/ }).check();
+    await form.getByLabel('Threshold (k)').fill('2');
+    await form.getByRole('button', { name: 'Create credential' }).click();
+    await page.getByText('Credential release-key created: 2 of 2 custodians').waitFor();
+    await expect(form.getByLabel('Private key as JWK (JSON)').inputValue()).resolves.toBe('');
+
+    await page.getByRole('link', { name: 'Policies' }).click();
+    const policy = page.getByTestId('policy-form');
+    await policy.getByLabel('Name').fill('release-signing');
+    await policy.getByLabel('Credential').selectOption({ label: 'release-key (signing-key, 2 of 2)' });
+    await policy.getByLabel('Operation 1').selectOption('sign');
+    await policy.getByLabel('Minimum approvals').fill('2');
+    await policy.getByRole('button', { name: 'Create policy' }).click();
+    await page.getByText('Policy release-signing created.').waitFor();
+    await page.getByTestId('policies-table').getByText('release-signing').waitFor();
+
+    const credentials = (await admin.get('/api/v1/credentials')).body.credentials;
+    expect(credentials).toEqual([expect.objectContaining({ name: 'release-key', kind: 'signing-key', threshold: 2 })]);
+    expect(credentials[0].custodians.map((c: any) => c.userId).sort()).toEqual([people.alice.id, people.bob.id].sort());
+    const policies = (await admin.get('/api/v1/policies')).body.policies;
+    expect(policies).toEqual([expect.objectContaining({ name: 'release-signing', operations: [{ kind: 'sign' }], approvals: expect.objectContaining({ min: 2 }) })]);
+  }, 120_000);
+
+  it('a service account submits a sign request; it appears live in the inbox; both operators approve in the UI; it succeeds', async () => {
+    const alice = pages.alice!;
+    const bob = pages.bob!;
+    await alice.getByRole('link', { name: 'Inbox' }).click();
+    await alice.locator('[data-testid="live-indicator"][data-state="live"]').waitFor();
+    await alice.getByText('Nothing waits for your decision').waitFor();
+
+    const payloadText = 'sha256:4f0c1e9a release v1.4.2 of quorumgate';
+    const payload = Buffer.from(payloadText).toString('base64url');
+    const submitted = await automation.post('/api/v1/requests', signRequestBody('release-key', payload));
+    expect(submitted.status).toBe(201);
+    const id: string = submitted.body.id;
+
+    // Server-sent events: the inbox shows the new request without a reload.
+    const item = alice.locator(`[data-testid="inbox-item"][data-request-id="${id}"]`);
+    await item.waitFor();
+    await expect(item.textContent()).resolves.toContain('release v1.2.3 (OPS-42)');
+    await alice.screenshot({ path: resolve(SCREENSHOTS, 'inbox.png') });
+
+    await item.getByRole('link', { name: 'Review' }).click();
+    await alice.locator('[data-testid="digest-check"][data-ok="true"]').waitFor();
+    await expect(alice.getByTestId('digest-short').getAttribute('title')).resolves.toBe(submitted.body.digest);
+    await expect(alice.getByTestId('payload-size').textContent()).resolves.toBe(`${Buffer.byteLength(payloadText)} bytes`);
+    await expect(alice.getByTestId('payload-sha256').textContent()).resolves.toBe(createHash('sha256').update(payloadText).digest('hex'));
+    await expect(alice.getByTestId('quorum').textContent()).resolves.toContain('0 of 2');
+    await alice.screenshot({ path: resolve(SCREENSHOTS, 'request-detail.png'), fullPage: true });
+
+    await alice.getByRole('button', { name: 'Approve' }).click();
+    await expect(alice.getByTestId('decision-done').textContent()).resolves.toContain('1 of 2');
+
+    await bob.goto(`${gateway.url}/requests/${id}`);
+    await bob.locator('[data-testid="digest-check"][data-ok="true"]').waitFor();
+    await bob.getByRole('button', { name: 'Approve' }).click();
+
+    const done = await automation.get(`/api/v1/requests/${id}/wait?timeoutSeconds=30`);
+    expect(done.body.status).toBe('succeeded');
+    expect(await verifyRawSignature(signingKey.publicJwk as JsonWebKey, payload, done.body.result.signature)).toBe(true);
+    expect(done.body.approvals.map((a: any) => a.userId).sort()).toEqual([people.alice.id, people.bob.id].sort());
+
+    // Both operators' pages follow the request to its end through server-sent events.
+    for (const page of [alice, bob]) {
+      await page.locator('[data-testid="request-detail"][data-status="succeeded"]').waitFor();
+      await expect(page.getByTestId('result-signature').textContent()).resolves.toBe(done.body.result.signature);
+    }
+    await alice.getByRole('link', { name: 'Inbox' }).click();
+    await alice.getByText('Nothing waits for your decision').waitFor();
+  }, 120_000);
+
+  it("a person's request shows as succeeded, with its signature, on the requester's own Requests page", async () => {
+    const rita = await newPage({ width: 390, height: 844 });
+    await signIn(rita, people.rita);
+    expect(await rita.getByTestId('key-warning').count()).toBe(0);
+    const submitted = await people.rita.http.post('/api/v1/requests', signRequestBody('release-key', Buffer.from('rita').toString('base64url')));
+    expect(submitted.status).toBe(201);
+    const id: string = submitted.body.id;
+    await rita.goto(`${gateway.url}/requests`);
+    const row = rita.locator(`tr[data-request-id="${id}"]`);
+    await expect(row.locator('[data-status]').getAttribute('data-status')).resolves.toBe('pending');
+
+    for (const page of [pages.alice!, pages.bob!]) {
+      await page.goto(`${gateway.url}/requests/${id}`);
+      await page.locator('[data-testid="digest-check"][data-ok="true"]').waitFor();
+      await page.getByRole('button', { name: 'Approve' }).click();
+      await page.getByTestId('decision-done').waitFor();
+    }
+
+    await row.locator('[data-status="succeeded"]').waitFor();
+    await expect(row.textContent()).resolves.toContain('signature ready');
+    await row.getByRole('link').click();
+    await rita.locator('[data-testid="request-detail"][data-status="succeeded"]').waitFor();
+    await rita.getByTestId('result-signature').waitFor();
+    expect(await rita.getByRole('button', { name: 'Approve' }).count()).toBe(0);
+  }, 120_000);
+
+  it('refuses to sign when the digestInput it receives was tampered with, and records no approval', async () => {
+    const submitted = await automation.post('/api/v1/requests', signRequestBody('release-key', Buffer.from('tamper me').toString('base64url')));
+    expect(submitted.status).toBe(201);
+    const id: string = submitted.body.id;
+    const alice = pages.alice!;
+    const decisions: string[] = [];
+    alice.on('request', (r) => {
+      if (r.url().includes(`/api/v1/requests/${id}/`)) decisions.push(`${r.method()} ${new URL(r.url()).pathname}`);
+    });
+    await alice.route(`**/api/v1/requests/${id}`, async (route) => {
+      const response = await route.fetch();
+      const body = await response.json();
+      body.digestInput.reason = 'routine certificate renewal';
+      await route.fulfill({ response, json: body });
+    });
+
+    await alice.goto(`${gateway.url}/requests/${id}`);
+    const refusal = alice.getByTestId('refusal');
+    await refusal.waitFor();
+    const text = (await refusal.textContent()) ?? '';
+    expect(text).toContain('This browser refuses to sign this request');
+    expect(text).toContain('does not match the digest the gateway sent');
+    await alice.locator('[data-testid="digest-check"][data-ok="false"]').waitFor();
+    expect(await alice.getByRole('button', { name: 'Approve' }).isDisabled()).toBe(true);
+    expect(await alice.getByRole('button', { name: 'Reject…' }).isDisabled()).toBe(true);
+    await alice.unroute(`**/api/v1/requests/${id}`);
+
+    const seen = (await admin.get(`/api/v1/requests/${id}`)).body;
+    expect(seen.status).toBe('pending');
+    expect(seen.approvals).toEqual([]);
+    expect(decisions.filter((d) => d.startsWith('POST') || d.endsWith('/share'))).toEqual([]);
+  }, 120_000);
+
+  it('rejecting asks for a reason, which the gateway records with the veto', async () => {
+    const submitted = await automation.post('/api/v1/requests', signRequestBody('release-key', Buffer.from('reject me').toString('base64url')));
+    const id: string = submitted.body.id;
+    const bob = pages.bob!;
+    await bob.goto(`${gateway.url}/requests/${id}`);
+    await bob.locator('[data-testid="digest-check"][data-ok="true"]').waitFor();
+    await bob.getByRole('button', { name: 'Reject…' }).click();
+    const dialog = bob.getByRole('dialog', { name: 'Reject this request' });
+    await expect(dialog.getByRole('button', { name: 'Reject request' }).isDisabled()).resolves.toBe(true);
+    await dialog.getByLabel('Reason').fill('not a release day');
+    await dialog.getByRole('button', { name: 'Reject request' }).click();
+    await bob.locator('[data-testid="request-detail"][data-status="rejected"]').waitFor();
+    const seen = (await admin.get(`/api/v1/requests/${id}`)).body;
+    expect(seen.status).toBe('rejected');
+    expect(seen.approvals).toEqual([expect.objectContaining({ userId: people.bob.id, decision: 'reject', reason: 'not a release day' })]);
+  }, 120_000);
+
+  it('a new browser warns that it holds no key, and the encrypted backup restores the enrolled keys', async () => {
+    const page = await newPage();
+    await signIn(page, people.alice);
+    await expect(page.getByTestId('key-warning').textContent()).resolves.toContain('This browser holds no key for alice');
+    await page.getByRole('link', { name: 'My keys' }).click();
+    await page.getByLabel('…or paste the backup text').fill(aliceBackup);
+    await page.getByLabel('Backup passphrase').fill('not the passphrase');
+    await page.getByRole('button', { name: 'Restore keys' }).click();
+    await page.getByText('does not open with that passphrase').waitFor();
+    await page.getByLabel('Backup passphrase').fill(BACKUP_PASSPHRASE);
+    await page.getByRole('button', { name: 'Restore keys' }).click();
+    await page.locator('[data-testid="key-state"][data-state="ok"]').waitFor();
+    expect(await page.getByTestId('key-warning').count()).toBe(0);
+  }, 120_000);
+
+  it('an auditor sees the audit log and its intact hash chain', async () => {
+    const page = await newPage();
+    await signIn(page, people.audrey);
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.locator('[data-testid="audit-verify"][data-ok="true"]').waitFor();
+    await page.getByTestId('audit-table').getByText('keys.enrolled').first().waitFor();
+  }, 60_000);
+});

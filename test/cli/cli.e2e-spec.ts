@@ -1,0 +1,302 @@
+// `qg` end to end: the compiled CLI (bin/qg.js → dist/, `npm test` builds first)
+// spawned against a real gateway on the embedded database, running in this process.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { base64url, compactVerify, importJWK } from 'jose';
+import { Http } from '../support/http.js';
+import { createUser, generateSigningJwk } from '../support/quorum.js';
+import { ADMIN_PASSWORD, startTestGateway, type TestGateway } from '../support/test-gateway.js';
+
+const QG_BIN = fileURLToPath(new URL('../../bin/qg.js', import.meta.url));
+const PASSPHRASE = 'correct horse battery staple';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+interface Running {
+  child: ChildProcessWithoutNullStreams;
+  done: Promise<Run>;
+  /** resolves with the first match of `pattern` in stderr so far or to come */
+  stderrMatch(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+}
+
+/** Spawns `node bin/qg.js …` asynchronously: the gateway answers from this same process. */
+function start(args: string[], env: Record<string, string>, input = ''): Running {
+  const child = spawn(process.execPath, [QG_BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'pipe' });
+  let stdout = '';
+  let stderr = '';
+  const waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+    for (const w of [...waiters]) {
+      const m = stderr.match(w.pattern);
+      if (m !== null) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
+      }
+    }
+  });
+  child.stdin.end(input);
+  const done = new Promise<Run>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+  return {
+    child,
+    done,
+    stderrMatch(pattern, timeoutMs = 20000) {
+      const now = stderr.match(pattern);
+      if (now !== null) return Promise.resolve(now);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no ${pattern} in stderr within ${timeoutMs} ms; stderr so far:\n${stderr}`)), timeoutMs);
+        waiters.push({ pattern, resolve: (m) => (clearTimeout(timer), resolve(m)) });
+        void done.then((r) => {
+          clearTimeout(timer);
+          const m = r.stderr.match(pattern);
+          if (m !== null) resolve(m);
+          else reject(new Error(`qg exited ${r.code} without ${pattern} in stderr:\n${r.stderr}`));
+        });
+      });
+    },
+  };
+}
+
+function qg(args: string[], env: Record<string, string>, input = ''): Promise<Run> {
+  return start(args, env, input).done;
+}
+
+async function verifyRawSignature(publicJwk: any, payload: Buffer, signatureB64u: string): Promise<boolean> {
+  const key = await crypto.subtle.importKey('jwk', publicJwk, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
+  return crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, base64url.decode(signatureB64u), payload);
+}
+
+interface CliUser {
+  username: string;
+  id: string;
+  home: string;
+  env: Record<string, string>;
+}
+
+describe('qg, the command-line client (embedded database)', () => {
+  let gateway: TestGateway;
+  let admin: Http;
+  let lead: Http;
+  let workdir: string;
+  let operators: CliUser[];
+  let auditor: CliUser;
+  let automationEnv: Record<string, string>;
+  let credential: any;
+  let payloadFile: string;
+  const payload = Buffer.from('sha256:4f2a… dist/quorumgate-1.2.3.tgz\n');
+
+  /** A person on their own machine: own HOME and config dir, logged in through `qg login`. */
+  async function cliUser(username: string, roles: string[]): Promise<CliUser> {
+    const user = await createUser(admin, username, roles);
+    const home = join(workdir, username);
+    const env = { HOME: home, XDG_CONFIG_HOME: join(home, '.config'), QG_URL: gateway.url, QG_KEY_PASSPHRASE: PASSPHRASE };
+    const login = await qg(['login', username, '--password-stdin'], env, `${user.password}\n`);
+    expect(login).toMatchObject({ code: 0 });
+    return { username, id: user.id, home, env };
+  }
+
+  async function submitAndWait(extra: string[] = []): Promise<{ waiting: Running; id: string }> {
+    const waiting = start(['request', 'sign', '--credential', credential.name, '--reason', 'release v1.2.3 (OPS-42)', '--payload-file', payloadFile, '--wait', ...extra], automationEnv);
+    const [, id] = await waiting.stderrMatch(/request ([0-9a-f-]{36}) submitted/);
+    return { waiting, id: id! };
+  }
+
+  beforeAll(async () => {
+    gateway = await startTestGateway('embedded');
+    workdir = await mkdtemp(join(tmpdir(), 'qg-cli-'));
+    payloadFile = join(workdir, 'SHA256SUMS');
+    await writeFile(payloadFile, payload);
+    admin = await new Http(gateway.url).login('admin', ADMIN_PASSWORD);
+    lead = (await createUser(admin, 'cli-lead', ['security_lead'])).http;
+
+    operators = [];
+    for (const name of ['cli-op1', 'cli-op2', 'cli-op3']) {
+      const op = await cliUser(name, ['operator']);
+      expect(await qg(['keygen'], op.env)).toMatchObject({ code: 0 });
+      expect(await qg(['enrol'], op.env)).toMatchObject({ code: 0 });
+      operators.push(op);
+    }
+    auditor = await cliUser('cli-auditor', ['auditor']);
+
+    const signingKey = await generateSigningJwk();
+    const created = await lead.post('/api/v1/credentials', {
+      name: 'cli-release-key',
+      kind: 'signing-key',
+      secret: JSON.stringify(signingKey.privateJwk),
+      custodians: operators.map((o) => o.id),
+      threshold: 2,
+    });
+    expect(created.status).toBe(201);
+    credential = created.body;
+    const policy = await lead.post('/api/v1/policies', { name: 'cli-release-signing', credentialId: credential.id, operations: [{ kind: 'sign' }], approvals: { min: 2 } });
+    expect(policy.status).toBe(201);
+    const account = await admin.post('/api/v1/service-accounts', { name: 'cli-ci', roles: ['requester'] });
+    expect(account.status).toBe(201);
+    const ciHome = join(workdir, 'ci');
+    automationEnv = { HOME: ciHome, XDG_CONFIG_HOME: join(ciHome, '.config'), QG_URL: gateway.url, QG_TOKEN: account.body.token };
+  }, 180_000);
+
+  afterAll(async () => {
+    await gateway?.close();
+    if (workdir !== undefined) await rm(workdir, { recursive: true, force: true });
+  });
+
+  it('keeps the session token and the key file private (0600) and the private keys encrypted', async () => {
+    const op = operators[0]!;
+    const configFile = join(op.home, '.config', 'quorumgate', 'config.json');
+    const keyFile = join(op.home, '.config', 'quorumgate', 'custodian-keys.json');
+    expect((await stat(configFile)).mode & 0o777).toBe(0o600);
+    expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
+    expect((await stat(join(op.home, '.config', 'quorumgate'))).mode & 0o777).toBe(0o700);
+    const keyText = await readFile(keyFile, 'utf8');
+    expect(keyText).not.toMatch(/"d"\s*:/);
+    const me = await qg(['whoami', '--json'], op.env);
+    expect(me.code).toBe(0);
+    expect(JSON.parse(me.stdout)).toMatchObject({ username: op.username, keys: { signingThumbprint: expect.any(String) }, keyFile: { matchesEnrolled: true } });
+    const wrong = await qg(['enrol'], { ...op.env, QG_KEY_PASSPHRASE: 'not the passphrase' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/does not open with this passphrase/);
+  });
+
+  it('signs: automation waits while two operators approve with --yes; the signature alone on stdout verifies', async () => {
+    const { waiting, id } = await submitAndWait();
+
+    const shown = await qg(['show', id], operators[0]!.env);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain('SIGN with the credential');
+    expect(shown.stdout).toContain('OK (matches)');
+    expect(shown.stdout).toContain('release v1.2.3 (OPS-42)');
+
+    const listed = await qg(['requests', '--approvable', '--json'], operators[1]!.env);
+    expect(JSON.parse(listed.stdout).requests.map((r: any) => r.id)).toContain(id);
+
+    const first = await qg(['approve', id, '--yes'], operators[0]!.env);
+    expect(first).toMatchObject({ code: 0 });
+    expect(first.stdout).toContain('1 of 2 approvals');
+    await waiting.stderrMatch(/approvals 1 of 2/);
+    const second = await qg(['approve', id, '--yes', '--json'], operators[2]!.env);
+    expect(second.code).toBe(0);
+    expect(JSON.parse(second.stdout)).toMatchObject({ decision: 'approve', request: { id, approvalsReceived: 2 } });
+
+    const result = await waiting.done;
+    expect(result.stderr).toContain('succeeded');
+    expect(result.code).toBe(0);
+    const signature = result.stdout.trim();
+    expect(signature).toMatch(/^[A-Za-z0-9_-]{86}$/);
+    expect(await verifyRawSignature(credential.publicInfo.publicJwk, payload, signature)).toBe(true);
+  });
+
+  it('prints a JWS with --format jws, and the whole request with --json', async () => {
+    const waiting = start(['request', 'sign', '-c', credential.name, '-r', 'tag v1.2.3', '--format', 'jws', '--wait', '--json'], automationEnv, '{"tag":"v1.2.3"}');
+    const [, id] = await waiting.stderrMatch(/request ([0-9a-f-]{36}) submitted/);
+    expect((await qg(['approve', id!, '--yes'], operators[1]!.env)).code).toBe(0);
+    expect((await qg(['approve', id!, '--yes'], operators[2]!.env)).code).toBe(0);
+    const result = await waiting.done;
+    expect(result.code).toBe(0);
+    const body = JSON.parse(result.stdout);
+    expect(body).toMatchObject({ id, status: 'succeeded', result: { jws: expect.any(String) } });
+    const verified = await compactVerify(body.result.jws, await importJWK(credential.publicInfo.publicJwk, 'ES256'));
+    expect(Buffer.from(verified.payload).toString()).toBe('{"tag":"v1.2.3"}');
+  });
+
+  it('refuses to approve without a terminal and without --yes (exit 2), and records nothing', async () => {
+    const { waiting, id } = await submitAndWait(['--timeout', '30', '--cancel-on-timeout']);
+    const refused = await qg(['approve', id], operators[0]!.env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--yes/);
+    const view = await admin.get(`/api/v1/requests/${id}`);
+    expect(view.body.approvals).toEqual([]);
+    expect((await qg(['cancel', id], automationEnv)).code).toBe(0);
+    const result = await waiting.done;
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/cancelled/);
+  });
+
+  it('a reject makes the waiting command exit 3', async () => {
+    const { waiting, id } = await submitAndWait();
+    const rejected = await qg(['reject', id, '--reason', 'not in the change window', '--yes'], operators[1]!.env);
+    expect(rejected.code).toBe(0);
+    const result = await waiting.done;
+    expect(result.code).toBe(3);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/rejected by .*not in the change window/);
+  });
+
+  it('exits 4 when --timeout elapses before the quorum', async () => {
+    const started = Date.now();
+    const result = await qg(['request', 'sign', '-c', credential.name, '-r', 'nobody will approve this', '--payload-file', payloadFile, '--wait', '--timeout', '2'], automationEnv);
+    expect(result.code).toBe(4);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+    expect(result.stderr).toMatch(/timed out after 2s/);
+    const id = /request ([0-9a-f-]{36}) submitted/.exec(result.stderr)?.[1];
+    expect((await admin.get(`/api/v1/requests/${id}`)).body.status).toBe('pending');
+    const waited = await qg(['wait', id!, '--timeout', '1', '--cancel-on-timeout', '--json'], automationEnv);
+    expect(waited.code).toBe(4);
+    expect(JSON.parse(waited.stdout)).toMatchObject({ id, status: 'cancelled', timedOut: true });
+  });
+
+  it('reports usage errors (2), denials (3) and the API detail in one line', async () => {
+    const missing = await qg(['request', 'sign', '--reason', 'no credential given'], automationEnv);
+    expect(missing.code).toBe(2);
+    const noPolicy = await qg(['request', 'http', '-c', credential.name, '-r', 'no http policy', '--method', 'POST', '--path', '/x'], automationEnv);
+    expect(noPolicy.code).toBe(3);
+    expect(noPolicy.stderr.trim().split('\n')).toHaveLength(1);
+    expect(noPolicy.stderr).toMatch(/^qg: .*\(HTTP 403/);
+    const badLogin = await qg(['login', 'cli-op1', '--password-stdin', '--url', gateway.url], { HOME: join(workdir, 'nobody') }, 'wrong password\n');
+    expect(badLogin.code).toBe(3);
+    expect(badLogin.stderr).toContain('wrong username or password');
+    const serviceApproves = await qg(['approve', '00000000-0000-0000-0000-000000000000', '--yes'], automationEnv);
+    expect(serviceApproves.code).toBe(3);
+  });
+
+  it('says MISMATCH loudly and refuses to sign when the stored request content was altered', async () => {
+    const { waiting, id } = await submitAndWait(['--timeout', '60']);
+    await gateway.ctx.dataSource.query(`UPDATE requests SET digest_input = jsonb_set(digest_input, '{reason}', '"routine rotation"') WHERE id = $1`, [id]);
+    const shown = await qg(['show', id], operators[0]!.env);
+    expect(shown.code).toBe(1);
+    expect(shown.stdout).toContain('DIGEST MISMATCH');
+    const refused = await qg(['approve', id, '--yes'], operators[0]!.env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/DIGEST MISMATCH/);
+    expect((await admin.get(`/api/v1/requests/${id}`)).body.approvals).toEqual([]);
+    expect((await qg(['cancel', id], automationEnv)).code).toBe(0);
+    expect((await waiting.done).code).toBe(3);
+  });
+
+  it('audit verify passes on an intact log and names the seq of an altered row', async () => {
+    expect((await qg(['audit', 'checkpoint'], auditor.env)).code).toBe(0);
+    const ok = await qg(['audit', 'verify'], auditor.env);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/audit log OK: \d+ entries/);
+    const okJson = JSON.parse((await qg(['audit', 'verify', '--json'], auditor.env)).stdout);
+    expect(okJson).toMatchObject({ ok: true, checkpoints: 1 });
+    expect(okJson.entries).toBeGreaterThan(10);
+
+    const seq = 7;
+    const db = gateway.ctx.dataSource;
+    await db.query('ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete');
+    try {
+      await db.query(`UPDATE audit_log SET actor = 'user:mallory' WHERE seq = $1`, [seq]);
+    } finally {
+      await db.query('ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update_delete');
+    }
+    const broken = await qg(['audit', 'verify'], auditor.env);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toContain(`BROKEN at seq ${seq}`);
+    const brokenJson = await qg(['audit', 'verify', '--json'], auditor.env);
+    expect(brokenJson.code).toBe(1);
+    expect(JSON.parse(brokenJson.stdout)).toMatchObject({ ok: false, firstBadSeq: seq });
+  });
+});
