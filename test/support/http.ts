@@ -9,7 +9,7 @@ export interface HttpResult<T = any> {
 export class Http {
   constructor(
     readonly baseUrl: string,
-    private readonly token?: string,
+    readonly token?: string,
   ) {}
 
   as(token: string | undefined): Http {

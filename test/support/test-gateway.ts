@@ -61,6 +61,7 @@ export function testConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfi
     masterKey: randomBytes(32),
     bootstrapAdminPassword: ADMIN_PASSWORD,
     logLevel: 'info',
+    operationTimeoutSeconds: 60,
     ...overrides,
   };
 }

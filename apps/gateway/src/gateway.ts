@@ -76,7 +76,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       url,
       bootstrap,
       close: async () => {
+        // Stop accepting first, then drain in-flight executions (shutdown hooks), then the database.
+        const server = app.getHttpServer() as import('node:http').Server;
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
         await app.close();
+        server.closeAllConnections();
+        await stopped;
         await database.close();
       },
     };
@@ -112,7 +118,6 @@ function configureHttp(app: INestApplication, ctx: GatewayContext): void {
       exceptionFactory: (errors) => new AppError('VALIDATION_FAILED', errors.flatMap((e) => describeValidationError(e)).join('; ')),
     }),
   );
-  app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

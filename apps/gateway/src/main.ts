@@ -16,6 +16,21 @@ async function main(): Promise<void> {
     lines.push(`Open ${gateway.url}/ to log in. API docs: ${gateway.url}/api/docs`);
   }
   process.stdout.write(lines.join('\n') + '\n');
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`quorumgate: ${signal}: no new requests; finishing running operations…\n`);
+    gateway.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`quorumgate: unclean shutdown: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
 }
 
 main().catch((error: unknown) => {

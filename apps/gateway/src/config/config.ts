@@ -12,6 +12,8 @@ export interface GatewayConfig {
   masterKey: Buffer | undefined;
   bootstrapAdminPassword: string | undefined;
   logLevel: LogLevel;
+  /** The longest an operation may run; an execution holding `executing` past this plus a margin was interrupted. */
+  operationTimeoutSeconds: number;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -50,6 +52,7 @@ export function loadConfig(env: Env): GatewayConfig {
     masterKey,
     bootstrapAdminPassword,
     logLevel: parseLogLevel(optional(env, 'QG_LOG_LEVEL') ?? 'info'),
+    operationTimeoutSeconds: parseSeconds('QG_OPERATION_TIMEOUT_SECONDS', optional(env, 'QG_OPERATION_TIMEOUT_SECONDS') ?? '60', 1, 3600),
   };
 }
 
@@ -62,6 +65,12 @@ function parsePort(raw: string): number {
   const port = Number(raw);
   if (!/^\d+$/.test(raw) || port > 65535) throw new ConfigError('QG_PORT', `must be a port number 0-65535, got "${raw}"`);
   return port;
+}
+
+function parseSeconds(variable: string, raw: string, min: number, max: number): number {
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) throw new ConfigError(variable, `must be a whole number of seconds from ${min} to ${max}`);
+  return value;
 }
 
 function parseLogLevel(raw: string): LogLevel {

@@ -22,8 +22,6 @@ import { findRequest, invalidateApproval, listApprovals, setStatus, type Request
 import { RequestsService, requestKeyPurpose } from '../requests/requests.service.js';
 import { ExecutionQueue } from './execution-queue.js';
 
-export const DEFAULT_OPERATION_TIMEOUT_MS = 60_000;
-
 interface OpenedShare {
   approverId: string;
   share: Buffer;
@@ -146,7 +144,7 @@ export class ExecutionService implements OnApplicationBootstrap {
   private async run(request: RequestRow, config: Record<string, unknown>, secret: Buffer): Promise<Record<string, unknown>> {
     if (request.operation.kind === 'reveal') return this.reveal(request, secret);
     try {
-      return await runWithTimeout(executorFor(request.operation.kind), { secret, config, params: request.operation.params }, DEFAULT_OPERATION_TIMEOUT_MS);
+      return await runWithTimeout(executorFor(request.operation.kind), { secret, config, params: request.operation.params }, this.ctx.config.operationTimeoutSeconds * 1000);
     } catch (error) {
       if (error instanceof ExecutorError) return { error: error.message, code: error.code };
       throw error;

@@ -4,12 +4,13 @@ import { AuditWriter } from '../audit/audit-writer.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 import { setStatus } from '../requests/requests.repository.js';
 import { RequestsService } from '../requests/requests.service.js';
-import { DEFAULT_OPERATION_TIMEOUT_MS } from './execution.service.js';
 
 export const SWEEP_INTERVAL_MS = 2000;
 const CHECKPOINT_EVERY_SWEEPS = 30;
-/** An execution holding `executing` longer than this was interrupted (its replica died). */
-export const EXECUTION_LEASE_MS = DEFAULT_OPERATION_TIMEOUT_MS + 30_000;
+/** An execution holding `executing` longer than its time limit plus this margin was interrupted (its replica died). */
+export function executionLeaseMs(operationTimeoutSeconds: number): number {
+  return (operationTimeoutSeconds + Math.min(30, operationTimeoutSeconds)) * 1000;
+}
 
 /**
  * Periodic work, safe on every replica (row locks with SKIP LOCKED): expiry of
@@ -53,7 +54,7 @@ export class MaintenanceService implements OnApplicationBootstrap, BeforeApplica
     const ids = await this.ctx.dataSource.transaction(async (tx) => {
       const rows: { id: string }[] = await tx.query(
         `SELECT id FROM requests WHERE status = 'executing' AND executing_since < $1 LIMIT 100 FOR UPDATE SKIP LOCKED`,
-        [new Date(this.ctx.now().getTime() - EXECUTION_LEASE_MS)],
+        [new Date(this.ctx.now().getTime() - executionLeaseMs(this.ctx.config.operationTimeoutSeconds))],
       );
       for (const { id } of rows) {
         await setStatus(tx, id, 'failed', { result: { error: 'interrupted', reason: 'interrupted' } });
