@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'apps/web/dist/**', 'data/**', '.tmp/**', 'coverage/**', '*.config.js', '*.cjs'] },
+  { ignores: ['dist/**', 'node_modules/**', 'apps/web/dist/**', 'data/**', '.tmp/**', 'coverage/**', '*.config.js', '*.cjs', '**/*.mjs', 'bin/**'] },
   ...tseslint.configs.recommended,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

@@ -1,4 +1,4 @@
-import { compactVerify, importJWK, base64url } from 'jose';
+import { compactVerify, importJWK } from 'jose';
 import { combineShares } from '../libs/crypto/index.js';
 import { signApprovalStatement } from '../libs/custodian/index.js';
 import { Http } from './support/http.js';
