@@ -12,10 +12,10 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { startGateway } from '../apps/gateway/src/gateway.js';
+import { readFileSync } from 'node:fs';
 import { Http } from '../test/support/http.js';
 import { decisionBody, setUpSigningQuorum, signRequestBody, type QuorumSetup } from '../test/support/quorum.js';
-import { logCollector, testConfig } from '../test/support/test-gateway.js';
+import { startReplica } from '../test/support/replica.js';
 import { benchCrypto } from './crypto-bench.js';
 
 const CLIENTS = Number(process.env['QG_BENCH_CLIENTS'] ?? 32);
@@ -132,14 +132,24 @@ END;
   }
 }
 
+/** The gateway's resident memory, read from /proc (Linux). */
+function rssMiB(pid: number | undefined): string {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
+    return `${(kb / 1024).toFixed(0)} MiB`;
+  } catch {
+    return 'n/a';
+  }
+}
+
+/** The gateway runs as its own process (the compiled `npm start` one); this process plays the clients. */
 async function benchDatabase(label: string, databaseUrl: string | undefined): Promise<Record<string, string | number>> {
   process.stderr.write(`\n[${label}] starting the gateway…\n`);
   const dataDir = await mkdtemp(join(tmpdir(), 'qg-bench-'));
-  const gateway = await startGateway({
-    config: testConfig({ databaseUrl, dataDir, masterKey: randomBytes(32), logLevel: 'warn' }),
-    ...(databaseUrl === undefined ? {} : {}),
-    logDestination: logCollector().destination,
-  });
+  const env: Record<string, string> = { QG_DATA_DIR: dataDir, QG_MASTER_KEY: randomBytes(32).toString('base64'), QG_LOG_LEVEL: 'warn' };
+  if (databaseUrl !== undefined) env['QG_DATABASE_URL'] = databaseUrl;
+  const gateway = await startReplica(env);
   try {
     const q = await setUpSigningQuorum(new Http(gateway.url), { n: 3, k: 2, prefix: 'bench' });
     process.stderr.write(`[${label}] warming up…\n`);
@@ -160,10 +170,11 @@ async function benchDatabase(label: string, databaseUrl: string | undefined): Pr
       'last approval→succeeded p95': ms(percentile(toSucceeded, 95)),
       'last approval→succeeded p99': ms(percentile(toSucceeded, 99)),
       'GET requests/s': Number(getRps.toFixed(0)),
-      'gateway RSS': `${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`,
+      'gateway RSS': rssMiB(gateway.process.pid),
     };
   } finally {
-    await gateway.close();
+    gateway.process.kill('SIGTERM');
+    await gateway.exited;
     await rm(dataDir, { recursive: true, force: true });
   }
 }

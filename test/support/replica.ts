@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { ADMIN_PASSWORD } from './test-gateway.js';
 
-const MAIN = fileURLToPath(new URL('../../dist/apps/gateway/src/main.js', import.meta.url));
+/** The compiled gateway, from the repository root (tests and the bench run there). */
+const MAIN = resolve(process.cwd(), 'dist/apps/gateway/src/main.js');
 
 export interface Replica {
   process: ChildProcess;
