@@ -71,6 +71,29 @@ const realServer = testDatabaseKinds().includes('postgres');
     }
   }, 90000);
 
+  it('fans request changes out to server-sent event streams on every replica', async () => {
+    const listening = replicas.map(async (replica) => {
+      const res = await fetch(`${replica.url}/api/v1/events`, { headers: { authorization: `Bearer ${q.operators[0]!.http.token}` } });
+      const reader = res.body!.getReader();
+      let seen = '';
+      return {
+        until: async (text: string) => {
+          const deadline = Date.now() + 15000;
+          while (!seen.includes(text)) {
+            if (Date.now() > deadline) throw new Error(`no "${text}" on ${replica.url}`);
+            const { value, done } = await reader.read();
+            if (done) throw new Error('stream ended');
+            seen += Buffer.from(value).toString();
+          }
+          await reader.cancel();
+        },
+      };
+    });
+    const streams = await Promise.all(listening);
+    const request = (await via(replicas[1]!, q.automation).post('/api/v1/requests', signRequestBody(q.credential.name))).body;
+    await Promise.all(streams.map((s) => s.until(request.id)));
+  }, 30000);
+
   it('ends a request failed/interrupted when its replica is killed mid-execution, and never runs it twice', async () => {
     const credential = await q.lead.post('/api/v1/credentials', {
       name: 'rep-admin-api',
