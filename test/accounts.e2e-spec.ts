@@ -117,6 +117,15 @@ describe.each(testDatabaseKinds())('accounts and authentication (%s database)', 
       expectProblem(await admin.post('/api/v1/service-accounts', { name: 'ci-release', roles: ['requester'] }), 409);
     });
 
+    it('changes a password only with the current one', async () => {
+      const bob = await anonymous.login('bob', passwords.bob);
+      expectProblem(await bob.put('/api/v1/me/password', { currentPassword: 'wrong-password-here', newPassword: 'bob-new-password-123' }), 401);
+      expect((await bob.put('/api/v1/me/password', { currentPassword: passwords.bob, newPassword: 'bob-new-password-123' })).status).toBe(204);
+      expectProblem(await anonymous.post('/api/v1/auth/login', { username: 'bob', password: passwords.bob }), 401);
+      await anonymous.login('bob', 'bob-new-password-123');
+      expect((await bob.put('/api/v1/me/password', { currentPassword: 'bob-new-password-123', newPassword: passwords.bob })).status).toBe(204);
+    });
+
     const endpoints: { method: 'GET' | 'POST'; path: string; body?: unknown; allowed: string[] }[] = [
       { method: 'GET', path: '/api/v1/me', allowed: ['admin', 'operator', 'requester', 'service'] },
       { method: 'POST', path: '/api/v1/users', body: { username: 'zed', password: 'zed-password-1234', displayName: 'Zed', roles: [] }, allowed: ['admin'] },

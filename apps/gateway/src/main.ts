@@ -9,7 +9,7 @@ async function main(): Promise<void> {
     lines.push(`First start: open ${gateway.url}/ and log in as "${gateway.bootstrap.username}"`);
     lines.push(
       gateway.bootstrap.generatedPassword !== undefined
-        ? `  with the generated password: ${gateway.bootstrap.generatedPassword}  (shown only this once; change it or set QG_BOOTSTRAP_ADMIN_PASSWORD)`
+        ? `  with the generated password: ${gateway.bootstrap.generatedPassword}  (shown only this once; change it with PUT /api/v1/me/password)`
         : '  with the password from QG_BOOTSTRAP_ADMIN_PASSWORD',
     );
   } else {

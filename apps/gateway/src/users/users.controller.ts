@@ -1,8 +1,9 @@
-import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Put } from '@nestjs/common';
+import { AppError } from '../http/app-error.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentPrincipal, Roles } from '../auth/decorators.js';
 import type { Principal } from '../auth/principal.js';
-import { CreateServiceAccountDto, CreateUserDto } from './users.dto.js';
+import { ChangePasswordDto, CreateServiceAccountDto, CreateUserDto } from './users.dto.js';
 import { toMeResponse, toServiceAccountMe, toServiceAccountResponse, toUserResponse } from './users.mapper.js';
 import { UsersService } from './users.service.js';
 
@@ -17,6 +18,14 @@ export class UsersController {
   async me(@CurrentPrincipal() principal: Principal) {
     if (principal.kind === 'service_account') return toServiceAccountMe(principal);
     return toMeResponse(await this.users.getUser(principal.id));
+  }
+
+  @Put('me/password')
+  @HttpCode(204)
+  @Authenticated()
+  async changePassword(@CurrentPrincipal() principal: Principal, @Body() body: ChangePasswordDto): Promise<void> {
+    if (principal.kind !== 'user') throw new AppError('FORBIDDEN', 'service accounts have no password');
+    await this.users.changePassword(principal, body.currentPassword, body.newPassword);
   }
 
   @Post('users')

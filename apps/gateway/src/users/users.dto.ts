@@ -60,3 +60,15 @@ export class LoginDto {
   @Length(1, 256)
   password!: string;
 }
+
+export class ChangePasswordDto {
+  @ApiProperty()
+  @IsString()
+  @Length(1, 256)
+  currentPassword!: string;
+
+  @ApiProperty({ minLength: 12 })
+  @IsString()
+  @Length(12, 256)
+  newPassword!: string;
+}

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditWriter } from '../audit/audit-writer.js';
-import { generateServiceToken, hashPassword, serviceTokenHmac } from '../auth/secrets.js';
+import { generateServiceToken, hashPassword, serviceTokenHmac, verifyPassword } from '../auth/secrets.js';
 import type { Principal, Role } from '../auth/principal.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 import { AppError } from '../http/app-error.js';
@@ -41,6 +41,17 @@ export class UsersService {
         data: { username: user.username, roles: user.roles, groups: user.groups },
       });
       return user;
+    });
+  }
+
+  /** Enforces: the caller proves the current password; the new one is stored only as an argon2id hash. */
+  async changePassword(principal: Principal, currentPassword: string, newPassword: string): Promise<void> {
+    const user = await this.getUser(principal.id);
+    if (!(await verifyPassword(user.passwordHash, currentPassword))) throw new AppError('AUTH_INVALID_CREDENTIALS', 'the current password is wrong');
+    const passwordHash = await hashPassword(newPassword);
+    await this.ctx.dataSource.transaction(async (tx) => {
+      await tx.query('UPDATE users SET password_hash = $2 WHERE id = $1', [user.id, passwordHash]);
+      await this.audit.append(tx, { actor: actorId(principal), action: 'user.password_changed', subject: `user:${user.id}` });
     });
   }
 
