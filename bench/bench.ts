@@ -149,7 +149,8 @@ async function benchDatabase(label: string, databaseUrl: string | undefined): Pr
   const dataDir = await mkdtemp(join(tmpdir(), 'qg-bench-'));
   const env: Record<string, string> = { QG_DATA_DIR: dataDir, QG_MASTER_KEY: randomBytes(32).toString('base64'), QG_LOG_LEVEL: 'warn' };
   if (databaseUrl !== undefined) env['QG_DATABASE_URL'] = databaseUrl;
-  const gateway = await startReplica(env);
+  // QG_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the gateway process under load.
+  const gateway = await startReplica(env, (process.env['QG_BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean));
   try {
     const q = await setUpSigningQuorum(new Http(gateway.url), { n: 3, k: 2, prefix: 'bench' });
     process.stderr.write(`[${label}] warming up…\n`);

@@ -14,8 +14,8 @@ export interface Replica {
 }
 
 /** A real gateway process (the compiled one `npm start` runs) on a free loopback port. */
-export async function startReplica(env: Record<string, string>): Promise<Replica> {
-  const child = spawn(process.execPath, [MAIN], {
+export async function startReplica(env: Record<string, string>, nodeArgs: string[] = []): Promise<Replica> {
+  const child = spawn(process.execPath, [...nodeArgs, MAIN], {
     env: { PATH: process.env['PATH'] ?? '', QG_PORT: '0', QG_HOST: '127.0.0.1', QG_BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD, QG_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -24,10 +24,21 @@ export async function issueAccessToken(key: GatewaySigningKey, userId: string, n
  */
 export async function verifyAccessToken(key: GatewaySigningKey, token: string): Promise<string | undefined> {
   try {
-    const jwks = createLocalJWKSet({ keys: [key.publicJwk] });
-    const { payload } = await jwtVerify(token, jwks, { algorithms: ['ES256'], issuer: ISSUER, audience: AUDIENCE, typ: TYPE, requiredClaims: ['sub', 'exp'] });
+    const { payload } = await jwtVerify(token, verificationKeys(key), { algorithms: ['ES256'], issuer: ISSUER, audience: AUDIENCE, typ: TYPE, requiredClaims: ['sub', 'exp'] });
     return payload.sub;
   } catch {
     return undefined;
   }
+}
+
+const keySets = new WeakMap<GatewaySigningKey, ReturnType<typeof createLocalJWKSet>>();
+
+/** One imported key set per gateway key: importing a JWK on every request costs more than the verify. */
+function verificationKeys(key: GatewaySigningKey): ReturnType<typeof createLocalJWKSet> {
+  let set = keySets.get(key);
+  if (set === undefined) {
+    set = createLocalJWKSet({ keys: [key.publicJwk] });
+    keySets.set(key, set);
+  }
+  return set;
 }

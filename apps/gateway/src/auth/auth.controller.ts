@@ -26,13 +26,13 @@ export class AuthController {
     const user = await findUserByUsername(this.ctx.dataSource, body.username);
     const ok = await verifyPassword(user?.passwordHash ?? DUMMY_PASSWORD_HASH, body.password);
     if (user === undefined || !ok) {
-      await this.ctx.dataSource.transaction((tx) =>
+      await this.audit.transaction((tx) =>
         this.audit.append(tx, { actor: 'anonymous', action: 'auth.login_failed', subject: `username:${body.username}` }),
       );
       throw new AppError('AUTH_INVALID_CREDENTIALS', 'wrong username or password');
     }
     const accessToken = await issueAccessToken(this.ctx.signingKey, user.id, Math.floor(this.ctx.now().getTime() / 1000));
-    await this.ctx.dataSource.transaction((tx) => this.audit.append(tx, { actor: `user:${user.id}`, action: 'auth.login', subject: `user:${user.id}` }));
+    await this.audit.transaction((tx) => this.audit.append(tx, { actor: `user:${user.id}`, action: 'auth.login', subject: `user:${user.id}` }));
     res.cookie(SESSION_COOKIE, accessToken, {
       httpOnly: true,
       sameSite: 'strict',

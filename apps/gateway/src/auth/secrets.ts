@@ -27,6 +27,16 @@ export function generateServiceToken(): string {
  * a stolen table alone cannot be used to test guesses offline.
  */
 export function serviceTokenHmac(masterKey: Uint8Array, token: string): string {
-  const key = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'quorumgate service-token hmac', 32));
-  return createHmac('sha256', key).update(token).digest('hex');
+  return createHmac('sha256', serviceTokenKey(masterKey)).update(token).digest('hex');
+}
+
+const derivedKeys = new WeakMap<Uint8Array, Buffer>();
+
+function serviceTokenKey(masterKey: Uint8Array): Buffer {
+  let key = derivedKeys.get(masterKey);
+  if (key === undefined) {
+    key = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'quorumgate service-token hmac', 32));
+    derivedKeys.set(masterKey, key);
+  }
+  return key;
 }

@@ -78,7 +78,7 @@ export class CredentialsService {
         shareCount: shareRows.length,
         sealedSecret,
       };
-      await this.ctx.dataSource.transaction(async (tx) => {
+      await this.audit.transaction(async (tx) => {
         if (!(await insertCredential(tx, { ...credential, createdBy: actor.id }))) {
           throw new AppError('NAME_TAKEN', `a credential named "${input.name}" already exists`);
         }

@@ -76,7 +76,7 @@ export class ExecutionService implements OnApplicationBootstrap {
 
   /** `approved → executing`, once: the row lock makes a second claimant see `executing` and stop. */
   private async claim(requestId: string): Promise<boolean> {
-    const claimed = await this.ctx.dataSource.transaction(async (tx) => {
+    const claimed = await this.audit.transaction(async (tx) => {
       const request = await findRequest(tx, requestId, true);
       if (request?.status !== 'approved') return false;
       await setStatus(tx, requestId, 'executing');
@@ -122,7 +122,7 @@ export class ExecutionService implements OnApplicationBootstrap {
    * good shares; not met → back to `pending` for honest custodians to complete.
    */
   private async dropBadShares(request: RequestRow, bad: { approverId: string; reason: string }[]): Promise<boolean> {
-    const stillApproved = await this.ctx.dataSource.transaction(async (tx) => {
+    const stillApproved = await this.audit.transaction(async (tx) => {
       const locked = await findRequest(tx, request.id, true);
       if (locked?.status !== 'executing') return false;
       for (const { approverId, reason } of bad) {
@@ -159,7 +159,7 @@ export class ExecutionService implements OnApplicationBootstrap {
   }
 
   private async finish(request: RequestRow, status: 'succeeded' | 'failed', result: Record<string, unknown>): Promise<void> {
-    await this.ctx.dataSource.transaction(async (tx) => {
+    await this.audit.transaction(async (tx) => {
       const locked = await findRequest(tx, request.id, true);
       if (locked?.status !== 'executing') return;
       await setStatus(tx, request.id, status, { result });

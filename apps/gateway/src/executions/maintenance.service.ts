@@ -51,7 +51,7 @@ export class MaintenanceService implements OnApplicationBootstrap, BeforeApplica
 
   /** At most once: an interrupted execution is never retried, it ends `failed` with reason `interrupted`. */
   async failInterrupted(): Promise<number> {
-    const ids = await this.ctx.dataSource.transaction(async (tx) => {
+    const ids = await this.auditWriter.transaction(async (tx) => {
       const rows: { id: string }[] = await tx.query(
         `SELECT id FROM requests WHERE status = 'executing' AND executing_since < $1 LIMIT 100 FOR UPDATE SKIP LOCKED`,
         [new Date(this.ctx.now().getTime() - executionLeaseMs(this.ctx.config.operationTimeoutSeconds))],

@@ -21,7 +21,9 @@ export function serveWebUi(app: INestApplication, dir = WEB_UI_DIR): void {
     });
     return;
   }
-  http.use(express.static(dir, { index: false, maxAge: '1h', setHeaders: (res) => res.setHeader('X-Content-Type-Options', 'nosniff') }));
+  const assets = express.static(dir, { index: false, maxAge: '1h', setHeaders: (res) => res.setHeader('X-Content-Type-Options', 'nosniff') });
+  // API paths never touch the file system.
+  http.use((req, res, next) => (NOT_UI.test(req.path) ? next() : assets(req, res, next)));
   http.get(/.*/, (req, res, next) => {
     if (NOT_UI.test(req.path) || req.method !== 'GET') return next();
     res.setHeader('Cache-Control', 'no-store');

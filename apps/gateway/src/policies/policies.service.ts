@@ -75,7 +75,7 @@ export class PoliciesService {
       if (error instanceof PolicyError) throw fromPolicyError(error);
       throw error;
     }
-    return this.ctx.dataSource.transaction(async (tx) => {
+    return this.audit.transaction(async (tx) => {
       const rows: { id: string }[] = await tx.query(
         `INSERT INTO policies (name, credential_id, operations, approvals, requesters, request_ttl_seconds, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO NOTHING RETURNING id`,

@@ -129,7 +129,7 @@ export class RequestsService {
       idempotencyKey: idempotencyKey ?? null,
       idempotencyFingerprint: fingerprint,
     };
-    const inserted = await this.ctx.dataSource.transaction(async (tx) => {
+    const inserted = await this.audit.transaction(async (tx) => {
       if (!(await insertRequest(tx, row))) return false;
       await this.audit.append(tx, {
         actor: actorId(principal),
@@ -189,7 +189,7 @@ export class RequestsService {
     if (body.decision === 'reject' && body.share !== undefined) throw new AppError('VALIDATION_FAILED', 'a reject carries no share');
     if (body.decision === 'approve' && body.share === undefined) throw new AppError('VALIDATION_FAILED', 'an approval must carry your share sealed to the request key');
 
-    const outcome = await this.ctx.dataSource.transaction(async (tx) => {
+    const outcome = await this.audit.transaction(async (tx) => {
       const request = await findRequest(tx, id, true);
       if (request === undefined) throw new AppError('NOT_FOUND', 'no such request');
       const policy = await this.policyOf(tx, request);
@@ -253,7 +253,7 @@ export class RequestsService {
 
   /** Enforces: the requester (or an admin / security lead) cancels, only while pending. */
   async cancel(principal: Principal, id: string): Promise<RequestView> {
-    await this.ctx.dataSource.transaction(async (tx) => {
+    await this.audit.transaction(async (tx) => {
       const request = await findRequest(tx, id, true);
       if (request === undefined) throw new AppError('NOT_FOUND', 'no such request');
       const mayCancel = request.requesterId === principal.id || principal.roles.includes('admin') || principal.roles.includes('security_lead');
@@ -268,7 +268,7 @@ export class RequestsService {
 
   /** Moves overdue pending requests to `expired`, destroying their keys. Safe on every replica. */
   async expireOverdue(limit = 100): Promise<number> {
-    const expired = await this.ctx.dataSource.transaction(async (tx) => {
+    const expired = await this.audit.transaction(async (tx) => {
       const rows: { id: string }[] = await tx.query(
         `SELECT id FROM requests WHERE status = 'pending' AND expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
         [this.ctx.now(), limit],
@@ -284,7 +284,7 @@ export class RequestsService {
   }
 
   async expire(id: string): Promise<void> {
-    const changed = await this.ctx.dataSource.transaction(async (tx) => {
+    const changed = await this.audit.transaction(async (tx) => {
       const request = await findRequest(tx, id, true);
       if (request?.status !== 'pending' || request.expiresAt.getTime() > this.ctx.now().getTime()) return false;
       await setStatus(tx, id, 'expired');

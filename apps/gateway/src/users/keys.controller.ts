@@ -41,7 +41,7 @@ export class KeysController {
     const encryption = await parseKey(body.encryptionKey, 'encryption', 'encryptionKey');
     const signing = await parseKey(body.signingKey, 'signing', 'signingKey');
     if (encryption.thumbprint === signing.thumbprint) throw new AppError('VALIDATION_FAILED', 'encryptionKey and signingKey must be two different key pairs');
-    await this.ctx.dataSource.transaction(async (tx) => {
+    await this.audit.transaction(async (tx) => {
       const held: { n: string }[] = await tx.query('SELECT count(*) AS n FROM credential_shares WHERE custodian_id = $1', [principal.id]);
       const current = await findUserById(tx, principal.id);
       if (Number(held[0]?.n ?? 0) > 0 && current?.encryptionKid !== encryption.thumbprint) {

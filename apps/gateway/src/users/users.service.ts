@@ -31,7 +31,7 @@ export class UsersService {
 
   async createUser(actor: Principal | 'system', input: NewUser): Promise<UserRow> {
     const passwordHash = await hashPassword(input.password);
-    return this.ctx.dataSource.transaction(async (tx) => {
+    return this.audit.transaction(async (tx) => {
       const user = await insertUser(tx, { ...input, passwordHash, groups: input.groups ?? [] });
       if (user === undefined) throw new AppError('USERNAME_TAKEN', `a user named "${input.username}" already exists`);
       await this.audit.append(tx, {
@@ -49,7 +49,7 @@ export class UsersService {
     const user = await this.getUser(principal.id);
     if (!(await verifyPassword(user.passwordHash, currentPassword))) throw new AppError('AUTH_INVALID_CREDENTIALS', 'the current password is wrong');
     const passwordHash = await hashPassword(newPassword);
-    await this.ctx.dataSource.transaction(async (tx) => {
+    await this.audit.transaction(async (tx) => {
       await tx.query('UPDATE users SET password_hash = $2 WHERE id = $1', [user.id, passwordHash]);
       await this.audit.append(tx, { actor: actorId(principal), action: 'user.password_changed', subject: `user:${user.id}` });
     });
@@ -68,7 +68,7 @@ export class UsersService {
   /** The token is returned here once and stored only as an HMAC. */
   async createServiceAccount(actor: Principal, input: { name: string; roles: Role[] }): Promise<ServiceAccountRow & { token: string }> {
     const token = generateServiceToken();
-    return this.ctx.dataSource.transaction(async (tx) => {
+    return this.audit.transaction(async (tx) => {
       const account = await insertServiceAccount(tx, {
         name: input.name,
         roles: input.roles,
