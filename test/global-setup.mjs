@@ -3,6 +3,8 @@
 // builds first), because Jest loads global setup outside its ESM module mapping.
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 
 const DIST = new URL('../dist/', import.meta.url);
@@ -11,6 +13,8 @@ export default async function globalSetup() {
   const compiled = new URL('apps/gateway/src/persistence/database.js', DIST);
   if (!existsSync(compiled)) throw new Error('the gateway is not compiled: run `npm run build:server` (npm test does it for you)');
   const { openDatabase } = await import(compiled.href);
+  // One template per run: workers inherit this variable.
+  process.env.QG_TEST_PGLITE_TEMPLATE = join(tmpdir(), `quorumgate-test-pglite-${process.pid}-${Date.now()}.tar`);
   const { PGLITE_TEMPLATE_PATH, POSTGRES_TEMPLATE_DB, realDatabaseUrl, withDatabase } = await import(new URL('test/support/test-databases.js', DIST).href);
 
   const embedded = await openDatabase({ inMemory: true });

@@ -74,7 +74,7 @@ function qg(args: string[], env: Record<string, string>, input = ''): Promise<Ru
 
 async function verifyRawSignature(publicJwk: any, payload: Buffer, signatureB64u: string): Promise<boolean> {
   const key = await crypto.subtle.importKey('jwk', publicJwk, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
-  return crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, base64url.decode(signatureB64u), payload);
+  return crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, new Uint8Array(base64url.decode(signatureB64u)), new Uint8Array(payload));
 }
 
 interface CliUser {
@@ -93,6 +93,8 @@ describe('qg, the command-line client (embedded database)', () => {
   let auditor: CliUser;
   let automationEnv: Record<string, string>;
   let credential: any;
+  let secretJson: string;
+  let responder: CliUser;
   let payloadFile: string;
   const payload = Buffer.from('sha256:4f2a… dist/quorumgate-1.2.3.tgz\n');
 
@@ -129,11 +131,16 @@ describe('qg, the command-line client (embedded database)', () => {
     }
     auditor = await cliUser('cli-auditor', ['auditor']);
 
+    responder = await cliUser('cli-responder', ['requester']);
+    expect(await qg(['keygen'], responder.env)).toMatchObject({ code: 0 });
+    expect(await qg(['enrol'], responder.env)).toMatchObject({ code: 0 });
+
     const signingKey = await generateSigningJwk();
+    secretJson = JSON.stringify(signingKey.privateJwk);
     const created = await lead.post('/api/v1/credentials', {
       name: 'cli-release-key',
       kind: 'signing-key',
-      secret: JSON.stringify(signingKey.privateJwk),
+      secret: secretJson,
       custodians: operators.map((o) => o.id),
       threshold: 2,
     });
@@ -141,6 +148,14 @@ describe('qg, the command-line client (embedded database)', () => {
     credential = created.body;
     const policy = await lead.post('/api/v1/policies', { name: 'cli-release-signing', credentialId: credential.id, operations: [{ kind: 'sign' }], approvals: { min: 2 } });
     expect(policy.status).toBe(201);
+    const breakGlass = await lead.post('/api/v1/policies', {
+      name: 'cli-break-glass',
+      credentialId: credential.id,
+      operations: [{ kind: 'reveal' }],
+      approvals: { min: 2 },
+      requesters: { users: [responder.id] },
+    });
+    expect(breakGlass.status).toBe(201);
     const account = await admin.post('/api/v1/service-accounts', { name: 'cli-ci', roles: ['requester'] });
     expect(account.status).toBe(201);
     const ciHome = join(workdir, 'ci');
@@ -210,6 +225,21 @@ describe('qg, the command-line client (embedded database)', () => {
     expect(Buffer.from(verified.payload).toString()).toBe('{"tag":"v1.2.3"}');
   });
 
+  it('reveal (break-glass): the secret comes sealed to the requester, and qg opens it with their key file', async () => {
+    const waiting = start(['request', 'reveal', '-c', credential.name, '-r', 'INC-77 manual rotation', '--wait'], responder.env);
+    const [, id] = await waiting.stderrMatch(/request ([0-9a-f-]{36}) submitted/);
+    const shown = await qg(['show', id!], operators[0]!.env);
+    expect(shown.stdout).toContain('REVEAL');
+    expect((await qg(['approve', id!, '--yes'], operators[0]!.env)).code).toBe(0);
+    expect((await qg(['approve', id!, '--yes'], operators[1]!.env)).code).toBe(0);
+    const result = await waiting.done;
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(secretJson);
+    // the gateway stored only the envelope
+    const [row] = await gateway.ctx.dataSource.query('SELECT result::text AS result FROM requests WHERE id = $1', [id]);
+    expect(row.result).not.toContain(JSON.parse(secretJson).d);
+  });
+
   it('refuses to approve without a terminal and without --yes (exit 2), and records nothing', async () => {
     const { waiting, id } = await submitAndWait(['--timeout', '30', '--cancel-on-timeout']);
     const refused = await qg(['approve', id], operators[0]!.env);
@@ -246,13 +276,27 @@ describe('qg, the command-line client (embedded database)', () => {
     expect(JSON.parse(waited.stdout)).toMatchObject({ id, status: 'cancelled', timedOut: true });
   });
 
+  it('replays a submission with the same --idempotency-key instead of creating a second request', async () => {
+    const args = ['request', 'sign', '-c', credential.name, '-r', 'release v1.2.4 (retry-safe)', '--payload-file', payloadFile, '--idempotency-key', 'ci-run-42-attempt-1'];
+    const first = await qg(args, automationEnv);
+    const again = await qg(args, automationEnv);
+    expect(first.code).toBe(0);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe(first.stdout);
+    expect(first.stdout).toMatch(/^[0-9a-f-]{36}\n$/);
+    expect(again.stderr).toContain('already submitted (same Idempotency-Key)');
+    expect((await qg(['cancel', first.stdout.trim()], automationEnv)).code).toBe(0);
+  });
+
   it('reports usage errors (2), denials (3) and the API detail in one line', async () => {
     const missing = await qg(['request', 'sign', '--reason', 'no credential given'], automationEnv);
     expect(missing.code).toBe(2);
-    const noPolicy = await qg(['request', 'http', '-c', credential.name, '-r', 'no http policy', '--method', 'POST', '--path', '/x'], automationEnv);
-    expect(noPolicy.code).toBe(3);
-    expect(noPolicy.stderr.trim().split('\n')).toHaveLength(1);
-    expect(noPolicy.stderr).toMatch(/^qg: .*\(HTTP 403/);
+    const wrongKind = await qg(['request', 'http', '-c', credential.name, '-r', 'a signing key has no http', '--method', 'POST', '--path', '/x'], automationEnv);
+    expect(wrongKind.code).toBe(2);
+    expect(wrongKind.stderr).toMatch(/^qg: a signing-key credential cannot run http \(HTTP 400 VALIDATION_FAILED\)\n$/);
+    const notRequester = await qg(['request', 'sign', '-c', credential.name, '-r', 'operators do not submit', '--payload-file', payloadFile], operators[0]!.env);
+    expect(notRequester.code).toBe(3);
+    expect(notRequester.stderr).toMatch(/^qg: [^\n]*\(HTTP 403 [A-Z_]+\)\n$/);
     const badLogin = await qg(['login', 'cli-op1', '--password-stdin', '--url', gateway.url], { HOME: join(workdir, 'nobody') }, 'wrong password\n');
     expect(badLogin.code).toBe(3);
     expect(badLogin.stderr).toContain('wrong username or password');

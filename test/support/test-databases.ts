@@ -3,7 +3,8 @@ import { join } from 'node:path';
 
 export type TestDatabaseKind = 'embedded' | 'postgres';
 
-export const PGLITE_TEMPLATE_PATH = join(tmpdir(), `quorumgate-test-pglite-${process.getuid?.() ?? 0}.tar`);
+/** Set by the global setup for its run, so that concurrent test runs on one machine never share a template. */
+export const PGLITE_TEMPLATE_PATH = process.env['QG_TEST_PGLITE_TEMPLATE'] ?? join(tmpdir(), `quorumgate-test-pglite-${process.pid}.tar`);
 export const POSTGRES_TEMPLATE_DB = 'qg_test_template';
 
 /** The real server's admin URL, or undefined; in CI a missing server is an error, not a skip. */

@@ -67,13 +67,14 @@ export function testConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfi
 }
 
 /** A gateway on its own fresh database, listening on a free loopback port. */
-export async function startTestGateway(kind: TestDatabaseKind, overrides: Partial<GatewayConfig> = {}): Promise<TestGateway> {
+export async function startTestGateway(kind: TestDatabaseKind, overrides: Partial<GatewayConfig> = {}, now?: () => Date): Promise<TestGateway> {
   const database = await createTestDatabase(kind);
   const logs = logCollector();
   const gateway = await startGateway({
     config: testConfig({ databaseUrl: database.databaseUrl, ...overrides }),
     pgliteDump: database.pgliteDump,
     logDestination: logs.destination,
+    now,
   });
   return {
     ...gateway,

@@ -101,7 +101,7 @@ export function shortId(id: string): string {
 export function describeApprovals(view: RequestView, nameOf: (id: string) => string): string {
   const approvers = view.approvals.filter((a) => a.decision === 'approve' && a.valid).map((a) => nameOf(a.userId));
   const rejecters = view.approvals.filter((a) => a.decision === 'reject').map((a) => nameOf(a.userId));
-  let text = `approvals ${view.approvalsReceived} of ${view.approvalsRequired}`;
+  let text = `${view.approvalsReceived} of ${view.approvalsRequired}`;
   if (approvers.length > 0) text += ` (${approvers.join(', ')})`;
   if (rejecters.length > 0) text += `, rejected by ${rejecters.join(', ')}`;
   return text;

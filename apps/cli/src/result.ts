@@ -28,7 +28,7 @@ export async function reportFinal(api: ApiClient, view: RequestView, options: Re
       current = await api.post<RequestView>(`/api/v1/requests/${encodeURIComponent(view.id)}/cancel`);
     }
     if (options.json) printJson({ ...current, timedOut: true });
-    const what = options.cancelOnTimeout === true ? `cancelled it (${current.status})` : `it is still ${current.status}, ${describeApprovals(current, await approverNames(api))}, until ${current.expiresAt}`;
+    const what = options.cancelOnTimeout === true ? `cancelled it (${current.status})` : `it is still ${current.status} with approvals ${describeApprovals(current, await approverNames(api))}, until ${current.expiresAt}`;
     note(`qg: timed out after ${options.timeoutSeconds ?? 0}s waiting for request ${view.id}; ${what}`);
     return ExitCode.expired;
   }
@@ -95,8 +95,11 @@ async function printSucceeded(view: RequestView, options: ReportOptions): Promis
         if (typeof result.stdout === 'string') process.stdout.write(result.stdout);
         if (typeof result.stderr === 'string') process.stderr.write(result.stderr);
       }
+      if (result.truncated === true) note('qg: the remote output was cut (too long)');
       const code = result.exitCode;
-      return typeof code === 'number' && Number.isInteger(code) && code >= 0 && code <= 255 ? code : ExitCode.failed;
+      if (typeof code === 'number' && Number.isInteger(code) && code >= 0 && code <= 255) return code;
+      note('qg: the remote command ended without an exit code (killed by a signal or the time limit?)');
+      return ExitCode.failed;
     }
     case 'sql.exec': {
       if (options.json) {
@@ -116,7 +119,7 @@ async function printSucceeded(view: RequestView, options: ReportOptions): Promis
       if (typeof result.envelope !== 'string') throw new CliError(`request ${view.id} succeeded without an envelope in its result`);
       if (options.revealKeys === undefined) throw new CliError('a reveal result needs your key file');
       const keys = await options.revealKeys();
-      const secret = await openReveal(result.envelope, keys);
+      const secret = await openReveal(result.envelope, keys, view.id);
       if (options.json) printJson({ ...view, secret: secret.toString('utf8') });
       else process.stdout.write(secret);
       secret.fill(0);
@@ -130,15 +133,27 @@ async function printSucceeded(view: RequestView, options: ReportOptions): Promis
   }
 }
 
-async function openReveal(envelope: string, keys: LoadedKeys): Promise<Buffer> {
+/**
+ * Opens the break-glass envelope with the own encryption key. Enforces
+ * ECDH-ES+A256KW / A256GCM, no compression, and a protected header `req` naming
+ * this request (an envelope from another request is refused).
+ */
+async function openReveal(envelope: string, keys: LoadedKeys, requestId: string): Promise<Buffer> {
+  let opened;
   try {
-    const { plaintext } = await compactDecrypt(envelope, keys.keys.encryption.privateKey, {
-      keyManagementAlgorithms: ['ECDH-ES+A256KW', 'ECDH-ES'],
+    opened = await compactDecrypt(envelope, keys.keys.encryption.privateKey, {
+      keyManagementAlgorithms: ['ECDH-ES+A256KW'],
       contentEncryptionAlgorithms: ['A256GCM'],
       maxDecompressedLength: 0,
     });
-    return Buffer.from(plaintext);
   } catch {
     throw new CliError(`the revealed secret does not open with the encryption key of ${keys.path}`);
   }
+  const plaintext = Buffer.from(opened.plaintext);
+  opened.plaintext.fill(0);
+  if (opened.protectedHeader.req !== requestId) {
+    plaintext.fill(0);
+    throw new CliError(`the revealed secret was sealed for another request (${String(opened.protectedHeader.req)})`);
+  }
+  return plaintext;
 }

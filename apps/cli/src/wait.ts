@@ -4,15 +4,18 @@ import { isFinal, type RequestView } from './api-types.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { describeApprovals, safeText, shortId, timeLeft } from './render.js';
 
-/** Usernames for ids, when the caller may list users; short ids otherwise. */
+/**
+ * Names for user and service-account ids, as far as the caller may list them
+ * (admins, security leads, auditors); short ids otherwise.
+ */
 export async function approverNames(api: ApiClient): Promise<(id: string) => string> {
   const names = new Map<string, string>();
-  try {
-    const { users } = await api.get<{ users: { id: string; username: string }[] }>('/api/v1/users');
-    for (const u of users) names.set(u.id, safeText(u.username, true));
-  } catch {
-    // requesters and operators may not list users: ids it is
-  }
+  const [users, accounts] = await Promise.allSettled([
+    api.get<{ users: { id: string; username: string }[] }>('/api/v1/users'),
+    api.get<{ serviceAccounts: { id: string; name: string }[] }>('/api/v1/service-accounts'),
+  ]);
+  if (users.status === 'fulfilled') for (const u of users.value.users) names.set(u.id, safeText(u.username, true));
+  if (accounts.status === 'fulfilled') for (const a of accounts.value.serviceAccounts) names.set(a.id, safeText(a.name, true));
   return (id) => names.get(id) ?? shortId(id);
 }
 
@@ -45,7 +48,7 @@ class Progress {
   private draw(): void {
     const view = this.latest;
     if (view === undefined || this.quiet) return;
-    const head = `request ${view.id}: ${view.status} · ${describeApprovals(view, this.nameOf)}`;
+    const head = `request ${view.id}: ${view.status} · approvals ${describeApprovals(view, this.nameOf)}`;
     if (this.tty) {
       const tail = isFinal(view.status) ? '' : ` · ${timeLeft(view.expiresAt)}`;
       process.stderr.write(`\r\u001b[2K${head}${tail}`);

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { ApiClient } from '../api-client.js';
+import { ApiError, type ApiClient, type ApiResponse } from '../api-client.js';
 import type { MeView, SubmittedRequest } from '../api-types.js';
 import { authenticatedClient } from '../config.js';
 import { CliError, ExitCode, usageError } from '../exit-codes.js';
@@ -77,7 +78,7 @@ async function submit(
   if (operation.kind === 'reveal') await checkReveal(api, options.wait === true ? revealKeys : undefined);
   const body = { credential: options.credential, operation, reason: options.reason, ...(options.ttl !== undefined ? { ttlSeconds: options.ttl } : {}) };
   const headers: Record<string, string> = options.idempotencyKey !== undefined ? { 'idempotency-key': options.idempotencyKey } : {};
-  const res = await api.send<SubmittedRequest>('POST', '/api/v1/requests', { body, headers });
+  const res = await submitWithRetries(api, body, headers, options.idempotencyKey !== undefined);
   const submitted = res.body;
   const replayed = res.headers.get('idempotent-replayed') === 'true';
   if (options.quiet !== true) {
@@ -92,6 +93,23 @@ async function submit(
     return ExitCode.ok;
   }
   return follow(api, submitted.id, { ...options, json: globals.json === true }, revealKeys);
+}
+
+/**
+ * With an Idempotency-Key a retry cannot create a second request, so network
+ * errors and 5xx answers are retried (three more times); without one, never.
+ */
+async function submitWithRetries(api: ApiClient, body: unknown, headers: Record<string, string>, retrySafe: boolean): Promise<ApiResponse<SubmittedRequest>> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await api.send<SubmittedRequest>('POST', '/api/v1/requests', { body, headers });
+    } catch (error) {
+      const transient = error instanceof CliError && (!(error instanceof ApiError) || error.status >= 500);
+      if (!retrySafe || !transient || attempt > 3) throw error;
+      note(`qg: ${error.message}; retrying with the same Idempotency-Key (${attempt}/3)`);
+      await sleep(1000 * 2 ** (attempt - 1));
+    }
+  }
 }
 
 export async function follow(
@@ -170,24 +188,24 @@ Examples:
         options: SubmitOptions & { method: string; path: string; header?: Record<string, string>; body?: string; bodyFile?: string; jsonBody?: string },
         command: Command,
       ) => {
-      const given = [options.body, options.bodyFile, options.jsonBody].filter((b) => b !== undefined).length;
-      if (given > 1) throw usageError('give one of --body, --body-file, --json-body');
-      if (!options.path.startsWith('/')) throw usageError('--path must start with /');
-      let body: unknown = options.body ?? (await readInput(options.bodyFile, '--body-file'))?.toString('utf8');
-      if (options.jsonBody !== undefined) {
-        try {
-          body = JSON.parse(options.jsonBody);
-        } catch {
-          throw usageError('--json-body is not JSON');
+        const given = [options.body, options.bodyFile, options.jsonBody].filter((b) => b !== undefined).length;
+        if (given > 1) throw usageError('give one of --body, --body-file, --json-body');
+        if (!options.path.startsWith('/')) throw usageError('--path must start with /');
+        let body: unknown = options.body ?? (await readInput(options.bodyFile, '--body-file'))?.toString('utf8');
+        if (options.jsonBody !== undefined) {
+          try {
+            body = JSON.parse(options.jsonBody);
+          } catch {
+            throw usageError('--json-body is not JSON');
+          }
         }
-      }
-      const params = {
-        method: options.method.toUpperCase(),
-        path: options.path,
-        ...(options.header !== undefined ? { headers: options.header } : {}),
-        ...(body !== undefined ? { body } : {}),
-      };
-      setExitCode(await submit(command, { kind: 'http', params }, options));
+        const params = {
+          method: options.method.toUpperCase(),
+          path: options.path,
+          ...(options.header !== undefined ? { headers: options.header } : {}),
+          ...(body !== undefined ? { body } : {}),
+        };
+        setExitCode(await submit(command, { kind: 'http', params }, options));
       },
     );
 

@@ -59,7 +59,7 @@ export class RequestsController {
   @Roles('operator')
   async decide(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: DecisionDto) {
     const { approval, view } = await this.requests.decide(principal, id, body);
-    return { ...toApprovalResponse(approval), request: { id, status: view.request.status, approvalsReceived: toRequestResponse(view).approvalsReceived, approvalsRequired: view.policy.approvals.min } };
+    return { ...toApprovalResponse(approval, view.names), request: { id, status: view.request.status, approvalsReceived: toRequestResponse(view).approvalsReceived, approvalsRequired: view.policy.approvals.min } };
   }
 
   @Post(':id/cancel')

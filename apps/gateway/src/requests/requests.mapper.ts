@@ -22,8 +22,8 @@ export function toSubmittedResponse(view: RequestView) {
   };
 }
 
-export function toApprovalResponse(a: ApprovalRow) {
-  return { userId: a.approverId, decision: a.decision, at: a.createdAt.toISOString(), valid: a.valid, ...(a.reason !== null ? { reason: a.reason } : {}), ...(a.invalidReason !== null ? { invalidReason: a.invalidReason } : {}) };
+export function toApprovalResponse(a: ApprovalRow, names: Record<string, string> = {}) {
+  return { userId: a.approverId, username: names[a.approverId] ?? null, decision: a.decision, at: a.createdAt.toISOString(), valid: a.valid, ...(a.reason !== null ? { reason: a.reason } : {}), ...(a.invalidReason !== null ? { invalidReason: a.invalidReason } : {}) };
 }
 
 /** GET /requests/:id (spec §7): the request as submitted, its status, decisions and, once final, the result. */
@@ -36,7 +36,7 @@ export function toRequestResponse(view: RequestView) {
     policyId: r.policyId,
     credential: { id: r.credentialId, version: r.credentialVersion },
     operation: r.operation,
-    requester: { id: r.requesterId, kind: r.requesterKind },
+    requester: { id: r.requesterId, kind: r.requesterKind, name: view.names[r.requesterId] ?? null },
     reason: r.reason,
     digest: r.digest,
     digestInput: r.digestInput,
@@ -47,7 +47,8 @@ export function toRequestResponse(view: RequestView) {
     approvalsRequired: counts(view).required,
     approvalsReceived: counts(view).received,
     custodians: view.custodianIds,
-    approvals: view.approvals.map(toApprovalResponse),
+    names: view.names,
+    approvals: view.approvals.map((a) => toApprovalResponse(a, view.names)),
     ...(final ? { finishedAt: r.finishedAt?.toISOString() ?? null, result: r.result ?? (r.status === 'succeeded' ? {} : { error: r.status }) } : {}),
   };
 }

@@ -48,6 +48,8 @@ export interface RequestView {
   approvals: ApprovalRow[];
   policy: PolicyDefinition;
   custodianIds: string[];
+  /** user id → username, for the people a client shows (approvers, custodians, a human requester). */
+  names: Record<string, string>;
 }
 
 const SEES_ALL_REQUESTS = ['admin', 'security_lead', 'auditor'];
@@ -329,7 +331,14 @@ export class RequestsService {
     const request = await findRequest(db, id);
     if (request === undefined) throw new AppError('NOT_FOUND', 'no such request');
     const [approvals, policy, shares] = await Promise.all([listApprovals(db, id), this.policyOf(db, request), listShares(db, request.credentialId, request.credentialVersion)]);
-    return { request, approvals, policy, custodianIds: shares.map((s) => s.custodianId) };
+    const custodianIds = shares.map((s) => s.custodianId);
+    const people = await findUsersByIds(db, [...new Set([...custodianIds, request.requesterId])]);
+    const names = Object.fromEntries(people.map((u) => [u.id, u.username]));
+    if (request.requesterKind === 'service_account') {
+      const rows: { name: string }[] = await db.query('SELECT name FROM service_accounts WHERE id = $1', [request.requesterId]);
+      if (rows[0] !== undefined) names[request.requesterId] = rows[0].name;
+    }
+    return { request, approvals, policy, custodianIds, names };
   }
 
   publish(id: string): void {

@@ -1,0 +1,46 @@
+import { describeOperation, formatDuration, safeText, shellQuote } from './render.js';
+
+describe('safeText', () => {
+  it('makes terminal controls, bidi overrides and zero-width characters visible', () => {
+    const cases: [string, string][] = [
+      ['release v1\u001b[2K\rinnocent', 'release v1\\u{1b}[2K\\u{d}innocent'],
+      ['pay \u202eevil\u202c', 'pay \\u{202e}evil\\u{202c}'],
+      ['a\u200bb', 'a\\u{200b}b'],
+      ['csi \u009b31m', 'csi \\u{9b}31m'],
+      ['bell\u0007', 'bell\\u{7}'],
+      ['line1\nline2\tx', 'line1\nline2\tx'],
+      ['plain é€😀', 'plain é€😀'],
+    ];
+    for (const [input, expected] of cases) expect(safeText(input)).toBe(expected);
+    expect(safeText('a\nb', true)).toBe('a\\u{a}b');
+  });
+});
+
+describe('describeOperation', () => {
+  it('shows what runs, escaped, then the exact params', () => {
+    const text = describeOperation({ kind: 'sql.exec', params: { sql: 'delete from t;\u001b[1A', readOnly: false } });
+    expect(text).toContain('READ-WRITE');
+    expect(text).toContain('\\u{1b}[1A');
+    expect(text).not.toContain('\u001b');
+    const exec = describeOperation({ kind: 'kubernetes.exec', params: { namespace: 'prod', pod: 'web-0', command: ['sh', '-c', "echo 'hi'"] } });
+    expect(exec).toContain(`command:   sh -c 'echo '\\''hi'\\'''`);
+  });
+
+  it('shows a binary payload as hex with its hash, a text payload as text', () => {
+    const binary = describeOperation({ kind: 'sign', params: { payload: Buffer.from([0, 1, 2, 255]).toString('base64url'), format: 'raw' } });
+    expect(binary).toContain('as hex:    000102ff');
+    expect(binary).toMatch(/sha256 [0-9a-f]{64}/);
+    const text = describeOperation({ kind: 'sign', params: { payload: Buffer.from('v1.2.3').toString('base64url'), format: 'jws' } });
+    expect(text).toContain('as text:   v1.2.3');
+  });
+});
+
+describe('small formats', () => {
+  it('formats durations and quotes shell words', () => {
+    expect(formatDuration(3725)).toBe('1h 02m');
+    expect(formatDuration(65)).toBe('1m 05s');
+    expect(formatDuration(-3)).toBe('0s');
+    expect(shellQuote('/srv/app')).toBe('/srv/app');
+    expect(shellQuote('a b')).toBe("'a b'");
+  });
+});
