@@ -8,11 +8,13 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { API_ROUTES } from '../../apps/web/src/api-routes.js';
 import { Http } from '../support/http.js';
 import { createUser, generateSigningJwk, signRequestBody } from '../support/quorum.js';
 import { ADMIN_PASSWORD, startTestGateway, type TestGateway } from '../support/test-gateway.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+// Debian's chromium package; QG_CHROMIUM points elsewhere (another distribution, a local build).
+const CHROMIUM = process.env.QG_CHROMIUM ?? '/usr/bin/chromium';
 const SCREENSHOTS = resolve(process.cwd(), 'docs/screenshots');
 const WEB_DIST = resolve(process.cwd(), 'apps/web/dist/index.html');
 const BACKUP_PASSPHRASE = 'correct horse battery staple';
@@ -95,6 +97,14 @@ interface Person {
     await gateway?.close();
   });
 
+  it("the UI's API client calls only routes that the gateway's OpenAPI document declares", async () => {
+    const doc = (await new Http(gateway.url).get('/api/docs-json')).body;
+    const missing = Object.entries(API_ROUTES)
+      .filter(([, r]) => doc.paths?.[r.path]?.[r.method.toLowerCase()] === undefined)
+      .map(([name, r]) => `${name}: ${r.method} ${r.path}`);
+    expect(missing).toEqual([]);
+  });
+
   it('two operators enrol in their own browsers; the private keys stay non-extractable in IndexedDB', async () => {
     for (const name of ['alice', 'bob'] as const) {
       const page = (pages[name] = await newPage());
@@ -137,6 +147,11 @@ interface Person {
     aliceBackup = await pages.alice!.getByTestId('backup-text').inputValue();
     expect(JSON.parse(aliceBackup)).toMatchObject({ v: 1, kdf: 'PBKDF2-SHA256' });
     expect(aliceBackup).not.toContain('"d"');
+    const [download] = await Promise.all([pages.alice!.waitForEvent('download'), pages.alice!.getByTestId('backup-download').click()]);
+    expect(download.suggestedFilename()).toBe('quorumgate-keys-alice.json');
+    const chunks: Buffer[] = [];
+    for await (const chunk of await download.createReadStream()) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).toString('utf8')).toBe(aliceBackup);
   }, 120_000);
 
   it('a security lead creates a credential (custodians with enrolment status, threshold) and a policy in the UI', async () => {
@@ -158,7 +173,7 @@ interface Person {
     await page.getByRole('link', { name: 'Policies' }).click();
     const policy = page.getByTestId('policy-form');
     await policy.getByLabel('Name').fill('release-signing');
-    await policy.getByLabel('Credential').selectOption({ label: 'release-key (signing-key, 2 of 2)' });
+    await policy.locator('select[name="credential"]').selectOption({ label: 'release-key (signing-key, 2 of 2)' });
     await policy.getByLabel('Operation 1').selectOption('sign');
     await policy.getByLabel('Minimum approvals').fill('2');
     await policy.getByRole('button', { name: 'Create policy' }).click();
@@ -302,10 +317,10 @@ interface Person {
     await expect(page.getByTestId('key-warning').textContent()).resolves.toContain('This browser holds no key for alice');
     await page.getByRole('link', { name: 'My keys' }).click();
     await page.getByLabel('…or paste the backup text').fill(aliceBackup);
-    await page.getByLabel('Backup passphrase').fill('not the passphrase');
+    await page.getByLabel('Backup passphrase', { exact: true }).fill('not the passphrase');
     await page.getByRole('button', { name: 'Restore keys' }).click();
     await page.getByText('does not open with that passphrase').waitFor();
-    await page.getByLabel('Backup passphrase').fill(BACKUP_PASSPHRASE);
+    await page.getByLabel('Backup passphrase', { exact: true }).fill(BACKUP_PASSPHRASE);
     await page.getByRole('button', { name: 'Restore keys' }).click();
     await page.locator('[data-testid="key-state"][data-state="ok"]').waitFor();
     expect(await page.getByTestId('key-warning').count()).toBe(0);

@@ -4,6 +4,7 @@
  * token ever lives in JavaScript.
  */
 import type { JWK } from '../../../libs/custodian/index.ts';
+import { API_ROUTES, routePath, type ApiRoute } from './api-routes.ts';
 
 export const ROLES = ['admin', 'security_lead', 'operator', 'requester', 'auditor'] as const;
 export type Role = (typeof ROLES)[number];
@@ -176,11 +177,13 @@ export function setUnauthorizedHandler(handler: () => void): void {
   onUnauthorized = handler;
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+async function call<T>(route: ApiRoute, options: { params?: Record<string, string>; query?: URLSearchParams; body?: unknown } = {}): Promise<T> {
+  const path = routePath(route, options.params, options.query);
+  const { body } = options;
   let res: Response;
   try {
     res = await fetch(path, {
-      method,
+      method: route.method,
       credentials: 'same-origin',
       headers: { accept: 'application/json, application/problem+json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
       body: body !== undefined ? JSON.stringify(body) : undefined,
@@ -197,47 +200,47 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   }
   if (!res.ok) {
     const p = (parsed ?? {}) as { title?: string; detail?: string; code?: string; correlationId?: string };
-    if (res.status === 401 && path !== '/api/v1/auth/login') onUnauthorized();
+    if (res.status === 401 && route !== API_ROUTES.login) onUnauthorized();
     throw new ApiError(res.status, p.title ?? res.statusText, p.detail ?? `The gateway answered ${res.status} ${res.statusText}.`, p.code, p.correlationId);
   }
   return parsed as T;
 }
 
-const enc = encodeURIComponent;
+const R = API_ROUTES;
 
 export const api = {
-  login: (username: string, password: string) => call<{ expiresIn: number }>('POST', '/api/v1/auth/login', { username, password }),
-  logout: () => call<void>('POST', '/api/v1/auth/logout'),
-  me: () => call<Me>('GET', '/api/v1/me'),
-  enrolKeys: (keys: { encryptionKey: JWK; signingKey: JWK }) => call<Me>('PUT', '/api/v1/me/keys', keys),
+  login: (username: string, password: string) => call<{ expiresIn: number }>(R.login, { body: { username, password } }),
+  logout: () => call<void>(R.logout),
+  me: () => call<Me>(R.me),
+  enrolKeys: (keys: { encryptionKey: JWK; signingKey: JWK }) => call<Me>(R.enrolKeys, { body: keys }),
 
   listRequests: (query: { status?: RequestStatus; approvable?: boolean } = {}) => {
     const q = new URLSearchParams();
     if (query.status !== undefined) q.set('status', query.status);
     if (query.approvable === true) q.set('approvable', 'true');
-    const qs = q.toString();
-    return call<{ requests: QgRequest[] }>('GET', `/api/v1/requests${qs === '' ? '' : `?${qs}`}`).then((r) => r.requests);
+    return call<{ requests: QgRequest[] }>(R.listRequests, { query: q }).then((r) => r.requests);
   },
-  getRequest: (id: string) => call<QgRequest>('GET', `/api/v1/requests/${enc(id)}`),
-  getShare: (id: string) => call<ShareEnvelope>('GET', `/api/v1/requests/${enc(id)}/share`),
+  getRequest: (id: string) => call<QgRequest>(R.getRequest, { params: { id } }),
+  getShare: (id: string) => call<ShareEnvelope>(R.getShare, { params: { id } }),
   decide: (id: string, body: { decision: 'approve' | 'reject'; statement: string; share?: string; reason?: string }) =>
-    call<Approval & { request: { id: string; status: RequestStatus; approvalsReceived: number; approvalsRequired: number } }>('POST', `/api/v1/requests/${enc(id)}/approvals`, body),
-  cancelRequest: (id: string) => call<QgRequest>('POST', `/api/v1/requests/${enc(id)}/cancel`),
+    call<Approval & { request: { id: string; status: RequestStatus; approvalsReceived: number; approvalsRequired: number } }>(R.decide, { params: { id }, body }),
+  cancelRequest: (id: string) => call<QgRequest>(R.cancelRequest, { params: { id } }),
 
-  getCredential: (idOrName: string) => call<Credential>('GET', `/api/v1/credentials/${enc(idOrName)}`),
-  getPolicy: (id: string) => call<Policy>('GET', `/api/v1/policies/${enc(id)}`),
-  listCredentials: () => call<{ credentials: Credential[] }>('GET', '/api/v1/credentials').then((r) => r.credentials),
-  createCredential: (body: NewCredential) => call<Credential>('POST', '/api/v1/credentials', body),
-  listPolicies: () => call<{ policies: Policy[] }>('GET', '/api/v1/policies').then((r) => r.policies),
-  createPolicy: (body: NewPolicy) => call<Policy>('POST', '/api/v1/policies', body),
+  getCredential: (idOrName: string) => call<Credential>(R.getCredential, { params: { idOrName } }),
+  listCredentials: () => call<{ credentials: Credential[] }>(R.listCredentials).then((r) => r.credentials),
+  createCredential: (body: NewCredential) => call<Credential>(R.createCredential, { body }),
+  getPolicy: (id: string) => call<Policy>(R.getPolicy, { params: { id } }),
+  listPolicies: () => call<{ policies: Policy[] }>(R.listPolicies).then((r) => r.policies),
+  createPolicy: (body: NewPolicy) => call<Policy>(R.createPolicy, { body }),
 
-  listUsers: () => call<{ users: User[] }>('GET', '/api/v1/users').then((r) => r.users),
-  createUser: (body: { username: string; password: string; displayName: string; roles: Role[]; groups: string[] }) => call<User>('POST', '/api/v1/users', body),
-  listServiceAccounts: () => call<{ serviceAccounts: ServiceAccount[] }>('GET', '/api/v1/service-accounts').then((r) => r.serviceAccounts),
-  createServiceAccount: (body: { name: string; roles: Role[] }) => call<ServiceAccount & { token: string }>('POST', '/api/v1/service-accounts', body),
+  listUsers: () => call<{ users: User[] }>(R.listUsers).then((r) => r.users),
+  createUser: (body: { username: string; password: string; displayName: string; roles: Role[]; groups: string[] }) => call<User>(R.createUser, { body }),
+  listServiceAccounts: () => call<{ serviceAccounts: ServiceAccount[] }>(R.listServiceAccounts).then((r) => r.serviceAccounts),
+  createServiceAccount: (body: { name: string; roles: Role[] }) => call<ServiceAccount & { token: string }>(R.createServiceAccount, { body }),
 
-  listAudit: (afterSeq: number, limit = 100) => call<{ entries: AuditEntry[] }>('GET', `/api/v1/audit?afterSeq=${afterSeq}&limit=${limit}`).then((r) => r.entries),
-  verifyAudit: () => call<AuditVerification>('GET', '/api/v1/audit/verify'),
+  listAudit: (afterSeq: number, limit = 100) =>
+    call<{ entries: AuditEntry[] }>(R.listAudit, { query: new URLSearchParams({ afterSeq: String(afterSeq), limit: String(limit) }) }).then((r) => r.entries),
+  verifyAudit: () => call<AuditVerification>(R.verifyAudit),
 };
 
 /** A readable sentence for any error thrown while talking to the gateway. */

@@ -88,7 +88,15 @@ export function SessionProvider({ me: initialMe, onLoggedOut, children }: { me: 
 }
 
 /** A person's or account's name if this user may know it, else a short id. */
-export function useName(): (id: string) => string {
+export function useName(): (id: string, kind?: 'user' | 'service_account') => string {
   const { names, me } = useSession();
-  return useCallback((id: string) => (id === me.id ? `${names.get(id) ?? me.displayName} (you)` : (names.get(id) ?? `${id.slice(0, 8)}…`)), [names, me]);
+  return useCallback(
+    (id: string, kind?: 'user' | 'service_account') => {
+      if (id === me.id) return `${names.get(id) ?? me.displayName} (you)`;
+      const known = names.get(id);
+      if (known !== undefined) return known;
+      return `${kind === 'service_account' ? 'service account' : kind === 'user' ? 'user' : ''} ${id.slice(0, 8)}…`.trimStart();
+    },
+    [names, me],
+  );
 }

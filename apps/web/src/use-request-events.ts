@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
+import { API_ROUTES, routePath } from './api-routes.ts';
 import type { RequestStatus } from './api.ts';
 
 export interface RequestChange {
@@ -22,7 +23,7 @@ export function useRequestEvents(onChange: (change: RequestChange) => void): Liv
   handler.current = onChange;
 
   useEffect(() => {
-    const source = new EventSource('/api/v1/events');
+    const source = new EventSource(routePath(API_ROUTES.events));
     source.onopen = () => setState('live');
     source.onerror = () => setState('reconnecting');
     source.addEventListener('request', (event) => {

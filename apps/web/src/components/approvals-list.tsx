@@ -22,7 +22,7 @@ export function ApprovalsList({ request }: { request: QgRequest }) {
               {a === undefined ? '○' : !a.valid ? '!' : a.decision === 'approve' ? '✓' : '✗'}
             </span>
             <span>
-              <strong>{name(id)}</strong>{' '}
+              <strong>{name(id, 'user')}</strong>{' '}
               {a === undefined
                 ? 'has not decided'
                 : `${a.decision === 'approve' ? 'approved' : 'rejected'} at ${formatTime(a.at)}${a.valid ? '' : ` — not counted: ${a.invalidReason ?? 'invalid'}`}`}

@@ -37,19 +37,27 @@ export function DecisionPanel({ request, verification, onDecided }: { request: Q
 
   const isCustodian = request.custodians.includes(me.id);
   const mine = request.approvals.find((a) => a.userId === me.id);
-  if (!isCustodian || request.status !== 'pending') return null;
+  if (!isCustodian) return null;
+  // The server-sent change can overtake the POST's own answer: the confirmation wins over the reloaded state.
+  if (done !== null)
+    return (
+      <div role="status" className="notice notice-success" data-testid="decision-done">
+        {done}
+      </div>
+    );
   if (mine !== undefined)
     return (
       <div className="notice notice-info" role="status">
-        You {mine.decision === 'approve' ? 'approved' : 'rejected'} this request.
+        You {mine.decision === 'approve' ? 'approved' : 'rejected'} this request{mine.valid ? '' : `, but it was not counted: ${mine.invalidReason ?? 'invalid'}`}.
       </div>
     );
+  if (request.status !== 'pending') return null;
 
   const refusals = verification?.refusals ?? [];
   const refused = refusals.length > 0;
   const expired = Date.parse(request.digestInput.expiresAt) <= now;
   const keysReady = keyState === 'ok' && localKeys != null && me.keys !== null;
-  const canDecide = verification !== null && !refused && !expired && keysReady && busy === null && done === null;
+  const canDecide = verification !== null && !refused && !expired && keysReady && busy === null;
 
   const decide = async (decision: 'approve' | 'reject', why?: string) => {
     if (localKeys == null || me.keys === null) return;
@@ -121,29 +129,22 @@ export function DecisionPanel({ request, verification, onDecided }: { request: Q
           {error}
         </div>
       )}
-      {done !== null && (
-        <div role="status" className="notice notice-success" data-testid="decision-done">
-          {done}
-        </div>
-      )}
-      {done === null && (
-        <div className="actions">
-          <button type="button" className="approve" disabled={!canDecide} onClick={() => void decide('approve')}>
-            {busy === 'approve' ? 'Opening your share and signing…' : 'Approve'}
-          </button>
-          <button
-            type="button"
-            className="danger"
-            disabled={!canDecide}
-            onClick={() => {
-              setReason('');
-              dialog.current?.showModal();
-            }}
-          >
-            {busy === 'reject' ? 'Signing the rejection…' : 'Reject…'}
-          </button>
-        </div>
-      )}
+      <div className="actions">
+        <button type="button" className="approve" disabled={!canDecide} onClick={() => void decide('approve')}>
+          {busy === 'approve' ? 'Opening your share and signing…' : 'Approve'}
+        </button>
+        <button
+          type="button"
+          className="danger"
+          disabled={!canDecide}
+          onClick={() => {
+            setReason('');
+            dialog.current?.showModal();
+          }}
+        >
+          {busy === 'reject' ? 'Signing the rejection…' : 'Reject…'}
+        </button>
+      </div>
       <dialog ref={dialog} aria-labelledby="reject-title">
         <form method="dialog" className="stack" onSubmit={submitReject}>
           <h2 id="reject-title">Reject this request</h2>

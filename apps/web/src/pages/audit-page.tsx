@@ -50,7 +50,7 @@ export function AuditPage() {
 
   const actor = (a: string) => {
     const m = /^(user|service_account):(.+)$/.exec(a);
-    return m === null ? a : name(m[2]);
+    return m === null ? a : name(m[2], m[1] === 'user' ? 'user' : 'service_account');
   };
 
   const loadMore = () => {
@@ -103,7 +103,7 @@ export function AuditPage() {
                     <code>{e.action}</code>
                   </td>
                   <td className="small">{e.subject}</td>
-                  <td className="small">{e.data === null || Object.keys(e.data).length === 0 ? '' : <code className="wrap">{JSON.stringify(e.data)}</code>}</td>
+                  <td className="small audit-data">{e.data === null || Object.keys(e.data).length === 0 ? '' : <code>{JSON.stringify(e.data)}</code>}</td>
                   <td>
                     <code title={e.hash}>{e.hash.slice(0, 10)}</code>
                   </td>

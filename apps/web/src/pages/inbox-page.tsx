@@ -18,7 +18,7 @@ function InboxItem({ request }: { request: QgRequest }) {
         </h2>
         <p className="reason">“{request.digestInput.reason}”</p>
         <p className="muted small">
-          by {name(request.digestInput.requester)} · <Countdown until={request.digestInput.expiresAt} />
+          by {name(request.digestInput.requester, request.requester.kind)} · <Countdown until={request.digestInput.expiresAt} />
         </p>
       </div>
       <div className="request-card-side">

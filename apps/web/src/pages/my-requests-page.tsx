@@ -70,9 +70,9 @@ export function MyRequestsPage() {
               <tr>
                 <th scope="col">Status</th>
                 <th scope="col">Operation</th>
-                <th scope="col">Requester</th>
-                <th scope="col">Reason</th>
-                <th scope="col">Submitted</th>
+                <th scope="col" className="hide-narrow">Requester</th>
+                <th scope="col" className="hide-narrow">Reason</th>
+                <th scope="col" className="hide-narrow">Submitted</th>
                 <th scope="col">Outcome</th>
               </tr>
             </thead>
@@ -85,9 +85,9 @@ export function MyRequestsPage() {
                   <td>
                     <Link href={`/requests/${r.id}`}>{operationSummary(r.digestInput.operation)}</Link>
                   </td>
-                  <td>{name(r.requester.id)}</td>
-                  <td className="reason-cell">{r.reason}</td>
-                  <td>{formatTime(r.createdAt)}</td>
+                  <td className="hide-narrow">{name(r.requester.id, r.requester.kind)}</td>
+                  <td className="reason-cell hide-narrow">{r.reason}</td>
+                  <td className="hide-narrow">{formatTime(r.createdAt)}</td>
                   <td>{resultSummary(r)}</td>
                 </tr>
               ))}

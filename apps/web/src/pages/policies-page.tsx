@@ -266,6 +266,7 @@ export function PoliciesPage() {
   const users = useLoad(() => api.listUsers().catch(() => [] as User[]), []);
   const [created, setCreated] = useState<Policy | null>(null);
   const credentialName = new Map((credentials.data ?? []).map((c) => [c.id, c.name]));
+  const userName = new Map((users.data ?? []).map((u) => [u.id, u.username]));
 
   return (
     <section className="stack">
@@ -311,8 +312,8 @@ export function PoliciesPage() {
                       ? 'role requester'
                       : [
                           ...(p.requesters.roles ?? []).map((r) => `role ${r}`),
-                          ...(p.requesters.users ?? []).map(() => 'a user'),
-                          ...(p.requesters.serviceAccounts ?? []).map(() => 'a service account'),
+                          ...(p.requesters.users ?? []).map((u) => `user ${userName.get(u) ?? u.slice(0, 8)}`),
+                          ...(p.requesters.serviceAccounts ?? []).map((a) => `service account ${a.slice(0, 8)}…`),
                         ].join(', ') || 'nobody'}
                   </td>
                   <td>{Math.round(p.requestTtlSeconds / 60)} min</td>

@@ -45,8 +45,7 @@ function Names({ request }: { request: QgRequest }) {
     <dl className="fields">
       <dt>Requester</dt>
       <dd data-testid="requester">
-        {name(input.requester)}
-        {request.requester.kind === 'service_account' && <span className="tag">service account</span>}
+        {name(input.requester, request.requester.kind)}
       </dd>
       <dt>Reason</dt>
       <dd className="reason" data-testid="reason">
@@ -64,7 +63,7 @@ function Names({ request }: { request: QgRequest }) {
       </dd>
       <dt>Expiry</dt>
       <dd>
-        <Countdown until={input.expiresAt} /> <span className="muted">({formatTime(input.expiresAt)})</span>
+        {request.status === 'pending' ? <Countdown until={input.expiresAt} /> : 'no longer waiting'} <span className="muted">({formatTime(input.expiresAt)})</span>
       </dd>
       <dt>Submitted</dt>
       <dd>{formatTime(request.createdAt)}</dd>

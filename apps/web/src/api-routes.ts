@@ -1,0 +1,43 @@
+/**
+ * Every gateway route the web UI calls, in OpenAPI path syntax. The browser
+ * test checks each one against the gateway's own `/api/docs-json`, so a
+ * renamed or removed endpoint fails the build instead of the 3 a.m. approval.
+ * No imports: the test loads this file in Node.
+ */
+export const API_ROUTES = {
+  login: { method: 'POST', path: '/api/v1/auth/login' },
+  logout: { method: 'POST', path: '/api/v1/auth/logout' },
+  me: { method: 'GET', path: '/api/v1/me' },
+  enrolKeys: { method: 'PUT', path: '/api/v1/me/keys' },
+  events: { method: 'GET', path: '/api/v1/events' },
+  listRequests: { method: 'GET', path: '/api/v1/requests' },
+  getRequest: { method: 'GET', path: '/api/v1/requests/{id}' },
+  getShare: { method: 'GET', path: '/api/v1/requests/{id}/share' },
+  decide: { method: 'POST', path: '/api/v1/requests/{id}/approvals' },
+  cancelRequest: { method: 'POST', path: '/api/v1/requests/{id}/cancel' },
+  listCredentials: { method: 'GET', path: '/api/v1/credentials' },
+  getCredential: { method: 'GET', path: '/api/v1/credentials/{idOrName}' },
+  createCredential: { method: 'POST', path: '/api/v1/credentials' },
+  listPolicies: { method: 'GET', path: '/api/v1/policies' },
+  getPolicy: { method: 'GET', path: '/api/v1/policies/{id}' },
+  createPolicy: { method: 'POST', path: '/api/v1/policies' },
+  listUsers: { method: 'GET', path: '/api/v1/users' },
+  createUser: { method: 'POST', path: '/api/v1/users' },
+  listServiceAccounts: { method: 'GET', path: '/api/v1/service-accounts' },
+  createServiceAccount: { method: 'POST', path: '/api/v1/service-accounts' },
+  listAudit: { method: 'GET', path: '/api/v1/audit' },
+  verifyAudit: { method: 'GET', path: '/api/v1/audit/verify' },
+} as const satisfies Record<string, { method: 'GET' | 'POST' | 'PUT'; path: string }>;
+
+export type ApiRoute = (typeof API_ROUTES)[keyof typeof API_ROUTES];
+
+/** The route's path with its `{param}`s filled in (URL-encoded) and an optional query. */
+export function routePath(route: ApiRoute, params: Record<string, string> = {}, query?: URLSearchParams): string {
+  const path = route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const value = params[name];
+    if (value === undefined) throw new TypeError(`route ${route.path} needs ${name}`);
+    return encodeURIComponent(value);
+  });
+  const qs = query?.toString() ?? '';
+  return qs === '' ? path : `${path}?${qs}`;
+}
