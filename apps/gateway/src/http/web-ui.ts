@@ -21,13 +21,28 @@ export function serveWebUi(app: INestApplication, dir = WEB_UI_DIR): void {
     });
     return;
   }
-  const assets = express.static(dir, { index: false, maxAge: '1h', setHeaders: (res) => res.setHeader('X-Content-Type-Options', 'nosniff') });
+  const assets = express.static(dir, {
+    index: false,
+    setHeaders: (res, path) => {
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+      // Vite names assets by content hash: they never change under the same name.
+      if (path.includes('/assets/')) res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+    },
+  });
   // API paths never touch the file system.
   http.use((req, res, next) => (NOT_UI.test(req.path) ? next() : assets(req, res, next)));
   http.get(/.*/, (req, res, next) => {
     if (NOT_UI.test(req.path) || req.method !== 'GET') return next();
+    if (req.path.startsWith('/assets/')) {
+      res.status(404).type('text/plain').send('not found\n');
+      return;
+    }
     res.setHeader('Cache-Control', 'no-store');
-    res.setHeader('Content-Security-Policy', "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader(
+      'Content-Security-Policy',
+      "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    );
     res.sendFile(index);
   });
 }
