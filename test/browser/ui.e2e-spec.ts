@@ -43,6 +43,7 @@ interface Person {
   let browser: Browser;
   let admin: Http;
   let automation: Http;
+  let automationId: string;
   const contexts: BrowserContext[] = [];
   const people: Record<'alice' | 'bob' | 'lead' | 'rita' | 'audrey', Person> = {} as never;
   const pages: Record<string, Page> = {};
@@ -83,6 +84,7 @@ interface Person {
     const account = await admin.post('/api/v1/service-accounts', { name: 'ci-release', roles: ['requester'] });
     expect(account.status).toBe(201);
     automation = new Http(gateway.url).as(account.body.token);
+    automationId = account.body.id;
     signingKey = await generateSigningJwk();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -204,6 +206,10 @@ interface Person {
     const item = alice.locator(`[data-testid="inbox-item"][data-request-id="${id}"]`);
     await item.waitFor();
     await expect(item.textContent()).resolves.toContain('release v1.2.3 (OPS-42)');
+    // The requester by name (alice, an operator, may not list service accounts: the name comes with the request), its id as the tooltip.
+    const requesterInInbox = item.getByTestId('person');
+    await expect(requesterInInbox.textContent()).resolves.toBe('ci-release (service account)');
+    await expect(requesterInInbox.getAttribute('title')).resolves.toBe(`service account id ${automationId}`);
     await alice.screenshot({ path: resolve(SCREENSHOTS, 'inbox.png') });
 
     await item.getByRole('link', { name: 'Review' }).click();
@@ -212,6 +218,10 @@ interface Person {
     await expect(alice.getByTestId('payload-size').textContent()).resolves.toBe(`${Buffer.byteLength(payloadText)} bytes`);
     await expect(alice.getByTestId('payload-sha256').textContent()).resolves.toBe(createHash('sha256').update(payloadText).digest('hex'));
     await expect(alice.getByTestId('quorum').textContent()).resolves.toContain('0 of 2');
+    await expect(alice.getByTestId('requester').textContent()).resolves.toBe('ci-release (service account)');
+    const custodians = alice.getByTestId('approval').getByTestId('person');
+    expect((await custodians.allTextContents()).sort()).toEqual(['alice (you)', 'bob']);
+    await expect(alice.locator(`[data-testid="approval"] [data-person-id="${people.bob.id}"]`).getAttribute('title')).resolves.toBe(`user id ${people.bob.id}`);
     await alice.screenshot({ path: resolve(SCREENSHOTS, 'request-detail.png'), fullPage: true });
 
     await alice.getByRole('button', { name: 'Approve' }).click();
@@ -245,10 +255,13 @@ interface Person {
     await rita.goto(`${gateway.url}/requests`);
     const row = rita.locator(`tr[data-request-id="${id}"]`);
     await expect(row.locator('[data-status]').getAttribute('data-status')).resolves.toBe('pending');
+    await expect(row.getByTestId('person').textContent()).resolves.toBe('rita (you)');
 
     for (const page of [pages.alice!, pages.bob!]) {
       await page.goto(`${gateway.url}/requests/${id}`);
       await page.locator('[data-testid="digest-check"][data-ok="true"]').waitFor();
+      await expect(page.getByTestId('requester').textContent()).resolves.toBe('rita');
+      await expect(page.getByTestId('requester').getByTestId('person').getAttribute('title')).resolves.toBe(`user id ${people.rita.id}`);
       await page.getByRole('button', { name: 'Approve' }).click();
       await page.getByTestId('decision-done').waitFor();
     }
@@ -258,6 +271,8 @@ interface Person {
     await row.getByRole('link').click();
     await rita.locator('[data-testid="request-detail"][data-status="succeeded"]').waitFor();
     await rita.getByTestId('result-signature').waitFor();
+    // A requester may not list users, yet sees who approved by name.
+    expect((await rita.locator('[data-testid="approval"][data-decision="approve"] [data-testid="person"]').allTextContents()).sort()).toEqual(['alice', 'bob']);
     expect(await rita.getByRole('button', { name: 'Approve' }).count()).toBe(0);
   }, 120_000);
 

@@ -192,6 +192,8 @@ describe('qg, the command-line client (embedded database)', () => {
     expect(shown.stdout).toContain('SIGN with the credential');
     expect(shown.stdout).toContain('OK (matches)');
     expect(shown.stdout).toContain('release v1.2.3 (OPS-42)');
+    // Names come with the request: no id shortened to 8 characters where a name is known.
+    expect(shown.stdout).toMatch(/^requester {3}service account cli-ci \([0-9a-f-]{36}\)$/m);
 
     const listed = await qg(['requests', '--approvable', '--json'], operators[1]!.env);
     expect(JSON.parse(listed.stdout).requests.map((r: any) => r.id)).toContain(id);
@@ -199,7 +201,7 @@ describe('qg, the command-line client (embedded database)', () => {
     const first = await qg(['approve', id, '--yes'], operators[0]!.env);
     expect(first).toMatchObject({ code: 0 });
     expect(first.stdout).toContain('1 of 2 approvals');
-    await waiting.stderrMatch(/approvals 1 of 2/);
+    await waiting.stderrMatch(/approvals 1 of 2 \(cli-op1\)/);
     const second = await qg(['approve', id, '--yes', '--json'], operators[2]!.env);
     expect(second.code).toBe(0);
     expect(JSON.parse(second.stdout)).toMatchObject({ decision: 'approve', request: { id, approvalsReceived: 2 } });
@@ -260,7 +262,7 @@ describe('qg, the command-line client (embedded database)', () => {
     const result = await waiting.done;
     expect(result.code).toBe(3);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(/rejected by .*not in the change window/);
+    expect(result.stderr).toContain('was rejected by cli-op2 ("not in the change window")');
   });
 
   it('exits 4 when --timeout elapses before the quorum', async () => {

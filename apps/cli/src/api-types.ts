@@ -11,6 +11,8 @@ export function isFinal(status: string): boolean {
 
 export interface ApprovalView {
   userId: string;
+  /** the approver's username; null when unknown, absent from older gateways */
+  username?: string | null;
   decision: 'approve' | 'reject';
   at: string;
   valid: boolean;
@@ -24,7 +26,8 @@ export interface RequestView {
   policyId: string;
   credential: { id: string; version: number };
   operation: { kind: string; params: Record<string, unknown> };
-  requester: { id: string; kind: string };
+  /** `name`: the username or service-account name; null when unknown, absent from older gateways */
+  requester: { id: string; kind: string; name?: string | null };
   reason: string;
   digest: string;
   digestInput: unknown;
@@ -35,6 +38,8 @@ export interface RequestView {
   approvalsRequired: number;
   approvalsReceived: number;
   custodians: string[];
+  /** user id → username for the custodians and a human requester */
+  names?: Record<string, string>;
   approvals: ApprovalView[];
   finishedAt?: string | null;
   result?: unknown;

@@ -1,4 +1,5 @@
-import { describeOperation, formatDuration, safeText, shellQuote } from './render.js';
+import type { RequestView } from './api-types.js';
+import { describeApprovals, describeOperation, formatDuration, namesOf, safeText, shellQuote } from './render.js';
 
 describe('safeText', () => {
   it('makes terminal controls, bidi overrides and zero-width characters visible', () => {
@@ -42,5 +43,36 @@ describe('small formats', () => {
     expect(formatDuration(-3)).toBe('0s');
     expect(shellQuote('/srv/app')).toBe('/srv/app');
     expect(shellQuote('a b')).toBe("'a b'");
+  });
+});
+
+describe('names from the request', () => {
+  const alice = '11111111-1111-4111-8111-111111111111';
+  const bob = '22222222-2222-4222-8222-222222222222';
+  const carol = '33333333-3333-4333-8333-333333333333';
+  const ci = '44444444-4444-4444-8444-444444444444';
+  const view = {
+    requester: { id: ci, kind: 'service_account', name: 'ci\u001b[2Jrelease' },
+    names: { [alice]: 'alice', [bob]: 'bob' },
+    custodians: [alice, bob, carol],
+    approvalsReceived: 1,
+    approvalsRequired: 2,
+    approvals: [
+      { userId: alice, username: 'alice', decision: 'approve', at: '2026-01-01T00:00:00Z', valid: true },
+      { userId: carol, username: null, decision: 'reject', at: '2026-01-01T00:00:01Z', valid: true },
+    ],
+  } as unknown as RequestView;
+
+  it('names custodians, approvers and the requester, escaped; short ids for the unknown', () => {
+    const nameOf = namesOf(view);
+    expect(nameOf(bob)).toBe('bob');
+    expect(nameOf(ci)).toBe('ci\\u{1b}[2Jrelease');
+    expect(nameOf(carol)).toBe('33333333');
+    expect(describeApprovals(view)).toBe('1 of 2 (alice), rejected by 33333333');
+  });
+
+  it('falls back to short ids for a gateway that sends no names', () => {
+    const bare = { ...view, names: undefined, requester: { id: ci, kind: 'service_account' }, approvals: view.approvals.map(({ username: _username, ...a }) => a) } as unknown as RequestView;
+    expect(describeApprovals(bare)).toBe('1 of 2 (11111111), rejected by 33333333');
   });
 });

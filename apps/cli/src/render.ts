@@ -97,8 +97,24 @@ export function shortId(id: string): string {
   return id.length > 8 ? id.slice(0, 8) : id;
 }
 
+/**
+ * Names for the ids in a request, from what its response carries (custodians',
+ * approvers' and the requester's names), escaped for the terminal; short ids
+ * for the others.
+ */
+export function namesOf(view: RequestView): (id: string) => string {
+  const names = new Map<string, string>();
+  const add = (id: string, name: unknown) => {
+    if (typeof name === 'string' && name !== '') names.set(id, safeText(name, true));
+  };
+  for (const [id, name] of Object.entries(view.names ?? {})) add(id, name);
+  for (const a of view.approvals) add(a.userId, a.username);
+  add(view.requester.id, view.requester.name);
+  return (id) => names.get(id) ?? shortId(id);
+}
+
 /** The approvals so far, e.g. `2 of 3 (alice, bob)` and rejections. */
-export function describeApprovals(view: RequestView, nameOf: (id: string) => string): string {
+export function describeApprovals(view: RequestView, nameOf: (id: string) => string = namesOf(view)): string {
   const approvers = view.approvals.filter((a) => a.decision === 'approve' && a.valid).map((a) => nameOf(a.userId));
   const rejecters = view.approvals.filter((a) => a.decision === 'reject').map((a) => nameOf(a.userId));
   let text = `${view.approvalsReceived} of ${view.approvalsRequired}`;

@@ -4,8 +4,7 @@ import type { RequestView } from './api-types.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import type { LoadedKeys } from './key-file.js';
 import { note, printJson } from './output.js';
-import { describeApprovals, safeText, shortId } from './render.js';
-import { approverNames } from './wait.js';
+import { describeApprovals, namesOf, safeText, shortId } from './render.js';
 
 export interface ReportOptions {
   json: boolean;
@@ -28,7 +27,7 @@ export async function reportFinal(api: ApiClient, view: RequestView, options: Re
       current = await api.post<RequestView>(`/api/v1/requests/${encodeURIComponent(view.id)}/cancel`);
     }
     if (options.json) printJson({ ...current, timedOut: true });
-    const what = options.cancelOnTimeout === true ? `cancelled it (${current.status})` : `it is still ${current.status} with approvals ${describeApprovals(current, await approverNames(api))}, until ${current.expiresAt}`;
+    const what = options.cancelOnTimeout === true ? `cancelled it (${current.status})` : `it is still ${current.status} with approvals ${describeApprovals(current)}, until ${current.expiresAt}`;
     note(`qg: timed out after ${options.timeoutSeconds ?? 0}s waiting for request ${view.id}; ${what}`);
     return ExitCode.expired;
   }
@@ -43,7 +42,7 @@ export async function reportFinal(api: ApiClient, view: RequestView, options: Re
     }
     case 'rejected': {
       if (options.json) printJson(view);
-      const nameOf = await approverNames(api);
+      const nameOf = namesOf(view);
       const rejects = view.approvals.filter((a) => a.decision === 'reject');
       const who = rejects.map((a) => `${nameOf(a.userId)}${a.reason !== undefined ? ` ("${safeText(a.reason, true)}")` : ''}`).join(', ');
       note(`qg: request ${view.id} was rejected${who !== '' ? ` by ${who}` : ''}`);

@@ -2,7 +2,7 @@ import canonicalize from 'canonicalize';
 import { computeDigest, CustodianError, parseDigestInput, type DigestInput } from '#libs/custodian';
 import type { ApiClient } from './api-client.js';
 import type { CredentialView, RequestView } from './api-types.js';
-import { describeApprovals, describeOperation, safeText, timeLeft } from './render.js';
+import { describeApprovals, describeOperation, namesOf, safeText, timeLeft } from './render.js';
 
 export interface DigestCheck {
   /** the digest recomputed here from digestInput, when it has the §5 shape */
@@ -58,9 +58,10 @@ export async function credentialName(api: ApiClient, id: string): Promise<string
 
 /**
  * The request as a custodian must read it: every field shown comes from the
- * signed digestInput, escaped for the terminal, then the digest check.
+ * signed digestInput, escaped for the terminal, then the digest check. People
+ * are named from what the response carries (`namesOf`).
  */
-export async function renderRequest(api: ApiClient, view: RequestView, check: DigestCheck, nameOf: (id: string) => string): Promise<string> {
+export async function renderRequest(api: ApiClient, view: RequestView, check: DigestCheck, nameOf: (id: string) => string = namesOf(view)): Promise<string> {
   const signed = check.signed;
   const lines: string[] = [];
   lines.push(`request     ${view.id}`);

@@ -2,22 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError, isRecord, type ApiClient } from './api-client.js';
 import { isFinal, type RequestView } from './api-types.js';
 import { CliError, ExitCode } from './exit-codes.js';
-import { describeApprovals, safeText, shortId, timeLeft } from './render.js';
-
-/**
- * Names for user and service-account ids, as far as the caller may list them
- * (admins, security leads, auditors); short ids otherwise.
- */
-export async function approverNames(api: ApiClient): Promise<(id: string) => string> {
-  const names = new Map<string, string>();
-  const [users, accounts] = await Promise.allSettled([
-    api.get<{ users: { id: string; username: string }[] }>('/api/v1/users'),
-    api.get<{ serviceAccounts: { id: string; name: string }[] }>('/api/v1/service-accounts'),
-  ]);
-  if (users.status === 'fulfilled') for (const u of users.value.users) names.set(u.id, safeText(u.username, true));
-  if (accounts.status === 'fulfilled') for (const a of accounts.value.serviceAccounts) names.set(a.id, safeText(a.name, true));
-  return (id) => names.get(id) ?? shortId(id);
-}
+import { describeApprovals, timeLeft } from './render.js';
 
 /**
  * Live progress on stderr: on a terminal one line redrawn every second (the
@@ -29,10 +14,7 @@ class Progress {
   private readonly ticker: NodeJS.Timeout | undefined;
   private readonly tty = process.stderr.isTTY === true;
 
-  constructor(
-    private readonly nameOf: (id: string) => string,
-    private readonly quiet: boolean,
-  ) {
+  constructor(private readonly quiet: boolean) {
     if (this.tty && !quiet) {
       this.ticker = setInterval(() => this.draw(), 1000);
       this.ticker.unref();
@@ -48,7 +30,7 @@ class Progress {
   private draw(): void {
     const view = this.latest;
     if (view === undefined || this.quiet) return;
-    const head = `request ${view.id}: ${view.status} · approvals ${describeApprovals(view, this.nameOf)}`;
+    const head = `request ${view.id}: ${view.status} · approvals ${describeApprovals(view)}`;
     if (this.tty) {
       const tail = isFinal(view.status) ? '' : ` · ${timeLeft(view.expiresAt)}`;
       process.stderr.write(`\r\u001b[2K${head}${tail}`);
@@ -84,8 +66,7 @@ const MAX_RETRIES = 5;
  */
 export async function waitForFinal(api: ApiClient, id: string, options: WaitOptions = {}): Promise<{ view: RequestView; timedOut: boolean }> {
   const deadline = options.timeoutSeconds !== undefined ? Date.now() + options.timeoutSeconds * 1000 : undefined;
-  const nameOf = await approverNames(api);
-  const progress = new Progress(nameOf, options.quiet === true);
+  const progress = new Progress(options.quiet === true);
   const abort = new AbortController();
   let eventsConnected = false;
   let view = await api.get<RequestView>(`/api/v1/requests/${encodeURIComponent(id)}`);

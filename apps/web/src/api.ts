@@ -66,6 +66,8 @@ export interface DigestInputShape {
 
 export interface Approval {
   userId: string;
+  /** the approver's username (null when the gateway does not know it; absent from older gateways) */
+  username?: string | null;
   decision: 'approve' | 'reject';
   at: string;
   valid: boolean;
@@ -79,7 +81,8 @@ export interface QgRequest {
   policyId: string;
   credential: { id: string; version: number };
   operation: Operation;
-  requester: { id: string; kind: 'user' | 'service_account' };
+  /** `name`: the username or service-account name (null when unknown; absent from older gateways) */
+  requester: { id: string; kind: 'user' | 'service_account'; name?: string | null };
   reason: string;
   digest: string;
   digestInput: DigestInputShape;
@@ -90,6 +93,8 @@ export interface QgRequest {
   approvalsRequired: number;
   approvalsReceived: number;
   custodians: string[];
+  /** user id → username for the custodians and a human requester */
+  names?: Record<string, string>;
   approvals: Approval[];
   finishedAt?: string | null;
   result?: Record<string, unknown>;

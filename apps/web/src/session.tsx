@@ -1,5 +1,5 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { api, type Me, type Role } from './api.ts';
+import { api, type Me, type QgRequest, type Role } from './api.ts';
 import { loadKeys, type StoredKeys } from './key-store.ts';
 
 /** How the keys in this browser relate to the ones the gateway has enrolled for the user. */
@@ -87,14 +87,33 @@ export function SessionProvider({ me: initialMe, onLoggedOut, children }: { me: 
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }
 
-/** A person's or account's name if this user may know it, else a short id. */
-export function useName(): (id: string, kind?: 'user' | 'service_account') => string {
+/**
+ * The names a request response carries: its custodians' and approvers'
+ * usernames and its requester's username or service-account name. Every user
+ * who may see a request gets them, not only those who may list users.
+ */
+export function requestNames(request: QgRequest): Map<string, string> {
+  const names = new Map<string, string>(Object.entries(request.names ?? {}));
+  for (const a of request.approvals) if (typeof a.username === 'string' && a.username !== '') names.set(a.userId, a.username);
+  const { requester } = request;
+  if (typeof requester.name === 'string' && requester.name !== '') names.set(requester.id, requester.name);
+  return names;
+}
+
+/**
+ * A person's or account's name if this user may know it (from the user and
+ * service-account lists, else from `known`, e.g. `requestNames(request)`),
+ * else a short id.
+ */
+export function useName(): (id: string, kind?: 'user' | 'service_account', known?: ReadonlyMap<string, string>) => string {
   const { names, me } = useSession();
   return useCallback(
-    (id: string, kind?: 'user' | 'service_account') => {
+    (id: string, kind?: 'user' | 'service_account', known?: ReadonlyMap<string, string>) => {
       if (id === me.id) return `${names.get(id) ?? me.displayName} (you)`;
-      const known = names.get(id);
-      if (known !== undefined) return known;
+      const listed = names.get(id);
+      if (listed !== undefined) return listed;
+      const carried = known?.get(id);
+      if (carried !== undefined) return kind === 'service_account' ? `${carried} (service account)` : carried;
       return `${kind === 'service_account' ? 'service account' : kind === 'user' ? 'user' : ''} ${id.slice(0, 8)}…`.trimStart();
     },
     [names, me],

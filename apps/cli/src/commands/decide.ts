@@ -7,7 +7,6 @@ import { defaultKeyFilePath, loadKeyFile } from '../key-file.js';
 import { globalsOf, note, printJson, printLine } from '../output.js';
 import { canPrompt, confirm } from '../prompt.js';
 import { checkDigest, renderRequest } from '../review.js';
-import { approverNames } from '../wait.js';
 import { KEY_FILE_OPTION_HELP } from './keys.js';
 
 interface DecideOptions {
@@ -48,8 +47,7 @@ async function decide(id: string, decision: Decision, options: DecideOptions, co
   if (me.keys === null) throw new CliError('you have no enrolled keys: run qg keygen and qg enrol first', ExitCode.usage);
   const view = await api.get<RequestView>(`/api/v1/requests/${encodeURIComponent(id)}`);
   const check = await checkDigest(view, id);
-  const nameOf = await approverNames(api);
-  const review = await renderRequest(api, view, check, nameOf);
+  const review = await renderRequest(api, view, check);
   const verb = decision === 'approve' ? 'approve' : 'reject';
 
   if (!check.matches || check.signed === undefined) {

@@ -5,7 +5,6 @@ import { ExitCode } from '../exit-codes.js';
 import { globalsOf, printJson, printLine } from '../output.js';
 import { safeText, shortId, table, timeLeft } from '../render.js';
 import { checkDigest, renderRequest } from '../review.js';
-import { approverNames } from '../wait.js';
 import { KEY_FILE_OPTION_HELP } from './keys.js';
 import { addWaitOptions, follow, lazyKeys, parseWholeNumber } from './request.js';
 
@@ -78,7 +77,7 @@ Examples:
       if (globals.json === true) {
         printJson({ ...view, digestCheck: { recomputed: check.recomputed ?? null, matches: check.matches, problem: check.problem ?? null, divergentFields: check.divergentFields } });
       } else {
-        printLine(await renderRequest(api, view, check, await approverNames(api)));
+        printLine(await renderRequest(api, view, check));
         if (view.result !== undefined) printLine(`result      ${safeText(JSON.stringify(view.result, null, 2)).replace(/\n/g, '\n            ')}`);
       }
       if (!check.matches) {

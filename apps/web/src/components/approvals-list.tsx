@@ -1,10 +1,9 @@
 import type { QgRequest } from '../api.ts';
 import { formatTime } from '../format.ts';
-import { useName } from '../session.tsx';
+import { PersonName } from './person-name.tsx';
 
 /** "k of n": who has approved, rejected or not decided yet, by name where this user may know it. */
 export function ApprovalsList({ request }: { request: QgRequest }) {
-  const name = useName();
   const byUser = new Map(request.approvals.map((a) => [a.userId, a]));
   const others = request.approvals.filter((a) => !request.custodians.includes(a.userId));
   return (
@@ -22,7 +21,9 @@ export function ApprovalsList({ request }: { request: QgRequest }) {
               {a === undefined ? '○' : !a.valid ? '!' : a.decision === 'approve' ? '✓' : '✗'}
             </span>
             <span>
-              <strong>{name(id, 'user')}</strong>{' '}
+              <strong>
+                <PersonName id={id} kind="user" request={request} />
+              </strong>{' '}
               {a === undefined
                 ? 'has not decided'
                 : `${a.decision === 'approve' ? 'approved' : 'rejected'} at ${formatTime(a.at)}${a.valid ? '' : ` — not counted: ${a.invalidReason ?? 'invalid'}`}`}

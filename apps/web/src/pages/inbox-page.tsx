@@ -4,12 +4,11 @@ import { Empty, ErrorMessage, Loading } from '../components/feedback.tsx';
 import { Link } from '../components/link.tsx';
 import { LiveIndicator } from '../components/live-indicator.tsx';
 import { operationSummary } from '../components/operation-view.tsx';
-import { useName } from '../session.tsx';
+import { PersonName } from '../components/person-name.tsx';
 import { useLoad } from '../use-load.ts';
 import { useRequestEvents } from '../use-request-events.ts';
 
 function InboxItem({ request }: { request: QgRequest }) {
-  const name = useName();
   return (
     <li className="card request-card" data-testid="inbox-item" data-request-id={request.id}>
       <div className="request-card-main">
@@ -18,7 +17,7 @@ function InboxItem({ request }: { request: QgRequest }) {
         </h2>
         <p className="reason">“{request.digestInput.reason}”</p>
         <p className="muted small">
-          by {name(request.digestInput.requester, request.requester.kind)} · <Countdown until={request.digestInput.expiresAt} />
+          by <PersonName id={request.digestInput.requester} kind={request.requester.kind} request={request} /> · <Countdown until={request.digestInput.expiresAt} />
         </p>
       </div>
       <div className="request-card-side">

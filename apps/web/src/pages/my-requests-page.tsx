@@ -4,9 +4,10 @@ import { Empty, ErrorMessage, Loading } from '../components/feedback.tsx';
 import { Link } from '../components/link.tsx';
 import { LiveIndicator } from '../components/live-indicator.tsx';
 import { operationSummary } from '../components/operation-view.tsx';
+import { PersonName } from '../components/person-name.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { formatTime } from '../format.ts';
-import { useName, useSession } from '../session.tsx';
+import { useSession } from '../session.tsx';
 import { useLoad } from '../use-load.ts';
 import { useRequestEvents } from '../use-request-events.ts';
 
@@ -23,7 +24,6 @@ function resultSummary(r: QgRequest): string {
 /** Requests I submitted (with their results), or every request I may see. */
 export function MyRequestsPage() {
   const { me, has } = useSession();
-  const name = useName();
   const [scope, setScope] = useState<'mine' | 'all'>(has('requester') ? 'mine' : 'all');
   const [status, setStatus] = useState<RequestStatus | ''>('');
   const list = useLoad(() => api.listRequests(status === '' ? {} : { status }), [status]);
@@ -85,7 +85,9 @@ export function MyRequestsPage() {
                   <td>
                     <Link href={`/requests/${r.id}`}>{operationSummary(r.digestInput.operation)}</Link>
                   </td>
-                  <td className="hide-narrow">{name(r.requester.id, r.requester.kind)}</td>
+                  <td className="hide-narrow">
+                    <PersonName id={r.requester.id} kind={r.requester.kind} request={r} />
+                  </td>
                   <td className="reason-cell hide-narrow">{r.reason}</td>
                   <td className="hide-narrow">{formatTime(r.createdAt)}</td>
                   <td>{resultSummary(r)}</td>

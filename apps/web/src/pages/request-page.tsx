@@ -7,10 +7,11 @@ import { ErrorMessage, Loading } from '../components/feedback.tsx';
 import { Link } from '../components/link.tsx';
 import { LiveIndicator } from '../components/live-indicator.tsx';
 import { OperationView, operationSummary } from '../components/operation-view.tsx';
+import { PersonName } from '../components/person-name.tsx';
 import { ResultView } from '../components/result-view.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { formatTime, shortDigest } from '../format.ts';
-import { useName, useSession } from '../session.tsx';
+import { useSession } from '../session.tsx';
 import { useLoad } from '../use-load.ts';
 import { useRequestEvents } from '../use-request-events.ts';
 import { verifyRequest, type Verification } from '../verify-request.ts';
@@ -38,14 +39,13 @@ function DigestCheck({ request, verification }: { request: QgRequest; verificati
 }
 
 function Names({ request }: { request: QgRequest }) {
-  const name = useName();
   const credential = useLoad(() => api.getCredential(request.digestInput.credential.id), [request.digestInput.credential.id]);
   const input = request.digestInput;
   return (
     <dl className="fields">
       <dt>Requester</dt>
       <dd data-testid="requester">
-        {name(input.requester, request.requester.kind)}
+        <PersonName id={input.requester} kind={request.requester.kind} request={request} />
       </dd>
       <dt>Reason</dt>
       <dd className="reason" data-testid="reason">
