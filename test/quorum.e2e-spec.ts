@@ -280,3 +280,53 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 15000): Promis
   }
   throw new Error('condition not met in time');
 }
+
+describe.each(testDatabaseKinds())('expiry (%s database)', (kind) => {
+  let gateway: TestGateway;
+  let q: QuorumSetup;
+  let offsetMs = 0;
+
+  beforeAll(async () => {
+    gateway = await startTestGateway(kind, {}, () => new Date(Date.now() + offsetMs));
+    q = await setUpSigningQuorum(new Http(gateway.url), { prefix: 'exp' });
+  });
+  afterAll(() => gateway.close());
+
+  it('expires an overdue request, destroys its key, and refuses approvals after (invariant 9)', async () => {
+    const request = (await q.automation.post('/api/v1/requests', { ...signRequestBody(q.credential.name), ttlSeconds: 120 })).body;
+    const body = await decisionBody(q.operators[0]!, request, 'approve');
+    offsetMs = 121_000;
+    const { MaintenanceService } = await import('../apps/gateway/src/executions/maintenance.service.js');
+    await gateway.app.get(MaintenanceService).sweep();
+    const expired = await q.automation.get(`/api/v1/requests/${request.id}`);
+    expect(expired.body.status).toBe('expired');
+    const [row] = await gateway.ctx.dataSource.query('SELECT request_private_key_sealed FROM requests WHERE id = $1', [request.id]);
+    expect(row.request_private_key_sealed).toBeNull();
+    const late = await q.operators[0]!.http.post(`/api/v1/requests/${request.id}/approvals`, body);
+    expect(late.status).toBe(409);
+    const audit = await gateway.ctx.dataSource.query(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'request.expired' AND subject = $1`, [`request:${request.id}`]);
+    expect(audit[0].n).toBe(1);
+  });
+
+  it('refuses an approval that arrives after expiry even before the sweeper ran', async () => {
+    offsetMs = 0;
+    const request = (await q.automation.post('/api/v1/requests', { ...signRequestBody(q.credential.name), ttlSeconds: 60 })).body;
+    await approve(q.operators[0]!, request);
+    offsetMs = 61_000;
+    // The operator's clock moved too: the statement is fresh, the request is not.
+    const { prepareDecision } = await import('../libs/custodian/index.js');
+    const op = q.operators[1]!;
+    const share = (await op.http.get(`/api/v1/requests/${request.id}/share`)).body;
+    const prepared = await prepareDecision({
+      request: { ...request },
+      shareEnvelope: share,
+      decision: 'approve',
+      userId: op.id,
+      keys: { encryptionPrivateKey: op.keys.encryption.privateKey, signingPrivateKey: op.keys.signing.privateKey, signingKid: op.signingKid },
+      nowSeconds: Math.floor(Date.now() / 1000),
+    });
+    const res = await op.http.post(`/api/v1/requests/${request.id}/approvals`, { decision: 'approve', statement: prepared.statement, share: prepared.share });
+    expect(res.status).toBe(409);
+    expect((await q.automation.get(`/api/v1/requests/${request.id}`)).body.status).toBe('expired');
+  });
+});
