@@ -1,4 +1,7 @@
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { compactVerify, importJWK } from 'jose';
+import { makeTestPki } from './support/peers/tls.js';
 import { combineShares } from '../libs/crypto/index.js';
 import { signApprovalStatement } from '../libs/custodian/index.js';
 import { Http } from './support/http.js';
@@ -61,6 +64,50 @@ describe.each(testDatabaseKinds())('the quorum core (%s database)', (kind) => {
     // Invariant 8: the request key is gone once the request ended.
     const [row] = await gateway.ctx.dataSource.query('SELECT request_private_key_sealed FROM requests WHERE id = $1', [request.id]);
     expect(row.request_private_key_sealed).toBeNull();
+  });
+
+  it('calls an admin API over HTTPS with the reconstructed token (http), and keeps NUL bytes out of jsonb', async () => {
+    const pki = makeTestPki();
+    const token = 'admin-api-token-' + 'x'.repeat(24);
+    const seen: string[] = [];
+    const server = createHttpsServer({ key: pki.server.key, cert: pki.server.cert }, (req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      if (req.headers.authorization !== `Bearer ${token}`) return void res.writeHead(401).end('who are you?');
+      res.writeHead(200, { 'content-type': 'text/plain' }).end(`rotated ${req.url}\u0000done`);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const create = (name: string, secret: string) =>
+        q.lead.post('/api/v1/credentials', { name, kind: 'http-token', config: { baseUrl: `https://127.0.0.1:${port}`, caCertificate: pki.ca }, secret, custodians: q.operators.map((o) => o.id), threshold: 2 });
+      const good = await create('admin-api', token);
+      expect(good.status).toBe(201);
+      expect(good.body).not.toHaveProperty('secret');
+      const bad = await create('admin-api-stale', 'an-old-revoked-token-000000');
+      for (const [name, credentialId] of [['admin-api', good.body.id], ['admin-api-stale', bad.body.id]]) {
+        const policy = await q.lead.post('/api/v1/policies', { name, credentialId, operations: [{ kind: 'http', constraints: { method: 'POST', path: '/admin/rotate/*' } }], approvals: { min: 2 } });
+        expect(policy.status).toBe(201);
+      }
+      const refused = await q.automation.post('/api/v1/requests', { credential: 'admin-api', operation: { kind: 'http', params: { method: 'POST', path: '/admin/users/delete' } }, reason: 'outside the policy' });
+      expect(refused.status).toBe(403);
+
+      const run = async (credential: string) => {
+        const request = (await q.automation.post('/api/v1/requests', { credential, operation: { kind: 'http', params: { method: 'POST', path: '/admin/rotate/db' } }, reason: 'rotate db password' })).body;
+        await approve(q.operators[0]!, request);
+        await approve(q.operators[1]!, request);
+        return (await q.automation.get(`/api/v1/requests/${request.id}/wait?timeoutSeconds=20`)).body;
+      };
+      const ok = await run('admin-api');
+      expect(ok.status).toBe('succeeded');
+      expect(ok.result).toMatchObject({ status: 200, body: 'rotated /admin/rotate/db\ufffddone' });
+      const stale = await run('admin-api-stale');
+      expect(stale.status).toBe('failed');
+      expect(stale.result).toMatchObject({ status: 401 });
+      expect(seen).toEqual(['POST /admin/rotate/db', 'POST /admin/rotate/db']);
+      secrets['http token'] = token;
+    } finally {
+      server.close();
+    }
   });
 
   it('returns a JWS when asked for format jws', async () => {

@@ -103,9 +103,13 @@ describe('validateCredentialSecret: other kinds', () => {
     expect(await validateCredentialSecret('http-token', Buffer.from('qg_live_0123456789abcdef'), {})).toEqual({ publicInfo: {} });
   });
 
-  it.each(['kubeconfig', 'ssh-key', 'postgres'])('%s: any non-empty secret', async (kind) => {
-    expect(await validateCredentialSecret(kind, Buffer.from('x'), {})).toEqual({ publicInfo: {} });
+  it.each(['kubeconfig', 'ssh-key', 'postgres'])('%s: refuses an empty secret (kind-specific checks in their executor specs)', async (kind) => {
     expect((await refusal(kind, Buffer.alloc(0))).code).toBe('SECRET_INVALID');
+  });
+
+  it('refuses a kubeconfig that is not one, and an ssh-key that is not a private key', async () => {
+    expect((await refusal('kubeconfig', Buffer.from('x'))).code).toBe('SECRET_INVALID');
+    expect((await refusal('ssh-key', Buffer.from('x'))).code).toBe('SECRET_INVALID');
   });
 
   it('refuses an unknown credential kind', async () => {
@@ -128,9 +132,11 @@ describe('validateCredentialConfig', () => {
     expect(() => validateCredentialConfig('signing-key', { x: 1 })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
 
-  it('stores an object as given for a kind without an executor', () => {
-    expect(validateCredentialConfig('postgres', { host: 'db', port: 5432 })).toEqual({ host: 'db', port: 5432 });
+  it('checks the config of kubeconfig, ssh-key and postgres credentials with their executor', () => {
+    expect(validateCredentialConfig('kubeconfig', undefined)).toEqual({});
+    expect(validateCredentialConfig('postgres', { host: 'db', database: 'app', user: 'ro' })).toEqual({ host: 'db', port: 5432, database: 'app', user: 'ro', ssl: true });
     expect(() => validateCredentialConfig('postgres', 'db:5432')).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(() => validateCredentialConfig('ssh-key', { host: 'web-1', username: 'ops' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
 
   it('refuses an unknown credential kind', () => {

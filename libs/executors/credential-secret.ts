@@ -1,15 +1,18 @@
-import { assertUnreachable, isRecord } from './checks.js';
+import { assertUnreachable } from './checks.js';
 import { ExecutorError } from './executor-error.js';
 import { checkHttpToken } from './http-token.js';
+import { parseKubeconfig } from './kubeconfig.js';
+import { validateKubernetesConfig } from './kubernetes-params.js';
 import { executorsForCredential } from './registry.js';
 import { checkKeyPair, defaultAlgorithm, parseSigningKey } from './signing-key.js';
+import { checkPostgresPassword } from './sql-params.js';
+import { parseSshPrivateKey, sshPublicInfo } from './ssh-key.js';
 
 /** Credential kinds of PROTOCOL.md §6. */
 export const CREDENTIAL_KINDS = ['signing-key', 'http-token', 'kubeconfig', 'ssh-key', 'postgres'] as const;
 export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
 
 const MAX_SECRET_BYTES = 1024 * 1024;
-const MAX_CONFIG_CHARS = 64 * 1024;
 
 function isCredentialKind(kind: unknown): kind is CredentialKind {
   return CREDENTIAL_KINDS.some((k) => k === kind);
@@ -22,10 +25,16 @@ function isCredentialKind(kind: unknown): kind is CredentialKind {
  *   public members belong to one key; publishes `{publicJwk, alg}` (public
  *   members and `kid` only; `alg` is the one used when a request names none);
  * - `http-token`: printable ASCII without CR/LF (see `checkHttpToken`); publishes `{}`;
- * - `kubeconfig`, `ssh-key`, `postgres`: 1 byte to 1 MiB; publishes `{}`.
- * Throws SECRET_INVALID (never quoting the secret) or KIND_UNSUPPORTED.
- * `_config` is accepted for kinds whose check will need it (an ssh-key against
- * its pinned host); none of the current kinds reads it.
+ * - `kubeconfig`: at most 1 MiB; the context `config.context` (else
+ *   `current-context`) resolves to an https server and a token or client
+ *   certificate, with no file, program or proxy (see `parseKubeconfig`);
+ *   publishes `{context, server, auth}` (`auth`: `token` or `client-certificate`);
+ * - `ssh-key`: an unencrypted private key ssh2 can use (see
+ *   `parseSshPrivateKey`); publishes `{publicKey, fingerprint}`, the line to
+ *   add to `authorized_keys` and its `SHA256:` fingerprint;
+ * - `postgres`: a password of 1 byte to 1 KiB of UTF-8 without NUL, CR or LF; publishes `{}`.
+ * Throws SECRET_INVALID (never quoting the secret), CONFIG_INVALID or KIND_UNSUPPORTED.
+ * `config` is the credential's config as `validateCredentialConfig` returned it.
  *
  * @example
  * const { publicInfo } = await validateCredentialSecret('signing-key', Buffer.from(jwkJson), {});
@@ -34,7 +43,7 @@ function isCredentialKind(kind: unknown): kind is CredentialKind {
 export async function validateCredentialSecret(
   credentialKind: string,
   secret: Buffer,
-  _config?: unknown,
+  config?: unknown,
 ): Promise<{ publicInfo: Record<string, unknown> }> {
   if (!Buffer.isBuffer(secret)) throw new TypeError('secret must be a Buffer');
   if (!isCredentialKind(credentialKind)) {
@@ -50,11 +59,17 @@ export async function validateCredentialSecret(
     case 'http-token':
       checkHttpToken(secret);
       return { publicInfo: {} };
-    case 'kubeconfig':
+    case 'kubeconfig': {
+      if (secret.byteLength === 0) throw new ExecutorError('SECRET_INVALID', 'kubeconfig: the secret is empty');
+      if (secret.byteLength > MAX_SECRET_BYTES) throw new ExecutorError('SECRET_INVALID', 'kubeconfig: the secret must be at most 1 MiB');
+      const target = parseKubeconfig(secret, validateKubernetesConfig(config ?? {}).context);
+      if (target.auth.kind === 'client-certificate') target.auth.key.fill(0);
+      return { publicInfo: { context: target.context, server: target.server.href, auth: target.auth.kind } };
+    }
     case 'ssh-key':
+      return { publicInfo: sshPublicInfo(parseSshPrivateKey(secret)) };
     case 'postgres':
-      if (secret.byteLength === 0) throw new ExecutorError('SECRET_INVALID', `${credentialKind}: the secret is empty`);
-      if (secret.byteLength > MAX_SECRET_BYTES) throw new ExecutorError('SECRET_INVALID', `${credentialKind}: the secret must be at most 1 MiB`);
+      checkPostgresPassword(secret);
       return { publicInfo: {} };
     default:
       return assertUnreachable(credentialKind, 'credential kind');
@@ -64,9 +79,6 @@ export async function validateCredentialSecret(
 /**
  * At credential creation: checks the config against every executor that can
  * use the credential kind and returns it with their defaults filled in.
- * A kind no executor serves yet (`kubeconfig`, `ssh-key`, `postgres`: usable
- * by `reveal` only) takes a JSON object of at most 64 KiB, stored as given;
- * its executor validates it again at execution once it exists.
  * Throws CONFIG_INVALID or KIND_UNSUPPORTED.
  *
  * @example
@@ -78,18 +90,7 @@ export function validateCredentialConfig(credentialKind: string, config: unknown
     throw new ExecutorError('KIND_UNSUPPORTED', `credential kind "${String(credentialKind).slice(0, 64)}" is not supported`);
   }
   const executors = executorsForCredential(credentialKind);
-  if (executors.length === 0) {
-    const checked = config === undefined || config === null ? {} : config;
-    if (!isRecord(checked)) throw new ExecutorError('CONFIG_INVALID', 'config must be an object');
-    let text: string;
-    try {
-      text = JSON.stringify(checked);
-    } catch {
-      throw new ExecutorError('CONFIG_INVALID', 'config must be JSON');
-    }
-    if (text.length > MAX_CONFIG_CHARS) throw new ExecutorError('CONFIG_INVALID', 'config must be at most 64 KiB of JSON');
-    return JSON.parse(text) as Record<string, unknown>;
-  }
+  if (executors.length === 0) throw new TypeError(`credential kind ${credentialKind} has no executor`);
   let checked: Record<string, unknown> = {};
   for (const executor of executors) checked = executor.validateConfig(config);
   return checked;

@@ -9,3 +9,7 @@ export {
 } from './credential-secret.js';
 export { runWithTimeout } from './run-with-timeout.js';
 export { HTTP_BODY_LIMIT } from './http-executor.js';
+export { EXEC_OUTPUT_LIMIT } from './output-capture.js';
+export { SQL_ROW_LIMIT } from './capped-query.js';
+export { KUBERNETES_EXEC_PROTOCOLS } from './kubernetes-executor.js';
+export { sshFingerprint } from './ssh-key.js';

@@ -1,9 +1,12 @@
 import type { Executor } from './executor.js';
 import { ExecutorError } from './executor-error.js';
 import { httpExecutor } from './http-executor.js';
+import { kubernetesExecutor } from './kubernetes-executor.js';
 import { signExecutor } from './sign-executor.js';
+import { sqlExecutor } from './sql-executor.js';
+import { sshExecutor } from './ssh-executor.js';
 
-const EXECUTORS: readonly Executor[] = [signExecutor, httpExecutor];
+const EXECUTORS: readonly Executor[] = [signExecutor, httpExecutor, kubernetesExecutor, sshExecutor, sqlExecutor];
 
 /**
  * Operation kinds a policy may name. `reveal` is one, but has no executor:
@@ -23,6 +26,12 @@ export function executorFor(kind: string): Executor {
       return signExecutor;
     case 'http':
       return httpExecutor;
+    case 'kubernetes.exec':
+      return kubernetesExecutor;
+    case 'ssh.exec':
+      return sshExecutor;
+    case 'sql.exec':
+      return sqlExecutor;
     default:
       throw new ExecutorError('KIND_UNSUPPORTED', `operation kind "${String(kind).slice(0, 64)}" is not supported`);
   }
@@ -31,7 +40,7 @@ export function executorFor(kind: string): Executor {
 /**
  * The executors that can use a credential kind: at credential creation, each
  * one's `validateConfig` must accept the config. Empty for a kind that no
- * executor serves yet.
+ * executor serves.
  *
  * @example
  * for (const executor of executorsForCredential('http-token')) config = executor.validateConfig(config);

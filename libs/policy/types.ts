@@ -27,6 +27,8 @@ export interface PolicyDefinition {
   approvals: ApprovalRule;
   requesters?: RequesterRule;
   requestTtlSeconds: number;
+  /** The operation's time limit; unset: the gateway's default. */
+  operationTimeoutSeconds?: number;
 }
 
 export interface Principal {

@@ -21,6 +21,7 @@ import { findUserById } from '../users/accounts.repository.js';
 import { findRequest, invalidateApproval, listApprovals, setStatus, type RequestRow } from '../requests/requests.repository.js';
 import { RequestsService, requestKeyPurpose } from '../requests/requests.service.js';
 import { ExecutionQueue } from './execution-queue.js';
+import { executionLeaseMs } from './maintenance.service.js';
 
 interface OpenedShare {
   approverId: string;
@@ -45,7 +46,8 @@ export class ExecutionService implements OnApplicationBootstrap {
   }
 
   async execute(requestId: string): Promise<void> {
-    if (!(await this.claim(requestId))) return;
+    const timeoutSeconds = await this.claim(requestId);
+    if (timeoutSeconds === undefined) return;
     const request = await findRequest(this.ctx.dataSource, requestId);
     if (request === undefined) return;
     const opened: OpenedShare[] = [];
@@ -64,7 +66,7 @@ export class ExecutionService implements OnApplicationBootstrap {
         if (error instanceof CryptoError) return await this.finish(request, 'failed', { error: 'the credential could not be reconstructed from the approved shares' });
         throw error;
       }
-      const result = await this.run(request, credential.config, secret);
+      const result = await this.run(request, credential.config, secret, timeoutSeconds);
       await this.finish(request, 'error' in result ? 'failed' : 'succeeded', result);
     } catch (error) {
       this.ctx.log.error({ err: error, requestId }, 'execution crashed');
@@ -74,17 +76,24 @@ export class ExecutionService implements OnApplicationBootstrap {
     }
   }
 
-  /** `approved → executing`, once: the row lock makes a second claimant see `executing` and stop. */
-  private async claim(requestId: string): Promise<boolean> {
-    const claimed = await this.audit.transaction(async (tx) => {
+  /**
+   * `approved → executing`, once: the row lock makes a second claimant see `executing`
+   * and stop. The claim takes a lease of the time limit plus a margin; past it, a
+   * sweeper on any replica ends the request `failed`/`interrupted`. Returns the time limit.
+   */
+  private async claim(requestId: string): Promise<number | undefined> {
+    const timeoutSeconds = await this.audit.transaction(async (tx) => {
       const request = await findRequest(tx, requestId, true);
-      if (request?.status !== 'approved') return false;
+      if (request?.status !== 'approved') return undefined;
+      const policy = await this.requests.policyOf(tx, request);
+      const limit = policy.operationTimeoutSeconds ?? this.ctx.config.operationTimeoutSeconds;
       await setStatus(tx, requestId, 'executing');
-      await this.audit.append(tx, { actor: 'system', action: 'request.executing', subject: `request:${requestId}`, data: {} });
-      return true;
+      await tx.query('UPDATE requests SET execution_lease_until = $2 WHERE id = $1', [requestId, new Date(this.ctx.now().getTime() + executionLeaseMs(limit))]);
+      await this.audit.append(tx, { actor: 'system', action: 'request.executing', subject: `request:${requestId}`, data: { timeoutSeconds: limit } });
+      return limit;
     });
-    if (claimed) this.requests.publish(requestId);
-    return claimed;
+    if (timeoutSeconds !== undefined) this.requests.publish(requestId);
+    return timeoutSeconds;
   }
 
   /** Opens every valid approval's share with the request key and checks it against its commitment. */
@@ -141,10 +150,15 @@ export class ExecutionService implements OnApplicationBootstrap {
     return stillApproved;
   }
 
-  private async run(request: RequestRow, config: Record<string, unknown>, secret: Buffer): Promise<Record<string, unknown>> {
+  private async run(request: RequestRow, config: Record<string, unknown>, secret: Buffer, timeoutSeconds: number): Promise<Record<string, unknown>> {
     if (request.operation.kind === 'reveal') return this.reveal(request, secret);
     try {
-      return await runWithTimeout(executorFor(request.operation.kind), { secret, config, params: request.operation.params }, this.ctx.config.operationTimeoutSeconds * 1000);
+      const result = await runWithTimeout(executorFor(request.operation.kind), { secret, config, params: request.operation.params }, timeoutSeconds * 1000);
+      // An API that refuses the credential did not run the operation: that is a failure, not a result.
+      if (request.operation.kind === 'http' && (result['status'] === 401 || result['status'] === 403)) {
+        return { ...result, error: `the upstream refused the credential (HTTP ${String(result['status'])})`, code: 'UPSTREAM_REFUSED' };
+      }
+      return result;
     } catch (error) {
       if (error instanceof ExecutorError) return { error: error.message, code: error.code };
       throw error;
@@ -162,7 +176,7 @@ export class ExecutionService implements OnApplicationBootstrap {
     await this.audit.transaction(async (tx) => {
       const locked = await findRequest(tx, request.id, true);
       if (locked?.status !== 'executing') return;
-      await setStatus(tx, request.id, status, { result });
+      await setStatus(tx, request.id, status, { result: storableJson(result) });
       await this.audit.append(tx, {
         actor: 'system',
         action: `request.${status}`,
@@ -177,4 +191,14 @@ export class ExecutionService implements OnApplicationBootstrap {
     });
     this.requests.publish(request.id);
   }
+}
+
+/** jsonb cannot hold U+0000; an operation's output may. Each one becomes U+FFFD, visibly. */
+export function storableJson<T>(value: T): T {
+  if (typeof value === 'string') return value.replaceAll('\u0000', '\ufffd') as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => storableJson(v)) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [storableJson(k), storableJson(v)])) as T;
+  }
+  return value;
 }

@@ -53,8 +53,8 @@ export class MaintenanceService implements OnApplicationBootstrap, BeforeApplica
   async failInterrupted(): Promise<number> {
     const ids = await this.auditWriter.transaction(async (tx) => {
       const rows: { id: string }[] = await tx.query(
-        `SELECT id FROM requests WHERE status = 'executing' AND executing_since < $1 LIMIT 100 FOR UPDATE SKIP LOCKED`,
-        [new Date(this.ctx.now().getTime() - executionLeaseMs(this.ctx.config.operationTimeoutSeconds))],
+        `SELECT id FROM requests WHERE status = 'executing' AND execution_lease_until < $1 LIMIT 100 FOR UPDATE SKIP LOCKED`,
+        [this.ctx.now()],
       );
       for (const { id } of rows) {
         await setStatus(tx, id, 'failed', { result: { error: 'interrupted', reason: 'interrupted' } });

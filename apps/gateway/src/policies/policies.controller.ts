@@ -15,6 +15,7 @@ function toPolicyResponse(p: PolicyDefinition) {
     approvals: p.approvals,
     requesters: p.requesters ?? null,
     requestTtlSeconds: p.requestTtlSeconds,
+    operationTimeoutSeconds: p.operationTimeoutSeconds ?? null,
   };
 }
 

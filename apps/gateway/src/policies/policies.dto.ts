@@ -97,4 +97,11 @@ export class CreatePolicyDto {
   @IsOptional()
   @IsInt()
   requestTtlSeconds?: number;
+
+  @ApiPropertyOptional({ description: "the operation's time limit in seconds (default: the gateway's QG_OPERATION_TIMEOUT_SECONDS)", minimum: 1, maximum: 3600 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  operationTimeoutSeconds?: number;
 }

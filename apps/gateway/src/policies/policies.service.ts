@@ -16,7 +16,8 @@ export const DEFAULT_REQUEST_TTL_SECONDS = 3600;
 
 type Db = Pick<EntityManager, 'query'>;
 
-const POLICY_COLUMNS = `id, name, credential_id AS "credentialId", operations, approvals, requesters, request_ttl_seconds AS "requestTtlSeconds"`;
+const POLICY_COLUMNS = `id, name, credential_id AS "credentialId", operations, approvals, requesters, request_ttl_seconds AS "requestTtlSeconds",
+  operation_timeout_seconds AS "operationTimeoutSeconds"`;
 
 export async function findPolicy(db: Db, id: string): Promise<PolicyDefinition | undefined> {
   if (!isUuid(id)) return undefined;
@@ -29,12 +30,14 @@ export async function policiesOfCredential(db: Db, credentialId: string): Promis
   return rows.map(fromRow);
 }
 
-interface PolicyRow extends Omit<PolicyDefinition, 'requesters'> {
+interface PolicyRow extends Omit<PolicyDefinition, 'requesters' | 'operationTimeoutSeconds'> {
   requesters: PolicyDefinition['requesters'] | null;
+  operationTimeoutSeconds: number | null;
 }
 
 function fromRow(row: PolicyRow): PolicyDefinition {
-  return { ...row, requesters: row.requesters ?? undefined };
+  const { requesters, operationTimeoutSeconds, ...rest } = row;
+  return { ...rest, ...(requesters !== null ? { requesters } : {}), ...(operationTimeoutSeconds !== null ? { operationTimeoutSeconds } : {}) };
 }
 
 @Injectable()
@@ -66,6 +69,7 @@ export class PoliciesService {
       },
       ...(input.requesters !== undefined ? { requesters: { ...input.requesters } } : {}),
       requestTtlSeconds: input.requestTtlSeconds ?? DEFAULT_REQUEST_TTL_SECONDS,
+      ...(input.operationTimeoutSeconds !== undefined ? { operationTimeoutSeconds: input.operationTimeoutSeconds } : {}),
     };
     const custodianGroups: Record<string, string[]> = {};
     for (const user of custodians) for (const group of user.groups) (custodianGroups[group] ??= []).push(user.id);
@@ -77,9 +81,9 @@ export class PoliciesService {
     }
     return this.audit.transaction(async (tx) => {
       const rows: { id: string }[] = await tx.query(
-        `INSERT INTO policies (name, credential_id, operations, approvals, requesters, request_ttl_seconds, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO NOTHING RETURNING id`,
-        [definition.name, definition.credentialId, JSON.stringify(definition.operations), definition.approvals, definition.requesters ?? null, definition.requestTtlSeconds, actor.kind === 'user' ? actor.id : null],
+        `INSERT INTO policies (name, credential_id, operations, approvals, requesters, request_ttl_seconds, operation_timeout_seconds, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (name) DO NOTHING RETURNING id`,
+        [definition.name, definition.credentialId, JSON.stringify(definition.operations), definition.approvals, definition.requesters ?? null, definition.requestTtlSeconds, definition.operationTimeoutSeconds ?? null, actor.kind === 'user' ? actor.id : null],
       );
       const id = rows[0]?.id;
       if (id === undefined) throw new AppError('NAME_TAKEN', `a policy named "${definition.name}" already exists`);
