@@ -1,0 +1,278 @@
+/**
+ * The gateway's HTTP API on the wire (PROTOCOL.md §4, §7): one set of request
+ * and response types shared by the web UI and the CLI. Types only — no runtime
+ * code, no imports but `import type` from 'jose' — so it is safe in the
+ * browser bundle. Each response type follows the gateway mapper that writes it
+ * (requests.mapper.ts, users.mapper.ts and the controllers' `to…Response`).
+ *
+ * Fields marked "absent from older gateways" are sent by the current gateway
+ * but stay optional so clients keep reading older ones.
+ */
+import type { JWK } from 'jose';
+import type { OperationRule, RequesterRule, ApprovalRule } from '../policy/index.js';
+
+export type { JWK };
+
+export type Role = 'admin' | 'security_lead' | 'operator' | 'requester' | 'auditor';
+
+export type FinalRequestStatus = 'succeeded' | 'failed' | 'rejected' | 'expired' | 'cancelled';
+export type RequestStatus = 'pending' | 'approved' | 'executing' | FinalRequestStatus;
+
+/** Executor credential kinds (§6). */
+export type CredentialKind = 'signing-key' | 'http-token' | 'kubeconfig' | 'ssh-key' | 'postgres';
+
+export type PrincipalKind = 'user' | 'service_account';
+
+export type DecisionKind = 'approve' | 'reject';
+
+// ---- auth, users, service accounts (users.mapper.ts, auth.controller.ts) ----
+
+/** POST /auth/login (the web UI also gets the session cookie). */
+export interface LoginResponse {
+  accessToken: string;
+  tokenType: string;
+  expiresIn: number;
+}
+
+export interface LoginBody {
+  username: string;
+  password: string;
+}
+
+/** The enrolled public keys and their thumbprints (`toMeResponse`). */
+export interface EnrolledKeys {
+  encryptionKey: JWK;
+  encryptionThumbprint: string;
+  signingKey: JWK;
+  signingThumbprint: string;
+  enrolledAt: string | null;
+}
+
+/** PUT /me/keys: public JWKs only. */
+export interface EnrolKeysBody {
+  encryptionKey: JWK;
+  signingKey: JWK;
+}
+
+/** GET /me, PUT /me/keys (`toMeResponse`, `toServiceAccountMe`). */
+export interface Me {
+  id: string;
+  username: string;
+  displayName: string;
+  roles: Role[];
+  groups: string[];
+  kind: PrincipalKind;
+  keys: EnrolledKeys | null;
+}
+
+/** POST /users (`toUserResponse`); GET /users adds `keysEnrolled`. */
+export interface User {
+  id: string;
+  username: string;
+  displayName: string;
+  roles: Role[];
+  groups: string[];
+  keysEnrolled?: boolean;
+}
+
+export interface NewUser {
+  username: string;
+  password: string;
+  displayName: string;
+  roles: Role[];
+  groups?: string[];
+}
+
+/** GET /service-accounts (`toServiceAccountResponse`). */
+export interface ServiceAccount {
+  id: string;
+  name: string;
+  roles: Role[];
+  createdAt: string;
+}
+
+/** POST /service-accounts: the token is shown once. */
+export interface CreatedServiceAccount extends ServiceAccount {
+  token: string;
+}
+
+export interface NewServiceAccount {
+  name: string;
+  roles: Role[];
+}
+
+// ---- requests and approvals (requests.mapper.ts, requests.controller.ts) ----
+
+export interface Operation {
+  kind: string;
+  params: Record<string, unknown>;
+}
+
+/** The signed content of a request (§5). Clients re-check its shape before trusting it. */
+export interface RequestDigestInput {
+  id: string;
+  credential: { id: string; version: number };
+  operation: Operation;
+  requester: string;
+  reason: string;
+  expiresAt: string;
+}
+
+/** One decision on a request (`toApprovalResponse`). */
+export interface Approval {
+  userId: string;
+  /** the approver's username; null when the gateway does not know it, absent from older gateways */
+  username?: string | null;
+  decision: DecisionKind;
+  at: string;
+  valid: boolean;
+  reason?: string;
+  invalidReason?: string;
+}
+
+/** GET /requests/:id, GET /requests, /wait, /cancel (`toRequestResponse`). */
+export interface RequestDetail {
+  id: string;
+  status: RequestStatus;
+  policyId: string;
+  credential: { id: string; version: number };
+  operation: Operation;
+  /** `name`: the username or service-account name; null when unknown, absent from older gateways */
+  requester: { id: string; kind: PrincipalKind; name?: string | null };
+  reason: string;
+  digest: string;
+  digestInput: RequestDigestInput;
+  requestKey: JWK;
+  expiresAt: string;
+  createdAt: string;
+  updatedAt: string;
+  approvalsRequired: number;
+  approvalsReceived: number;
+  custodians: string[];
+  /** user id → username for the custodians and a human requester; absent from older gateways */
+  names?: Record<string, string>;
+  approvals: Approval[];
+  /** only once final */
+  finishedAt?: string | null;
+  /** only once final: the operation's output (§6), or `{error}` */
+  result?: Record<string, unknown>;
+}
+
+/** GET /requests */
+export interface RequestList {
+  requests: RequestDetail[];
+}
+
+export interface NewRequest {
+  /** id or name */
+  credential: string;
+  operation: Operation;
+  reason: string;
+  ttlSeconds?: number;
+}
+
+/** POST /requests (`toSubmittedResponse`). */
+export interface SubmittedRequest {
+  id: string;
+  status: RequestStatus;
+  policyId: string;
+  digest: string;
+  digestInput: RequestDigestInput;
+  requestKey: JWK;
+  approvals: { required: number; received: number };
+  expiresAt: string;
+}
+
+/** GET /requests/:id/share: the caller's sealed share. */
+export interface ShareEnvelope {
+  envelope: string;
+  index: number;
+  credentialVersion: number;
+}
+
+/** POST /requests/:id/approvals (`share` is omitted on reject). */
+export interface DecisionBody {
+  decision: DecisionKind;
+  statement: string;
+  share?: string;
+  reason?: string;
+}
+
+/** POST /requests/:id/approvals: the decision recorded, and where the request stands. */
+export interface DecisionResponse extends Approval {
+  request: { id: string; status: RequestStatus; approvalsReceived: number; approvalsRequired: number };
+}
+
+// ---- credentials (credentials.controller.ts `toCredentialResponse`) ----
+
+export interface Credential {
+  id: string;
+  name: string;
+  kind: CredentialKind;
+  config: Record<string, unknown>;
+  version: number;
+  threshold: number;
+  custodians: { userId: string; index: number }[];
+  publicInfo: Record<string, unknown>;
+  createdAt: string;
+}
+
+export interface NewCredential {
+  name: string;
+  kind: CredentialKind;
+  config: Record<string, unknown>;
+  secret?: string;
+  secretBase64?: string;
+  /** user ids */
+  custodians: string[];
+  threshold: number;
+}
+
+// ---- policies (policies.controller.ts `toPolicyResponse`) ----
+
+// The rule shapes are the policy library's own: one definition for the evaluator and the wire.
+export type { ConstraintValue, OperationRule, ApprovalRule, RequesterRule } from '../policy/index.js';
+
+export interface Policy {
+  id: string;
+  name: string;
+  credentialId: string;
+  operations: OperationRule[];
+  approvals: ApprovalRule;
+  requesters: RequesterRule | null;
+  requestTtlSeconds: number;
+  /** null: the gateway's default time limit */
+  operationTimeoutSeconds: number | null;
+}
+
+export interface NewPolicy {
+  name: string;
+  credentialId: string;
+  operations: OperationRule[];
+  approvals: ApprovalRule;
+  requesters?: RequesterRule;
+  requestTtlSeconds?: number;
+  operationTimeoutSeconds?: number;
+}
+
+// ---- audit (audit.controller.ts) ----
+
+export interface AuditEntry {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  subject: string;
+  data: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+/** GET /audit/verify */
+export interface AuditVerification {
+  ok: boolean;
+  entries: number;
+  headHash: string;
+  firstBadSeq?: number;
+  reason?: string;
+}
