@@ -1,7 +1,7 @@
 /**
  * The gateway's HTTP API on the wire (PROTOCOL.md §4, §7): one set of request
  * and response types shared by the web UI and the CLI. Types only — no runtime
- * code, no imports but `import type` from 'jose' — so it is safe in the
+ * code, only `import type` (jose, the policy lib's rule shapes) — so it is safe in the
  * browser bundle. Each response type follows the gateway mapper that writes it
  * (requests.mapper.ts, users.mapper.ts and the controllers' `to…Response`).
  *
