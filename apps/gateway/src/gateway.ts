@@ -20,6 +20,7 @@ import { serveWebUi } from './http/web-ui.js';
 import { PinoNestLogger } from './http/pino-nest-logger.js';
 import { loadOrCreateSigningKey } from './keys/gateway-signing-key.js';
 import { openDatabase, type Database } from './persistence/database.js';
+import { acquireStartupLock } from './persistence/startup-lock.js';
 import { bootstrapAdmin, type BootstrapResult } from './users/bootstrap-admin.js';
 
 export interface GatewayOptions {
@@ -50,16 +51,19 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const { config } = options;
   const log = createLogger(config.logLevel, options.logDestination);
   const masterKey = await resolveMasterKey(config);
-  const database: Database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, pgliteDump: options.pgliteDump });
+  const releaseStartupLock = await acquireStartupLock(config.databaseUrl);
+  let database: Database | undefined;
   try {
+    const opened = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, pgliteDump: options.pgliteDump });
+    database = opened;
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics });
     const ctx: GatewayContext = {
       config,
       masterKey,
-      dataSource: database.dataSource,
-      databaseKind: database.kind,
-      signingKey: await loadOrCreateSigningKey(database.dataSource, masterKey),
+      dataSource: opened.dataSource,
+      databaseKind: opened.kind,
+      signingKey: await loadOrCreateSigningKey(opened.dataSource, masterKey),
       log,
       metrics,
       now: options.now ?? (() => new Date()),
@@ -67,6 +71,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const app = await NestFactory.create(AppModule.create(ctx), { bodyParser: false, logger: new PinoNestLogger(log), abortOnError: false });
     configureHttp(app, ctx);
     const bootstrap = await bootstrapAdmin(app, ctx);
+    await app.init();
+    await releaseStartupLock();
     await app.listen(config.port, config.host);
     const address = app.getHttpServer().address() as AddressInfo;
     const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${address.port}`;
@@ -83,11 +89,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         await app.close();
         server.closeAllConnections();
         await stopped;
-        await database.close();
+        await opened.close();
       },
     };
   } catch (error) {
-    await database.close();
+    await releaseStartupLock().catch(() => undefined);
+    await database?.close();
     throw error;
   }
 }

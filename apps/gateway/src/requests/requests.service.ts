@@ -239,15 +239,16 @@ export class RequestsService {
       });
       const result = evaluatePolicy(policy, { requesterId: request.requesterId, expiresAt: request.expiresAt, custodianIds }, await this.votes(tx, await listApprovals(tx, id)), this.ctx.now());
       await this.applyOutcome(tx, request, result, actorId(principal));
-      return { expired: false as const };
+      return { expired: false as const, approved: result.status === 'approved' };
     });
     if (outcome.expired) {
       await this.expire(id);
       throw new AppError('REQUEST_NOT_PENDING', 'the request has expired');
     }
+    // Start the execution before building this answer: it is what the requester waits for.
+    if (outcome.approved) this.queue.runSoon(id);
     this.publish(id);
     const view = await this.view(id);
-    if (view.request.status === 'approved') this.queue.runSoon(id);
     const approval = view.approvals.find((a) => a.approverId === principal.id);
     if (approval === undefined) throw new Error('approval vanished after commit');
     return { approval, view };
