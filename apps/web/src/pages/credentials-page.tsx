@@ -1,6 +1,8 @@
 import { useState, type FormEvent } from 'react';
 import { api, CREDENTIAL_KINDS, describeError, type Credential, type CredentialKind, type User } from '../api.ts';
-import { Empty, ErrorMessage, Loading, Notice } from '../components/feedback.tsx';
+import { ErrorMessage, Loading, Notice } from '../components/feedback.tsx';
+import { Field, FormFooter } from '../components/form-parts.tsx';
+import { LoadedTable } from '../components/loaded-table.tsx';
 import { formatTime } from '../format.ts';
 import { useLoad } from '../use-load.ts';
 
@@ -118,11 +120,9 @@ function CreateCredential({ users, onCreated }: { users: User[]; onCreated: (c: 
     <form className="card stack" onSubmit={(e) => void submit(e)} aria-labelledby="new-credential-title" data-testid="credential-form">
       <h2 id="new-credential-title">New credential</h2>
       <div className="grid-2">
-        <label>
-          Name
+        <Field label="Name" hint="2–64 characters: a–z, 0–9, dot, underscore, dash.">
           <input name="name" required pattern="[a-z0-9][a-z0-9._\-]{1,63}" value={name} onChange={(e) => setName(e.target.value)} placeholder="prod-release-key" />
-          <span className="hint">2–64 characters: a–z, 0–9, dot, underscore, dash.</span>
-        </label>
+        </Field>
         <label>
           Kind
           <select name="kind" value={kind} onChange={(e) => setKind(e.target.value as CredentialKind)}>
@@ -204,16 +204,7 @@ function CreateCredential({ users, onCreated }: { users: User[]; onCreated: (c: 
           Any {threshold} of the {custodians.length} chosen custodian{custodians.length === 1 ? '' : 's'} can reconstruct it.
         </span>
       </label>
-      {error !== null && (
-        <div role="alert" className="notice notice-error">
-          {error}
-        </div>
-      )}
-      <div>
-        <button type="submit" disabled={busy}>
-          {busy ? 'Splitting and sealing the secret…' : 'Create credential'}
-        </button>
-      </div>
+      <FormFooter error={error} busy={busy} busyLabel="Splitting and sealing the secret…" label="Create credential" />
     </form>
   );
 }
@@ -233,53 +224,38 @@ export function CredentialsPage() {
           it.
         </Notice>
       )}
-      {credentials.error !== undefined && <ErrorMessage title="The credentials could not be loaded" error={credentials.error} onRetry={credentials.reload} />}
-      {credentials.data === undefined ? (
-        credentials.error === undefined && <Loading what="credentials" />
-      ) : credentials.data.length === 0 ? (
-        <Empty>No credentials yet.</Empty>
-      ) : (
-        <div className="table-scroll">
-          <table data-testid="credentials-table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Quorum</th>
-                <th scope="col">Custodians</th>
-                <th scope="col">Version</th>
-                <th scope="col">Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {credentials.data.map((c) => (
-                <tr key={c.id}>
-                  <td>
-                    <code>{c.name}</code>
-                  </td>
-                  <td>{c.kind}</td>
-                  <td>
-                    {c.threshold} of {c.custodians.length}
-                  </td>
-                  <td>
-                    {c.custodians.map((cu) => {
-                      const u = byId.get(cu.userId);
-                      return (
-                        <span key={cu.userId} className="tag">
-                          #{cu.index} {u?.username ?? cu.userId.slice(0, 8)}
-                          {u !== undefined && u.keysEnrolled !== true && ' (keys missing)'}
-                        </span>
-                      );
-                    })}
-                  </td>
-                  <td>{c.version}</td>
-                  <td>{formatTime(c.createdAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <LoadedTable
+        load={credentials}
+        errorTitle="The credentials could not be loaded"
+        what="credentials"
+        empty="No credentials yet."
+        columns={['Name', 'Kind', 'Quorum', 'Custodians', 'Version', 'Created']}
+        testId="credentials-table"
+        row={(c) => (
+          <tr key={c.id}>
+            <td>
+              <code>{c.name}</code>
+            </td>
+            <td>{c.kind}</td>
+            <td>
+              {c.threshold} of {c.custodians.length}
+            </td>
+            <td>
+              {c.custodians.map((cu) => {
+                const u = byId.get(cu.userId);
+                return (
+                  <span key={cu.userId} className="tag">
+                    #{cu.index} {u?.username ?? cu.userId.slice(0, 8)}
+                    {u !== undefined && u.keysEnrolled !== true && ' (keys missing)'}
+                  </span>
+                );
+              })}
+            </td>
+            <td>{c.version}</td>
+            <td>{formatTime(c.createdAt)}</td>
+          </tr>
+        )}
+      />
       {users.error !== undefined && <ErrorMessage title="The list of custodians could not be loaded" error={users.error} onRetry={users.reload} />}
       {users.data !== undefined && (
         <CreateCredential

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { api, describeError } from '../api.ts';
 import { Notice } from '../components/feedback.tsx';
+import { Field, FormFooter } from '../components/form-parts.tsx';
 import { groupedFingerprint } from '../format.ts';
 import { BackupMismatchError, createKeys, restoreFromBackup } from '../key-store.ts';
 import { useSession, type KeyState } from '../session.tsx';
@@ -104,27 +105,20 @@ function CreateKeys({ replacing, onCreated }: { replacing: boolean; onCreated: (
       </label>
       {withBackup && (
         <div className="grid-2">
-          <label>
-            Backup passphrase
+          <Field label="Backup passphrase" hint={<>At least {MIN_PASSPHRASE} characters. It is never sent anywhere.</>}>
             <input type="password" autoComplete="new-password" minLength={MIN_PASSPHRASE} value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
-            <span className="hint">At least {MIN_PASSPHRASE} characters. It is never sent anywhere.</span>
-          </label>
-          <label>
-            Passphrase again
+          </Field>
+          <Field label="Passphrase again">
             <input type="password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} />
-          </label>
+          </Field>
         </div>
       )}
-      {error !== null && (
-        <div role="alert" className="notice notice-error">
-          {error}
-        </div>
-      )}
-      <div>
-        <button type="submit" disabled={busy}>
-          {busy ? (withBackup ? 'Generating keys and encrypting the backup…' : 'Generating keys…') : replacing ? 'Replace and enrol keys' : 'Create and enrol keys'}
-        </button>
-      </div>
+      <FormFooter
+        error={error}
+        busy={busy}
+        busyLabel={withBackup ? 'Generating keys and encrypting the backup…' : 'Generating keys…'}
+        label={replacing ? 'Replace and enrol keys' : 'Create and enrol keys'}
+      />
     </form>
   );
 }
@@ -165,28 +159,16 @@ function RestoreBackup() {
   return (
     <form className="card stack" onSubmit={(e) => void submit(e)} aria-labelledby="restore-title">
       <h2 id="restore-title">Restore from a backup</h2>
-      <label>
-        Backup file
+      <Field label="Backup file">
         <input type="file" accept="application/json,.json,.txt" onChange={(e) => readFile(e.target.files?.[0])} />
-      </label>
-      <label>
-        …or paste the backup text
+      </Field>
+      <Field label="…or paste the backup text">
         <textarea rows={4} value={text} onChange={(e) => setText(e.target.value)} spellCheck={false} />
-      </label>
-      <label>
-        Backup passphrase
+      </Field>
+      <Field label="Backup passphrase">
         <input type="password" autoComplete="current-password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
-      </label>
-      {error !== null && (
-        <div role="alert" className="notice notice-error">
-          {error}
-        </div>
-      )}
-      <div>
-        <button type="submit" disabled={busy}>
-          {busy ? 'Decrypting the backup…' : 'Restore keys'}
-        </button>
-      </div>
+      </Field>
+      <FormFooter error={error} busy={busy} busyLabel="Decrypting the backup…" label="Restore keys" />
     </form>
   );
 }

@@ -1,6 +1,8 @@
 import { useState, type FormEvent } from 'react';
 import { api, describeError, ROLES, type Credential, type CredentialKind, type OperationRule, type Policy, type Role, type User } from '../api.ts';
-import { Empty, ErrorMessage, Loading, Notice } from '../components/feedback.tsx';
+import { ErrorMessage, Loading, Notice } from '../components/feedback.tsx';
+import { Field, FormFooter } from '../components/form-parts.tsx';
+import { LoadedTable } from '../components/loaded-table.tsx';
 import { useLoad } from '../use-load.ts';
 
 /** The operation kinds each credential kind serves (PROTOCOL §6); `reveal` is break-glass on any. */
@@ -130,10 +132,9 @@ function CreatePolicy({ credentials, users, onCreated }: { credentials: Credenti
     <form className="card stack" onSubmit={(e) => void submit(e)} aria-labelledby="new-policy-title" data-testid="policy-form">
       <h2 id="new-policy-title">New policy</h2>
       <div className="grid-2">
-        <label>
-          Name
+        <Field label="Name">
           <input name="name" required pattern="[a-z0-9][a-z0-9._\-]{1,63}" value={name} onChange={(e) => setName(e.target.value)} placeholder="release-signing" />
-        </label>
+        </Field>
         <label>
           Credential
           <select name="credential" value={credentialId} onChange={(e) => chooseCredential(e.target.value)}>
@@ -194,11 +195,9 @@ function CreatePolicy({ credentials, users, onCreated }: { credentials: Credenti
               reject vetoes.
             </span>
           </label>
-          <label>
-            Per-group minimums (optional)
+          <Field label="Per-group minimums (optional)" hint="group=number, comma-separated: at least that many approvers from each group.">
             <input name="groups" value={groups} onChange={(e) => setGroups(e.target.value)} placeholder="sre=1, security=1" />
-            <span className="hint">group=number, comma-separated: at least that many approvers from each group.</span>
-          </label>
+          </Field>
         </div>
         <label className="checkbox">
           <input type="checkbox" checked={allowSelf} onChange={(e) => setAllowSelf(e.target.checked)} /> Requesters who are custodians may approve their own request
@@ -231,26 +230,14 @@ function CreatePolicy({ credentials, users, onCreated }: { credentials: Credenti
             </div>
           </details>
         )}
-        <label>
-          Service account ids (optional)
+        <Field label="Service account ids (optional)">
           <input value={serviceAccounts} onChange={(e) => setServiceAccounts(e.target.value)} spellCheck={false} placeholder="comma-separated ids" />
-        </label>
+        </Field>
       </fieldset>
-      <label className="narrow">
-        Request lifetime (minutes)
+      <Field label="Request lifetime (minutes)" hint="How long a request waits for its quorum before it expires." className="narrow">
         <input name="ttl" type="number" min={1} max={10080} value={ttlMinutes} onChange={(e) => setTtlMinutes(Number(e.target.value))} />
-        <span className="hint">How long a request waits for its quorum before it expires.</span>
-      </label>
-      {error !== null && (
-        <div role="alert" className="notice notice-error">
-          {error}
-        </div>
-      )}
-      <div>
-        <button type="submit" disabled={busy}>
-          {busy ? 'Creating the policy…' : 'Create policy'}
-        </button>
-      </div>
+      </Field>
+      <FormFooter error={error} busy={busy} busyLabel="Creating the policy…" label="Create policy" />
     </form>
   );
 }
@@ -276,53 +263,38 @@ export function PoliciesPage() {
           Policy <code>{created.name}</code> created.
         </Notice>
       )}
-      {policies.error !== undefined && <ErrorMessage title="The policies could not be loaded" error={policies.error} onRetry={policies.reload} />}
-      {policies.data === undefined ? (
-        policies.error === undefined && <Loading what="policies" />
-      ) : policies.data.length === 0 ? (
-        <Empty>No policies yet: no request can be submitted until one exists.</Empty>
-      ) : (
-        <div className="table-scroll">
-          <table data-testid="policies-table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Credential</th>
-                <th scope="col">Operations</th>
-                <th scope="col">Approvals</th>
-                <th scope="col">Requesters</th>
-                <th scope="col">Lifetime</th>
-              </tr>
-            </thead>
-            <tbody>
-              {policies.data.map((p) => (
-                <tr key={p.id}>
-                  <td>
-                    <code>{p.name}</code>
-                  </td>
-                  <td>{credentialName.get(p.credentialId) ?? p.credentialId.slice(0, 8)}</td>
-                  <td>{p.operations.map(describeRule).join('; ')}</td>
-                  <td>
-                    at least {p.approvals.min}
-                    {(p.approvals.groups ?? []).map((g) => `, ${g.min} from ${g.group}`).join('')}
-                    {p.approvals.allowRequesterApproval === true ? ', self-approval allowed' : ''}
-                  </td>
-                  <td>
-                    {p.requesters === null
-                      ? 'role requester'
-                      : [
-                          ...(p.requesters.roles ?? []).map((r) => `role ${r}`),
-                          ...(p.requesters.users ?? []).map((u) => `user ${userName.get(u) ?? u.slice(0, 8)}`),
-                          ...(p.requesters.serviceAccounts ?? []).map((a) => `service account ${a.slice(0, 8)}…`),
-                        ].join(', ') || 'nobody'}
-                  </td>
-                  <td>{Math.round(p.requestTtlSeconds / 60)} min</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <LoadedTable
+        load={policies}
+        errorTitle="The policies could not be loaded"
+        what="policies"
+        empty="No policies yet: no request can be submitted until one exists."
+        columns={['Name', 'Credential', 'Operations', 'Approvals', 'Requesters', 'Lifetime']}
+        testId="policies-table"
+        row={(p) => (
+          <tr key={p.id}>
+            <td>
+              <code>{p.name}</code>
+            </td>
+            <td>{credentialName.get(p.credentialId) ?? p.credentialId.slice(0, 8)}</td>
+            <td>{p.operations.map(describeRule).join('; ')}</td>
+            <td>
+              at least {p.approvals.min}
+              {(p.approvals.groups ?? []).map((g) => `, ${g.min} from ${g.group}`).join('')}
+              {p.approvals.allowRequesterApproval === true ? ', self-approval allowed' : ''}
+            </td>
+            <td>
+              {p.requesters === null
+                ? 'role requester'
+                : [
+                    ...(p.requesters.roles ?? []).map((r) => `role ${r}`),
+                    ...(p.requesters.users ?? []).map((u) => `user ${userName.get(u) ?? u.slice(0, 8)}`),
+                    ...(p.requesters.serviceAccounts ?? []).map((a) => `service account ${a.slice(0, 8)}…`),
+                  ].join(', ') || 'nobody'}
+            </td>
+            <td>{Math.round(p.requestTtlSeconds / 60)} min</td>
+          </tr>
+        )}
+      />
       {credentials.error !== undefined && <ErrorMessage title="The credentials could not be loaded" error={credentials.error} onRetry={credentials.reload} />}
       {credentials.data === undefined || users.data === undefined ? (
         credentials.error === undefined && <Loading what="credentials" />

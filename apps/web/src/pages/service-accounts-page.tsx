@@ -1,7 +1,8 @@
 import { useState, type FormEvent } from 'react';
 import { api, describeError, type Role, type ServiceAccount } from '../api.ts';
 import { CopyButton } from '../components/copy-button.tsx';
-import { Empty, ErrorMessage, Loading } from '../components/feedback.tsx';
+import { Field, FormFooter } from '../components/form-parts.tsx';
+import { LoadedTable } from '../components/loaded-table.tsx';
 import { RoleChecks } from '../components/role-checks.tsx';
 import { formatTime } from '../format.ts';
 import { useLoad } from '../use-load.ts';
@@ -53,56 +54,32 @@ export function ServiceAccountsPage() {
     <section className="stack">
       <h1>Service accounts</h1>
       {created !== null && <TokenOnce account={created} onDone={() => setCreated(null)} />}
-      {accounts.error !== undefined && <ErrorMessage title="The service accounts could not be loaded" error={accounts.error} onRetry={accounts.reload} />}
-      {accounts.data === undefined ? (
-        accounts.error === undefined && <Loading what="service accounts" />
-      ) : accounts.data.length === 0 ? (
-        <Empty>No service accounts yet.</Empty>
-      ) : (
-        <div className="table-scroll">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Id</th>
-                <th scope="col">Roles</th>
-                <th scope="col">Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {accounts.data.map((a) => (
-                <tr key={a.id}>
-                  <td>
-                    <code>{a.name}</code>
-                  </td>
-                  <td>
-                    <code className="small">{a.id}</code>
-                  </td>
-                  <td>{a.roles.join(', ')}</td>
-                  <td>{formatTime(a.createdAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <LoadedTable
+        load={accounts}
+        errorTitle="The service accounts could not be loaded"
+        what="service accounts"
+        empty="No service accounts yet."
+        columns={['Name', 'Id', 'Roles', 'Created']}
+        row={(a) => (
+          <tr key={a.id}>
+            <td>
+              <code>{a.name}</code>
+            </td>
+            <td>
+              <code className="small">{a.id}</code>
+            </td>
+            <td>{a.roles.join(', ')}</td>
+            <td>{formatTime(a.createdAt)}</td>
+          </tr>
+        )}
+      />
       <form className="card stack" onSubmit={(e) => void submit(e)} aria-labelledby="new-sa-title">
         <h2 id="new-sa-title">New service account</h2>
-        <label>
-          Name
+        <Field label="Name">
           <input name="name" required value={name} onChange={(e) => setName(e.target.value)} placeholder="ci-release" />
-        </label>
+        </Field>
         <RoleChecks roles={roles} onChange={setRoles} />
-        {error !== null && (
-          <div role="alert" className="notice notice-error">
-            {error}
-          </div>
-        )}
-        <div>
-          <button type="submit" disabled={busy}>
-            {busy ? 'Creating the account…' : 'Create service account'}
-          </button>
-        </div>
+        <FormFooter error={error} busy={busy} busyLabel="Creating the account…" label="Create service account" />
       </form>
     </section>
   );

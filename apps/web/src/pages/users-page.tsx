@@ -1,6 +1,8 @@
 import { useState, type FormEvent } from 'react';
 import { api, describeError, ROLES, type Role, type User } from '../api.ts';
-import { Empty, ErrorMessage, Loading, Notice } from '../components/feedback.tsx';
+import { Notice } from '../components/feedback.tsx';
+import { Field, FormFooter } from '../components/form-parts.tsx';
+import { LoadedTable } from '../components/loaded-table.tsx';
 import { RoleChecks } from '../components/role-checks.tsx';
 import { useLoad } from '../use-load.ts';
 
@@ -44,36 +46,21 @@ function CreateUser({ onCreated }: { onCreated: (u: User) => void }) {
     <form className="card stack" onSubmit={(e) => void submit(e)} aria-labelledby="new-user-title">
       <h2 id="new-user-title">New user</h2>
       <div className="grid-2">
-        <label>
-          Username
+        <Field label="Username">
           <input name="username" required autoComplete="off" value={username} onChange={(e) => setUsername(e.target.value)} />
-        </label>
-        <label>
-          Display name
+        </Field>
+        <Field label="Display name">
           <input name="displayName" value={displayName} onChange={(e) => setDisplayName(e.target.value)} />
-        </label>
-        <label>
-          Initial password
+        </Field>
+        <Field label="Initial password" hint="At least 12 characters; hand it over out of band.">
           <input name="password" type="password" required minLength={12} autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />
-          <span className="hint">At least 12 characters; hand it over out of band.</span>
-        </label>
-        <label>
-          Groups
+        </Field>
+        <Field label="Groups" hint="Comma-separated; policies can require approvers from groups.">
           <input name="groups" value={groups} onChange={(e) => setGroups(e.target.value)} placeholder="sre, dba" />
-          <span className="hint">Comma-separated; policies can require approvers from groups.</span>
-        </label>
+        </Field>
       </div>
       <RoleChecks roles={roles} onChange={setRoles} />
-      {error !== null && (
-        <div role="alert" className="notice notice-error">
-          {error}
-        </div>
-      )}
-      <div>
-        <button type="submit" disabled={busy}>
-          {busy ? 'Creating the user…' : 'Create user'}
-        </button>
-      </div>
+      <FormFooter error={error} busy={busy} busyLabel="Creating the user…" label="Create user" />
     </form>
   );
 }
@@ -89,39 +76,24 @@ export function UsersPage() {
           User <code>{created.username}</code> created with roles {created.roles.join(', ') || 'none'}.
         </Notice>
       )}
-      {users.error !== undefined && <ErrorMessage title="The users could not be loaded" error={users.error} onRetry={users.reload} />}
-      {users.data === undefined ? (
-        users.error === undefined && <Loading what="users" />
-      ) : users.data.length === 0 ? (
-        <Empty>No users.</Empty>
-      ) : (
-        <div className="table-scroll">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Username</th>
-                <th scope="col">Name</th>
-                <th scope="col">Roles</th>
-                <th scope="col">Groups</th>
-                <th scope="col">Custodian keys</th>
-              </tr>
-            </thead>
-            <tbody>
-              {users.data.map((u) => (
-                <tr key={u.id}>
-                  <td>
-                    <code>{u.username}</code>
-                  </td>
-                  <td>{u.displayName}</td>
-                  <td>{u.roles.join(', ')}</td>
-                  <td>{u.groups.join(', ')}</td>
-                  <td>{u.keysEnrolled === true ? <span className="tag tag-ok">enrolled</span> : <span className="tag">none</span>}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <LoadedTable
+        load={users}
+        errorTitle="The users could not be loaded"
+        what="users"
+        empty="No users."
+        columns={['Username', 'Name', 'Roles', 'Groups', 'Custodian keys']}
+        row={(u) => (
+          <tr key={u.id}>
+            <td>
+              <code>{u.username}</code>
+            </td>
+            <td>{u.displayName}</td>
+            <td>{u.roles.join(', ')}</td>
+            <td>{u.groups.join(', ')}</td>
+            <td>{u.keysEnrolled === true ? <span className="tag tag-ok">enrolled</span> : <span className="tag">none</span>}</td>
+          </tr>
+        )}
+      />
       <CreateUser
         onCreated={(u) => {
           setCreated(u);
