@@ -1,5 +1,4 @@
 import { CryptoError, type CryptoErrorCode } from '#libs/crypto';
-import { ExecutorError } from '#libs/executors';
 import { PolicyError, type PolicyErrorCode } from '#libs/policy';
 import { AppError } from './app-error.js';
 
@@ -21,11 +20,4 @@ export function fromPolicyError(error: PolicyError): AppError {
 export function fromStatementError(error: CryptoError): AppError {
   const code: CryptoErrorCode = error.code;
   return new AppError('STATEMENT_REJECTED', `approval statement refused (${code}): ${error.message}`);
-}
-
-/** Rethrows a library error as the AppError it means at the edge; anything else unchanged. */
-export function translateLibraryError(error: unknown): never {
-  if (error instanceof PolicyError) throw fromPolicyError(error);
-  if (error instanceof ExecutorError) throw new AppError('VALIDATION_FAILED', error.message);
-  throw error;
 }
