@@ -61,6 +61,9 @@ describe.each(testDatabaseKinds())('the quorum core (%s database)', (kind) => {
     expect(await verifyRawSignature(q.credential.publicInfo.publicJwk, payload, done.body.result.signature)).toBe(true);
     expect(done.body.approvals.map((a: any) => a.userId).sort()).toEqual([q.operators[0]!.id, q.operators[2]!.id].sort());
 
+    const metrics = await new Http(gateway.url).get('/metrics');
+    expect(metrics.text).toMatch(/qg_executions_total\{kind="sign",status="succeeded"\} [1-9]/);
+
     // Invariant 8: the request key is gone once the request ended.
     const [row] = await gateway.ctx.dataSource.query('SELECT request_private_key_sealed FROM requests WHERE id = $1', [request.id]);
     expect(row.request_private_key_sealed).toBeNull();

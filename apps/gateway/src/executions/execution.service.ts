@@ -22,6 +22,7 @@ import { findRequest, invalidateApproval, listApprovals, setStatus, type Request
 import { RequestsService, requestKeyPurpose } from '../requests/requests.service.js';
 import { ExecutionQueue } from './execution-queue.js';
 import { executionLeaseMs } from './maintenance.service.js';
+import { executionMetrics } from './execution-metrics.js';
 
 interface OpenedShare {
   approverId: string;
@@ -34,12 +35,16 @@ interface OpenedShare {
  */
 @Injectable()
 export class ExecutionService implements OnApplicationBootstrap {
+  private readonly metrics: ReturnType<typeof executionMetrics>;
+
   constructor(
     @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
     private readonly audit: AuditWriter,
     private readonly requests: RequestsService,
     private readonly queue: ExecutionQueue,
-  ) {}
+  ) {
+    this.metrics = executionMetrics(ctx.metrics);
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.queue.start((requestId) => this.execute(requestId));
@@ -48,6 +53,7 @@ export class ExecutionService implements OnApplicationBootstrap {
   async execute(requestId: string): Promise<void> {
     const timeoutSeconds = await this.claim(requestId);
     if (timeoutSeconds === undefined) return;
+    const timer = this.metrics.duration.startTimer();
     const request = await findRequest(this.ctx.dataSource, requestId);
     if (request === undefined) return;
     const opened: OpenedShare[] = [];
@@ -56,6 +62,7 @@ export class ExecutionService implements OnApplicationBootstrap {
     try {
       const { good, bad } = await this.openShares(request);
       opened.push(...good);
+      this.metrics.sharesRejected.inc(bad.length);
       if (bad.length > 0 && !(await this.dropBadShares(request, bad))) return;
       const credential = await findCredential(this.ctx.dataSource, request.credentialId);
       if (credential === undefined) return await this.finish(request, 'failed', { error: 'the credential no longer exists' });
@@ -73,6 +80,8 @@ export class ExecutionService implements OnApplicationBootstrap {
       await this.finish(request, 'failed', { error: 'internal error during execution' });
     } finally {
       zeroize(dataKey, secret, ...opened.map((s) => s.share));
+      const kind = request.operation.kind;
+      timer({ kind });
     }
   }
 
@@ -173,9 +182,9 @@ export class ExecutionService implements OnApplicationBootstrap {
   }
 
   private async finish(request: RequestRow, status: 'succeeded' | 'failed', result: Record<string, unknown>): Promise<void> {
-    await this.audit.transaction(async (tx) => {
+    const finished = await this.audit.transaction(async (tx) => {
       const locked = await findRequest(tx, request.id, true);
-      if (locked?.status !== 'executing') return;
+      if (locked?.status !== 'executing') return false;
       await setStatus(tx, request.id, status, { result: storableJson(result) });
       await this.audit.append(tx, {
         actor: 'system',
@@ -188,7 +197,9 @@ export class ExecutionService implements OnApplicationBootstrap {
           requestKeyDestroyed: true,
         },
       });
+      return true;
     });
+    if (finished) this.metrics.finished.inc({ kind: request.operation.kind, status });
     this.requests.publish(request.id);
   }
 }
