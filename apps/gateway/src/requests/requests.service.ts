@@ -167,10 +167,11 @@ export class RequestsService {
 
   /** The caller's own share envelope for this request's credential version. */
   async share(principal: Principal, id: string): Promise<ShareRow> {
-    const view = await this.view(id);
-    const share = await findShareOf(this.ctx.dataSource, view.request.credentialId, view.request.credentialVersion, principal.id);
+    const request = await findRequest(this.ctx.dataSource, id);
+    if (request === undefined) throw new AppError('NOT_FOUND', 'no such request');
+    const share = await findShareOf(this.ctx.dataSource, request.credentialId, request.credentialVersion, principal.id);
     if (share === undefined) throw new AppError('APPROVER_NOT_ELIGIBLE', 'you are not a custodian of this credential');
-    if (view.request.status !== 'pending') throw new AppError('REQUEST_NOT_PENDING', `the request is ${view.request.status}`);
+    if (request.status !== 'pending') throw new AppError('REQUEST_NOT_PENDING', `the request is ${request.status}`);
     return share;
   }
 
