@@ -5,7 +5,8 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ExecutorError, executorFor, HTTP_BODY_LIMIT, runWithTimeout, type Executor } from './index.js';
+import { executorFor, HTTP_BODY_LIMIT, runWithTimeout, type Executor } from './index.js';
+import { executorRejection } from './executor-rejection.testing.js';
 
 const TOKEN = 'qg-test-token-7f3a9c1e5b2d4f60';
 const secret = (): Buffer => Buffer.from(TOKEN);
@@ -102,15 +103,6 @@ async function close(server: Server): Promise<void> {
   await new Promise((resolve) => server.close(resolve));
 }
 
-async function codeOf(promise: Promise<unknown>): Promise<ExecutorError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ExecutorError) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
 
 let certs: Certificates;
 let tlsServer: https.Server;
@@ -168,7 +160,7 @@ describe('http executor against a local HTTPS server', () => {
     ['without caCertificate (default roots)', () => ({ baseUrl })],
     ['with another CA', () => ({ baseUrl, caCertificate: certs.otherCa })],
   ])('fails TLS verification %s (UPSTREAM_FAILED)', async (_name, config) => {
-    const error = await codeOf(runWithTimeout(executor, { secret: secret(), config: config(), params: { method: 'GET', path: '/echo' } }, 10_000));
+    const error = await executorRejection(runWithTimeout(executor, { secret: secret(), config: config(), params: { method: 'GET', path: '/echo' } }, 10_000));
     expect(error.code).toBe('UPSTREAM_FAILED');
     expect(error.message).toMatch(/UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY/);
     expect(error.message).not.toContain(TOKEN);
@@ -201,7 +193,7 @@ describe('http executor against a local HTTPS server', () => {
 
   it('rejects with TIMEOUT when the server is slow, and closes the connection', async () => {
     const started = Date.now();
-    const error = await codeOf(call({ method: 'GET', path: '/slow' }, {}, secret(), 300));
+    const error = await executorRejection(call({ method: 'GET', path: '/slow' }, {}, secret(), 300));
     expect(error.code).toBe('TIMEOUT');
     expect(Date.now() - started).toBeLessThan(5_000);
     await seen.slowClosed.at(-1);
@@ -211,14 +203,14 @@ describe('http executor against a local HTTPS server', () => {
     const controller = new AbortController();
     const pending = runWithTimeout(executor, { secret: secret(), config: { baseUrl, caCertificate: certs.ca }, params: { method: 'GET', path: '/slow' }, signal: controller.signal }, 10_000);
     setTimeout(() => controller.abort(), 100);
-    expect((await codeOf(pending)).code).toBe('ABORTED');
+    expect((await executorRejection(pending)).code).toBe('ABORTED');
   });
 
   it('reports a refused connection as UPSTREAM_FAILED', async () => {
     const server = http.createServer();
     const port = await listen(server);
     await close(server);
-    const error = await codeOf(call({ method: 'GET', path: '/' }, { baseUrl: `http://127.0.0.1:${port}` }));
+    const error = await executorRejection(call({ method: 'GET', path: '/' }, { baseUrl: `http://127.0.0.1:${port}` }));
     expect(error.code).toBe('UPSTREAM_FAILED');
   });
 });
@@ -234,7 +226,7 @@ describe('http executor over plain http on loopback', () => {
 describe('runWithTimeout', () => {
   it('rejects with TIMEOUT even when an executor ignores the signal', async () => {
     const deaf: Executor = { ...executor, execute: () => new Promise(() => undefined) };
-    const error = await codeOf(runWithTimeout(deaf, { secret: secret(), config: {}, params: {} }, 50));
+    const error = await executorRejection(runWithTimeout(deaf, { secret: secret(), config: {}, params: {} }, 50));
     expect(error.code).toBe('TIMEOUT');
   });
 
@@ -294,12 +286,12 @@ describe('http params and config', () => {
     const params = { ...valid, headers: { 'x-api-key': 'mine' } };
     expect(executor.validateParams(params)).toEqual(params);
     expect(() => executor.validateParams(params, config)).toThrow(expect.objectContaining({ code: 'PARAMS_INVALID' }));
-    expect((await codeOf(call(params, config))).code).toBe('PARAMS_INVALID');
+    expect((await executorRejection(call(params, config))).code).toBe('PARAMS_INVALID');
   });
 
   it('refuses bad params at execution without contacting the upstream', async () => {
     const before = seen.lastRequest;
-    expect((await codeOf(call({ method: 'GET', path: '/../echo' }))).code).toBe('PARAMS_INVALID');
+    expect((await executorRejection(call({ method: 'GET', path: '/../echo' }))).code).toBe('PARAMS_INVALID');
     expect(seen.lastRequest).toBe(before);
   });
 

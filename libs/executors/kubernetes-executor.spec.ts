@@ -1,19 +1,11 @@
 import { startFakeKubeApi, type FakeKubeApi } from '../../test/support/peers/kube-api-server.js';
-import { EXEC_OUTPUT_LIMIT, ExecutorError, executorFor, runWithTimeout, validateCredentialSecret } from './index.js';
+import { EXEC_OUTPUT_LIMIT, executorFor, runWithTimeout, validateCredentialSecret } from './index.js';
+import { executorRejection } from './executor-rejection.testing.js';
 
 const TOKEN = 'qg-kube-token-5d1e8a0c7b394f26';
 const executor = executorFor('kubernetes.exec');
 const params = (command: string[], extra: Record<string, unknown> = {}) => ({ namespace: 'prod-eu', pod: 'api-0', container: 'app', command, ...extra });
 
-async function failure(promise: Promise<unknown>): Promise<ExecutorError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ExecutorError) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
 
 let api: FakeKubeApi;
 
@@ -66,7 +58,7 @@ describe('kubernetes.exec against a fake API server', () => {
 
   it('fails closed on a wrong token (401), without echoing it', async () => {
     const before = api.execs.length;
-    const error = await failure(run(api.kubeconfig({ token: 'qg-wrong-token-000000000000' }), params(['id'])));
+    const error = await executorRejection(run(api.kubeconfig({ token: 'qg-wrong-token-000000000000' }), params(['id'])));
     expect(error.code).toBe('UPSTREAM_FAILED');
     expect(error.message).toMatch(/refused the credentials \(HTTP 401/);
     expect(error.message).not.toContain('qg-wrong-token');
@@ -75,19 +67,19 @@ describe('kubernetes.exec against a fake API server', () => {
   });
 
   it('reports 403 and 404 with the API server message', async () => {
-    expect((await failure(run(api.kubeconfig(), params(['id'], { namespace: 'forbidden' })))).message).toMatch(/forbids this exec \(HTTP 403.*cannot create resource "pods\/exec"/);
-    expect((await failure(run(api.kubeconfig(), params(['id'], { pod: 'missing' })))).message).toMatch(/HTTP 404.*pods "missing" not found/);
+    expect((await executorRejection(run(api.kubeconfig(), params(['id'], { namespace: 'forbidden' })))).message).toMatch(/forbids this exec \(HTTP 403.*cannot create resource "pods\/exec"/);
+    expect((await executorRejection(run(api.kubeconfig(), params(['id'], { pod: 'missing' })))).message).toMatch(/HTTP 404.*pods "missing" not found/);
   });
 
   it('reports a failure without exit code (no such executable) as UPSTREAM_FAILED', async () => {
-    const error = await failure(run(api.kubeconfig(), params(['no-such-binary'])));
+    const error = await executorRejection(run(api.kubeconfig(), params(['no-such-binary'])));
     expect(error.code).toBe('UPSTREAM_FAILED');
     expect(error.message).toMatch(/executable file not found/);
   });
 
   it('refuses a server whose certificate is not signed by the kubeconfig CA', async () => {
     const before = api.execs.length;
-    const error = await failure(run(api.kubeconfig({ ca: api.pki.otherCa }), params(['id'])));
+    const error = await executorRejection(run(api.kubeconfig({ ca: api.pki.otherCa }), params(['id'])));
     expect(error.code).toBe('UPSTREAM_FAILED');
     expect(error.message).toMatch(/UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|SELF_SIGNED_CERT_IN_CHAIN/);
     expect(api.execs.length).toBe(before);
@@ -102,7 +94,7 @@ describe('kubernetes.exec against a fake API server', () => {
 
   it('times out (TIMEOUT) and closes the WebSocket', async () => {
     const started = Date.now();
-    const error = await failure(run(api.kubeconfig(), params(['sleep']), {}, 300));
+    const error = await executorRejection(run(api.kubeconfig(), params(['sleep']), {}, 300));
     expect(error.code).toBe('TIMEOUT');
     expect(Date.now() - started).toBeLessThan(3000);
     await api.execs.at(-1)?.closed;
@@ -112,7 +104,7 @@ describe('kubernetes.exec against a fake API server', () => {
     const controller = new AbortController();
     const pending = run(api.kubeconfig(), params(['sleep']), {}, 10_000, controller.signal);
     setTimeout(() => controller.abort(), 200);
-    expect((await failure(pending)).code).toBe('ABORTED');
+    expect((await executorRejection(pending)).code).toBe('ABORTED');
     await api.execs.at(-1)?.closed;
   });
 });
@@ -162,7 +154,7 @@ describe('kubeconfig as a credential secret', () => {
   ];
 
   it.each(cases)('refuses %s with SECRET_INVALID, without echoing the token', async (_name, make) => {
-    const error = await failure(check(make()));
+    const error = await executorRejection(check(make()));
     expect(error.code).toBe('SECRET_INVALID');
     expect(error.message).not.toContain(TOKEN);
     expect(error.message).not.toContain('steal');
@@ -171,12 +163,12 @@ describe('kubeconfig as a credential secret', () => {
   it('refuses a client key that does not belong to the client certificate', async () => {
     const other = (await import('../../test/support/peers/tls.js')).makeTestPki();
     const kubeconfig = api.kubeconfig({ clientCertificate: true }).replace(/client-key-data: \S+/, `client-key-data: ${Buffer.from(other.client.key).toString('base64')}`);
-    const error = await failure(check(kubeconfig));
+    const error = await executorRejection(check(kubeconfig));
     expect(error.message).toMatch(/does not belong to its client certificate/);
   });
 
   it('refuses invalid UTF-8', async () => {
-    const error = await failure(validateCredentialSecret('kubeconfig', Buffer.from([0x61, 0x3a, 0x20, 0xff, 0xfe]), {}));
+    const error = await executorRejection(validateCredentialSecret('kubeconfig', Buffer.from([0x61, 0x3a, 0x20, 0xff, 0xfe]), {}));
     expect(error.code).toBe('SECRET_INVALID');
   });
 });

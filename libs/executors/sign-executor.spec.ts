@@ -1,5 +1,6 @@
 import { calculateJwkThumbprint, compactVerify, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
-import { ExecutorError, executorFor, runWithTimeout, validateCredentialSecret } from './index.js';
+import { executorFor, runWithTimeout, validateCredentialSecret } from './index.js';
+import { executorRejection } from './executor-rejection.testing.js';
 
 const sign = executorFor('sign');
 const payload = Buffer.from('release v1.2.3 sha256=0f1e2d');
@@ -18,15 +19,7 @@ async function run(jwk: JWK, params: Record<string, unknown>): Promise<Record<st
   return runWithTimeout(sign, { secret: secretOf(jwk), config: {}, params }, 10_000);
 }
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ExecutorError) return error.code;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
+const rejectionCode = async (promise: Promise<unknown>) => (await executorRejection(promise)).code;
 
 const verifyAlgorithm: Record<string, AlgorithmIdentifier | EcdsaParams | RsaPssParams> = {
   ES256: { name: 'ECDSA', hash: 'SHA-256' },
@@ -96,12 +89,12 @@ describe('sign refuses', () => {
     ['ES256 for an RSA key', () => rsa, 'ES256'],
     ['EdDSA for an RSA key', () => rsa, 'EdDSA'],
   ])('%s with PARAMS_INVALID', async (_name, key, alg) => {
-    expect(await codeOf(run(key(), { payload: PAYLOAD, format: 'raw', alg }))).toBe('PARAMS_INVALID');
+    expect(await rejectionCode(run(key(), { payload: PAYLOAD, format: 'raw', alg }))).toBe('PARAMS_INVALID');
   });
 
   it('an alg the key itself rules out', async () => {
     const restricted = { ...rsa, alg: 'RS256' };
-    expect(await codeOf(run(restricted, { payload: PAYLOAD, format: 'raw', alg: 'PS256' }))).toBe('PARAMS_INVALID');
+    expect(await rejectionCode(run(restricted, { payload: PAYLOAD, format: 'raw', alg: 'PS256' }))).toBe('PARAMS_INVALID');
     expect((await run(restricted, { payload: PAYLOAD, format: 'raw' })).alg).toBe('RS256');
   });
 
@@ -136,6 +129,6 @@ describe('sign refuses', () => {
     const controller = new AbortController();
     controller.abort();
     const input = { secret: secretOf(ec), config: {}, params: { payload: PAYLOAD, format: 'raw' }, signal: controller.signal };
-    expect(await codeOf(sign.execute(input))).toBe('ABORTED');
+    expect(await rejectionCode(sign.execute(input))).toBe('ABORTED');
   });
 });

@@ -1,18 +1,10 @@
 import { startSqlPeer, type SqlPeer } from '../../test/support/peers/postgres.js';
 import { realDatabaseUrl } from '../../test/support/test-databases.js';
-import { ExecutorError, executorFor, runWithTimeout, SQL_ROW_LIMIT, validateCredentialSecret } from './index.js';
+import { executorFor, runWithTimeout, SQL_ROW_LIMIT, validateCredentialSecret } from './index.js';
+import { executorRejection } from './executor-rejection.testing.js';
 
 const executor = executorFor('sql.exec');
 
-async function failure(promise: Promise<unknown>): Promise<ExecutorError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ExecutorError) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('sql.exec params, config and password', () => {
   const valid = { host: 'db.internal', port: 5432, database: 'shop', user: 'report_ro', ssl: true };
@@ -60,7 +52,7 @@ describe('sql.exec params, config and password', () => {
     ['not UTF-8', Buffer.from([0x70, 0x77, 0xff])],
     ['over 1 KiB', Buffer.alloc(1025, 'a')],
   ])('refuses a password %s (SECRET_INVALID), without echoing it', async (_name, secret) => {
-    const error = await failure(validateCredentialSecret('postgres', secret, {}));
+    const error = await executorRejection(validateCredentialSecret('postgres', secret, {}));
     expect(error.code).toBe('SECRET_INVALID');
     if (secret.byteLength >= 8) expect(error.message).not.toContain(secret.toString('latin1').trim().slice(0, 8));
   });
@@ -98,7 +90,7 @@ if (adminUrl === undefined) process.stderr.write('sql.exec: QG_TEST_DATABASE_URL
   });
 
   it('refuses a wrong password, without echoing it', async () => {
-    const error = await failure(run({ sql: 'SELECT 1' }, { password: 'pw-wrong-password-123' }));
+    const error = await executorRejection(run({ sql: 'SELECT 1' }, { password: 'pw-wrong-password-123' }));
     expect(error.code).toBe('UPSTREAM_FAILED');
     expect(error.message).toMatch(/refused the password \(28P01/);
     expect(error.message).not.toContain('pw-wrong');
@@ -106,11 +98,11 @@ if (adminUrl === undefined) process.stderr.write('sql.exec: QG_TEST_DATABASE_URL
   });
 
   it('runs read-only by default: a write fails, and cannot switch to read write', async () => {
-    const write = await failure(run({ sql: `INSERT INTO inventory VALUES (10, 'nail')` }));
+    const write = await executorRejection(run({ sql: `INSERT INTO inventory VALUES (10, 'nail')` }));
     expect(write.message).toMatch(/25006.*read-only transaction/);
-    const escape = await failure(run({ sql: 'SET TRANSACTION READ WRITE' }));
+    const escape = await executorRejection(run({ sql: 'SET TRANSACTION READ WRITE' }));
     expect(escape.message).toMatch(/25001/);
-    const chained = await failure(run({ sql: `COMMIT; INSERT INTO inventory VALUES (11, 'nail')` }));
+    const chained = await executorRejection(run({ sql: `COMMIT; INSERT INTO inventory VALUES (11, 'nail')` }));
     expect(chained.message).toMatch(/42601.*multiple commands/);
     expect(await peer.admin('SELECT count(*)::int AS n FROM inventory WHERE id >= 10')).toEqual([{ n: 0 }]);
   });
@@ -122,7 +114,7 @@ if (adminUrl === undefined) process.stderr.write('sql.exec: QG_TEST_DATABASE_URL
   });
 
   it('rolls a failed write back', async () => {
-    const error = await failure(run({ sql: `INSERT INTO inventory (id, name) VALUES (30, 'ok'), (1, 'duplicate')`, readOnly: false }));
+    const error = await executorRejection(run({ sql: `INSERT INTO inventory (id, name) VALUES (30, 'ok'), (1, 'duplicate')`, readOnly: false }));
     expect(error.message).toMatch(/23505/);
     expect(await peer.admin('SELECT count(*)::int AS n FROM inventory WHERE id = 30')).toEqual([{ n: 0 }]);
   });
@@ -141,19 +133,19 @@ if (adminUrl === undefined) process.stderr.write('sql.exec: QG_TEST_DATABASE_URL
   });
 
   it('refuses COPY FROM STDIN without hanging', async () => {
-    const error = await failure(run({ sql: 'COPY inventory (id, name) FROM STDIN', readOnly: false }, { timeoutMs: 5000 }));
+    const error = await executorRejection(run({ sql: 'COPY inventory (id, name) FROM STDIN', readOnly: false }, { timeoutMs: 5000 }));
     expect(error.code).toBe('UPSTREAM_FAILED');
     expect(error.message).toMatch(/57014|COPY/);
   });
 
   it('reports a statement error with its SQLSTATE', async () => {
-    const error = await failure(run({ sql: 'SELECT * FROM no_such_table' }));
+    const error = await executorRejection(run({ sql: 'SELECT * FROM no_such_table' }));
     expect(error.message).toMatch(/ERROR 42P01: relation "no_such_table" does not exist/);
   });
 
   it('times out (TIMEOUT) and cancels the statement on the server', async () => {
     const started = Date.now();
-    const error = await failure(run({ sql: 'SELECT pg_sleep(30)' }, { timeoutMs: 500 }));
+    const error = await executorRejection(run({ sql: 'SELECT pg_sleep(30)' }, { timeoutMs: 500 }));
     expect(error.code).toBe('TIMEOUT');
     expect(Date.now() - started).toBeLessThan(3000);
     const deadline = Date.now() + 5000;
@@ -171,11 +163,11 @@ if (adminUrl === undefined) process.stderr.write('sql.exec: QG_TEST_DATABASE_URL
     const controller = new AbortController();
     const pending = run({ sql: 'SELECT pg_sleep(30)' }, { signal: controller.signal });
     setTimeout(() => controller.abort(), 300);
-    expect((await failure(pending)).code).toBe('ABORTED');
+    expect((await executorRejection(pending)).code).toBe('ABORTED');
   });
 
   it('reports a refused connection as UPSTREAM_FAILED', async () => {
-    const error = await failure(runWithTimeout(executor, { secret: Buffer.from(peer.password), config: { ...config(), port: 1 }, params: { sql: 'SELECT 1' } }, 10_000));
+    const error = await executorRejection(runWithTimeout(executor, { secret: Buffer.from(peer.password), config: { ...config(), port: 1 }, params: { sql: 'SELECT 1' } }, 10_000));
     expect(error).toMatchObject({ code: 'UPSTREAM_FAILED', message: expect.stringMatching(/ECONNREFUSED/) });
   });
 });

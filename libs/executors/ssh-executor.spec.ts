@@ -1,17 +1,9 @@
 import { acceptedKeys, generateSshKeyPair, sshdAvailable, startSshd, type TestSshd } from '../../test/support/peers/sshd.js';
-import { EXEC_OUTPUT_LIMIT, ExecutorError, executorFor, runWithTimeout, sshFingerprint, validateCredentialSecret } from './index.js';
+import { EXEC_OUTPUT_LIMIT, executorFor, runWithTimeout, sshFingerprint, validateCredentialSecret } from './index.js';
+import { executorRejection } from './executor-rejection.testing.js';
 
 const executor = executorFor('ssh.exec');
 
-async function failure(promise: Promise<unknown>): Promise<ExecutorError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ExecutorError) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
 
 async function waitFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -48,14 +40,14 @@ describe('ssh-key as a credential secret', () => {
     ['an empty secret', () => ''],
   ])('refuses %s with SECRET_INVALID, without echoing it', async (_name, make) => {
     const secret = make();
-    const error = await failure(validateCredentialSecret('ssh-key', Buffer.from(secret), {}));
+    const error = await executorRejection(validateCredentialSecret('ssh-key', Buffer.from(secret), {}));
     expect(error.code).toBe('SECRET_INVALID');
     const body = client.privateKey.split('\n')[1] ?? '';
     expect(error.message).not.toContain(body.slice(0, 16));
   });
 
   it('says why an encrypted key is refused', async () => {
-    const error = await failure(validateCredentialSecret('ssh-key', Buffer.from(generateSshKeyPair('ed25519', { passphrase: 'pw' }).privateKey), {}));
+    const error = await executorRejection(validateCredentialSecret('ssh-key', Buffer.from(generateSshKeyPair('ed25519', { passphrase: 'pw' }).privateKey), {}));
     expect(error.message).toMatch(/encrypted/);
   });
 });
@@ -131,7 +123,7 @@ if (!available) process.stderr.write('ssh.exec: /usr/sbin/sshd is not installed 
 
   it('fails closed on a host key mismatch, before authenticating (HOST_KEY_MISMATCH)', async () => {
     const logBefore = sshd.log().length;
-    const error = await failure(run('touch /tmp/should-not-exist', { hostKeySha256: FINGERPRINT }));
+    const error = await executorRejection(run('touch /tmp/should-not-exist', { hostKeySha256: FINGERPRINT }));
     expect(error.code).toBe('HOST_KEY_MISMATCH');
     expect(error.message).toContain(sshd.hostKeySha256);
     expect(error.message).toContain(FINGERPRINT);
@@ -143,7 +135,7 @@ if (!available) process.stderr.write('ssh.exec: /usr/sbin/sshd is not installed 
   });
 
   it('reports a key the server does not accept as an authentication failure', async () => {
-    const error = await failure(run('id', { key: stranger.privateKey }));
+    const error = await executorRejection(run('id', { key: stranger.privateKey }));
     expect(error.code).toBe('UPSTREAM_FAILED');
     expect(error.message).toMatch(/refused the key/);
   });
@@ -161,7 +153,7 @@ if (!available) process.stderr.write('ssh.exec: /usr/sbin/sshd is not installed 
 
   it('times out (TIMEOUT) and closes the channel', async () => {
     const started = Date.now();
-    const error = await failure(run('sleep 5', { timeoutMs: 500 }));
+    const error = await executorRejection(run('sleep 5', { timeoutMs: 500 }));
     expect(error.code).toBe('TIMEOUT');
     expect(Date.now() - started).toBeLessThan(3000);
   });
@@ -170,11 +162,11 @@ if (!available) process.stderr.write('ssh.exec: /usr/sbin/sshd is not installed 
     const controller = new AbortController();
     const pending = run('sleep 6', { signal: controller.signal });
     setTimeout(() => controller.abort(), 300);
-    expect((await failure(pending)).code).toBe('ABORTED');
+    expect((await executorRejection(pending)).code).toBe('ABORTED');
   });
 
   it('reports a refused connection as UPSTREAM_FAILED', async () => {
-    const error = await failure(
+    const error = await executorRejection(
       runWithTimeout(executor, { secret: Buffer.from(client.privateKey), config: { ...config(), port: 1 }, params: { command: 'id' } }, 10_000),
     );
     expect(error).toMatchObject({ code: 'UPSTREAM_FAILED', message: expect.stringMatching(/ECONNREFUSED/) });
