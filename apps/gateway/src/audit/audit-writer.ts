@@ -61,10 +61,11 @@ export class AuditWriter {
       previous = { seq: entry.seq, hash: entry.hash };
     }
     await tx.query(
-      `INSERT INTO audit_log (seq, at, actor, action, subject, data, prev_hash, hash)
-       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[], $8::text[])`,
-      columns,
+      `WITH appended AS (
+         INSERT INTO audit_log (seq, at, actor, action, subject, data, prev_hash, hash)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[], $8::text[]))
+       UPDATE audit_head SET seq = $9, hash = $10 WHERE id`,
+      [...columns, previous?.seq, previous?.hash],
     );
-    await tx.query('UPDATE audit_head SET seq = $1, hash = $2 WHERE id', [previous?.seq, previous?.hash]);
   }
 }

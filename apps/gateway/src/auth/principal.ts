@@ -1,3 +1,5 @@
+import type { JWK } from 'jose';
+
 export const ROLES = ['admin', 'security_lead', 'operator', 'requester', 'auditor'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -8,4 +10,6 @@ export interface Principal {
   name: string;
   roles: Role[];
   groups: string[];
+  /** A user's enrolled signing key, read with the principal: approvals verify against it. */
+  signingKey?: JWK | null;
 }

@@ -60,11 +60,3 @@ export async function insertShare(db: Db, s: ShareRow): Promise<void> {
 export async function listShares(db: Db, credentialId: string, version: number): Promise<ShareRow[]> {
   return db.query(`SELECT ${SHARE_COLUMNS} FROM credential_shares WHERE credential_id = $1 AND version = $2 ORDER BY share_index`, [credentialId, version]);
 }
-
-export async function findShareOf(db: Db, credentialId: string, version: number, custodianId: string): Promise<ShareRow | undefined> {
-  const rows: ShareRow[] = await db.query(
-    `SELECT ${SHARE_COLUMNS} FROM credential_shares WHERE credential_id = $1 AND version = $2 AND custodian_id = $3`,
-    [credentialId, version, custodianId],
-  );
-  return rows[0];
-}

@@ -5,15 +5,26 @@ import type { Pool } from 'pg';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 
 export const EXECUTION_QUEUE = 'request-execution';
+/** The queued job is the fallback for a replica that died between approval and claim: it waits this long first. */
+export const FALLBACK_DELAY_SECONDS = 10;
 
 type Handler = (requestId: string) => Promise<void>;
+
+/** pg-boss's statements run on the caller's transaction. */
+function inTransaction(tx: EntityManager): PgBoss.Db {
+  const runner = tx.queryRunner;
+  if (runner === undefined) throw new TypeError('needs a transaction');
+  return { executeSql: async (text: string, values: unknown[]) => ({ rows: ((await runner.query(text, values, true)) as { records: unknown[] }).records }) };
+}
 
 /**
  * Execution leaves the approval transaction through pg-boss: the job is inserted in
  * the same transaction that marks the request approved (an outbox), so a crash
  * between commit and execution loses nothing. The replica that committed also runs
- * it at once (`runSoon`); the claim `approved → executing` makes whichever comes
- * second a no-op, so a request executes at most once.
+ * it at once (`runSoon`) and deletes the job in its claim, so the job becomes due
+ * (after FALLBACK_DELAY_SECONDS) only when that replica died first; the claim
+ * `approved → executing` makes whichever comes second a no-op, so a request
+ * executes at most once.
  */
 @Injectable()
 export class ExecutionQueue implements BeforeApplicationShutdown {
@@ -45,13 +56,17 @@ export class ExecutionQueue implements BeforeApplicationShutdown {
 
   /** Inserts the execution job inside the caller's transaction. */
   async enqueue(tx: EntityManager, requestId: string): Promise<void> {
+    await this.started().send(EXECUTION_QUEUE, { requestId }, { db: inTransaction(tx), id: requestId, singletonKey: requestId, startAfter: FALLBACK_DELAY_SECONDS });
+  }
+
+  /** Deletes the request's fallback job inside the caller's (claim) transaction. */
+  async forget(tx: EntityManager, requestId: string): Promise<void> {
+    await this.started().deleteJob(EXECUTION_QUEUE, requestId, { db: inTransaction(tx) });
+  }
+
+  private started(): PgBoss {
     if (this.boss === undefined) throw new Error('execution queue not started');
-    const runner = tx.queryRunner;
-    if (runner === undefined) throw new TypeError('enqueue needs a transaction');
-    const db = {
-      executeSql: async (text: string, values: unknown[]) => ({ rows: ((await runner.query(text, values, true)) as { records: unknown[] }).records }),
-    };
-    await this.boss.send(EXECUTION_QUEUE, { requestId }, { db, singletonKey: requestId });
+    return this.boss;
   }
 
   /** Runs the request now in this process (after commit); the queued job is the fallback. */

@@ -15,11 +15,11 @@ import {
 import { executorFor, ExecutorError, runWithTimeout } from '#libs/executors';
 import { evaluatePolicy } from '#libs/policy';
 import { AuditWriter } from '../audit/audit-writer.js';
-import { findCredential, listShares } from '../credentials/credentials.repository.js';
+import { findCredential } from '../credentials/credentials.repository.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 import { findUserById } from '../users/accounts.repository.js';
-import { findRequest, invalidateApproval, listApprovals, setStatus, type RequestRow } from '../requests/requests.repository.js';
-import { RequestsService, requestKeyPurpose } from '../requests/requests.service.js';
+import { findRequestView, invalidateApproval, setStatus, type RequestRow, type RequestView } from '../requests/requests.repository.js';
+import { RequestsService, requestKeyPurpose, votesOf } from '../requests/requests.service.js';
 import { ExecutionQueue } from './execution-queue.js';
 import { executionLeaseMs } from './maintenance.service.js';
 import { executionMetrics } from './execution-metrics.js';
@@ -51,16 +51,16 @@ export class ExecutionService implements OnApplicationBootstrap {
   }
 
   async execute(requestId: string): Promise<void> {
-    const timeoutSeconds = await this.claim(requestId);
-    if (timeoutSeconds === undefined) return;
+    const claimed = await this.claim(requestId);
+    if (claimed === undefined) return;
+    const { view, timeoutSeconds } = claimed;
+    const request = view.request;
     const timer = this.metrics.duration.startTimer();
-    const request = await findRequest(this.ctx.dataSource, requestId);
-    if (request === undefined) return;
     const opened: OpenedShare[] = [];
     let dataKey: Buffer | undefined;
     let secret: Buffer | undefined;
     try {
-      const { good, bad } = await this.openShares(request);
+      const { good, bad } = await this.openShares(view);
       opened.push(...good);
       this.metrics.sharesRejected.inc(bad.length);
       if (bad.length > 0 && !(await this.dropBadShares(request, bad))) return;
@@ -88,33 +88,34 @@ export class ExecutionService implements OnApplicationBootstrap {
   /**
    * `approved → executing`, once: the row lock makes a second claimant see `executing`
    * and stop. The claim takes a lease of the time limit plus a margin; past it, a
-   * sweeper on any replica ends the request `failed`/`interrupted`. Returns the time limit.
+   * sweeper on any replica ends the request `failed`/`interrupted`. The queued
+   * fallback job is deleted with the claim. Returns the request as claimed and its time limit.
    */
-  private async claim(requestId: string): Promise<number | undefined> {
-    const timeoutSeconds = await this.audit.transaction(async (tx) => {
-      const request = await findRequest(tx, requestId, true);
-      if (request?.status !== 'approved') return undefined;
-      const policy = await this.requests.policyOf(tx, request);
-      const limit = policy.operationTimeoutSeconds ?? this.ctx.config.operationTimeoutSeconds;
-      await setStatus(tx, requestId, 'executing');
-      await tx.query('UPDATE requests SET execution_lease_until = $2 WHERE id = $1', [requestId, new Date(this.ctx.now().getTime() + executionLeaseMs(limit))]);
+  private async claim(requestId: string): Promise<{ view: RequestView; timeoutSeconds: number } | undefined> {
+    const claimed = await this.audit.transaction(async (tx) => {
+      const view = await findRequestView(tx, requestId, true);
+      if (view?.request.status !== 'approved') return undefined;
+      const limit = view.policy.operationTimeoutSeconds ?? this.ctx.config.operationTimeoutSeconds;
+      await setStatus(tx, requestId, 'executing', { leaseUntil: new Date(this.ctx.now().getTime() + executionLeaseMs(limit)) });
+      await this.queue.forget(tx, requestId);
       await this.audit.append(tx, { actor: 'system', action: 'request.executing', subject: `request:${requestId}`, data: { timeoutSeconds: limit } });
-      return limit;
+      return { view, timeoutSeconds: limit };
     });
-    if (timeoutSeconds !== undefined) this.requests.publish(requestId);
-    return timeoutSeconds;
+    if (claimed !== undefined) this.requests.publish(claimed.view.request, 'executing');
+    return claimed;
   }
 
   /** Opens every valid approval's share with the request key and checks it against its commitment. */
-  private async openShares(request: RequestRow): Promise<{ good: OpenedShare[]; bad: { approverId: string; reason: string }[] }> {
+  private async openShares(view: RequestView): Promise<{ good: OpenedShare[]; bad: { approverId: string; reason: string }[] }> {
+    const request = view.request;
     if (request.requestPrivateKeySealed === null) throw new Error('request key already destroyed');
     const privateBytes = await openWithMasterKey(request.requestPrivateKeySealed, this.ctx.masterKey, requestKeyPurpose(request.id));
     const good: OpenedShare[] = [];
     const bad: { approverId: string; reason: string }[] = [];
     try {
       const requestKey = JSON.parse(privateBytes.toString('utf8')) as JWK;
-      const commitments = new Map((await listShares(this.ctx.dataSource, request.credentialId, request.credentialVersion)).map((s) => [s.index, s.commitment]));
-      const approvals = (await listApprovals(this.ctx.dataSource, request.id)).filter((a) => a.decision === 'approve' && a.valid);
+      const commitments = new Map(view.custodians.map((c) => [c.index, c.commitment]));
+      const approvals = view.approvals.filter((a) => a.decision === 'approve' && a.valid);
       for (const approval of approvals) {
         const index = approval.shareIndex ?? 0;
         let share: Buffer | undefined;
@@ -140,22 +141,21 @@ export class ExecutionService implements OnApplicationBootstrap {
    * good shares; not met → back to `pending` for honest custodians to complete.
    */
   private async dropBadShares(request: RequestRow, bad: { approverId: string; reason: string }[]): Promise<boolean> {
-    const stillApproved = await this.audit.transaction(async (tx) => {
-      const locked = await findRequest(tx, request.id, true);
-      if (locked?.status !== 'executing') return false;
+    const { stillApproved, status } = await this.audit.transaction(async (tx) => {
+      const locked = await findRequestView(tx, request.id, true);
+      if (locked?.request.status !== 'executing') return { stillApproved: false, status: locked?.request.status };
       for (const { approverId, reason } of bad) {
         await invalidateApproval(tx, request.id, approverId, reason);
         await this.audit.append(tx, { actor: 'system', action: 'request.share_rejected', subject: `request:${request.id}`, data: { approverId, reason } });
       }
-      const policy = await this.requests.policyOf(tx, locked);
-      const shares = await listShares(tx, locked.credentialId, locked.credentialVersion);
-      const votes = await this.requests.votes(tx, await listApprovals(tx, request.id));
-      const outcome = evaluatePolicy(policy, { requesterId: locked.requesterId, expiresAt: locked.expiresAt, custodianIds: shares.map((s) => s.custodianId) }, votes, this.ctx.now());
-      if (outcome.status === 'approved') return true;
-      await this.requests.applyOutcome(tx, locked, outcome, 'system');
-      return false;
+      const invalid = new Set(bad.map((b) => b.approverId));
+      const votes = votesOf(locked).map((v) => (invalid.has(v.userId) ? { ...v, valid: false } : v));
+      const outcome = evaluatePolicy(locked.policy, { requesterId: locked.request.requesterId, expiresAt: locked.request.expiresAt, custodianIds: locked.custodianIds }, votes, this.ctx.now());
+      if (outcome.status === 'approved') return { stillApproved: true, status: locked.request.status };
+      await this.requests.applyOutcome(tx, locked.request, outcome, 'system');
+      return { stillApproved: false, status: outcome.status };
     });
-    this.requests.publish(request.id);
+    if (status !== undefined) this.requests.publish(request, status);
     return stillApproved;
   }
 
@@ -183,9 +183,7 @@ export class ExecutionService implements OnApplicationBootstrap {
 
   private async finish(request: RequestRow, status: 'succeeded' | 'failed', result: Record<string, unknown>): Promise<void> {
     const finished = await this.audit.transaction(async (tx) => {
-      const locked = await findRequest(tx, request.id, true);
-      if (locked?.status !== 'executing') return false;
-      await setStatus(tx, request.id, status, { result: storableJson(result) });
+      if (!(await setStatus(tx, request.id, status, { result: storableJson(result), from: 'executing' }))) return false;
       await this.audit.append(tx, {
         actor: 'system',
         action: `request.${status}`,
@@ -199,8 +197,9 @@ export class ExecutionService implements OnApplicationBootstrap {
       });
       return true;
     });
-    if (finished) this.metrics.finished.inc({ kind: request.operation.kind, status });
-    this.requests.publish(request.id);
+    if (!finished) return;
+    this.metrics.finished.inc({ kind: request.operation.kind, status });
+    this.requests.publish(request, status);
   }
 }
 

@@ -3,7 +3,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { AuditWriter } from '../audit/audit-writer.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 import { setStatus } from '../requests/requests.repository.js';
-import { RequestsService } from '../requests/requests.service.js';
+import { RequestsService, type RequestIdentity } from '../requests/requests.service.js';
 
 export const SWEEP_INTERVAL_MS = 2000;
 const CHECKPOINT_EVERY_SWEEPS = 30;
@@ -51,18 +51,19 @@ export class MaintenanceService implements OnApplicationBootstrap, BeforeApplica
 
   /** At most once: an interrupted execution is never retried, it ends `failed` with reason `interrupted`. */
   async failInterrupted(): Promise<number> {
-    const ids = await this.auditWriter.transaction(async (tx) => {
-      const rows: { id: string }[] = await tx.query(
-        `SELECT id FROM requests WHERE status = 'executing' AND execution_lease_until < $1 LIMIT 100 FOR UPDATE SKIP LOCKED`,
+    const interrupted = await this.auditWriter.transaction(async (tx) => {
+      const rows: RequestIdentity[] = await tx.query(
+        `SELECT id, credential_id AS "credentialId", requester_id AS "requesterId" FROM requests
+          WHERE status = 'executing' AND execution_lease_until < $1 LIMIT 100 FOR UPDATE SKIP LOCKED`,
         [this.ctx.now()],
       );
       for (const { id } of rows) {
         await setStatus(tx, id, 'failed', { result: { error: 'interrupted', reason: 'interrupted' } });
         await this.auditWriter.append(tx, { actor: 'system', action: 'request.failed', subject: `request:${id}`, data: { error: 'interrupted', requestKeyDestroyed: true } });
       }
-      return rows.map((r) => r.id);
+      return rows;
     });
-    for (const id of ids) this.requests.publish(id);
-    return ids.length;
+    for (const request of interrupted) this.requests.publish(request, 'failed');
+    return interrupted.length;
   }
 }

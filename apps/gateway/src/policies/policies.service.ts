@@ -16,26 +16,26 @@ export const DEFAULT_REQUEST_TTL_SECONDS = 3600;
 
 type Db = Pick<EntityManager, 'query'>;
 
-const POLICY_COLUMNS = `id, name, credential_id AS "credentialId", operations, approvals, requesters, request_ttl_seconds AS "requestTtlSeconds",
+export const POLICY_COLUMNS = `id, name, credential_id AS "credentialId", operations, approvals, requesters, request_ttl_seconds AS "requestTtlSeconds",
   operation_timeout_seconds AS "operationTimeoutSeconds"`;
 
 export async function findPolicy(db: Db, id: string): Promise<PolicyDefinition | undefined> {
   if (!isUuid(id)) return undefined;
   const rows: PolicyRow[] = await db.query(`SELECT ${POLICY_COLUMNS} FROM policies WHERE id = $1`, [id]);
-  return rows[0] === undefined ? undefined : fromRow(rows[0]);
+  return rows[0] === undefined ? undefined : policyFromRow(rows[0]);
 }
 
 export async function policiesOfCredential(db: Db, credentialId: string): Promise<PolicyDefinition[]> {
   const rows: PolicyRow[] = await db.query(`SELECT ${POLICY_COLUMNS} FROM policies WHERE credential_id = $1 ORDER BY name`, [credentialId]);
-  return rows.map(fromRow);
+  return rows.map(policyFromRow);
 }
 
-interface PolicyRow extends Omit<PolicyDefinition, 'requesters' | 'operationTimeoutSeconds'> {
+export interface PolicyRow extends Omit<PolicyDefinition, 'requesters' | 'operationTimeoutSeconds'> {
   requesters: PolicyDefinition['requesters'] | null;
   operationTimeoutSeconds: number | null;
 }
 
-function fromRow(row: PolicyRow): PolicyDefinition {
+export function policyFromRow(row: PolicyRow): PolicyDefinition {
   const { requesters, operationTimeoutSeconds, ...rest } = row;
   return { ...rest, ...(requesters !== null ? { requesters } : {}), ...(operationTimeoutSeconds !== null ? { operationTimeoutSeconds } : {}) };
 }
@@ -94,7 +94,7 @@ export class PoliciesService {
 
   async list(): Promise<PolicyDefinition[]> {
     const rows: PolicyRow[] = await this.ctx.dataSource.query(`SELECT ${POLICY_COLUMNS} FROM policies ORDER BY name`);
-    return rows.map(fromRow);
+    return rows.map(policyFromRow);
   }
 
   async get(id: string): Promise<PolicyDefinition> {

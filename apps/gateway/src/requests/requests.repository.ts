@@ -1,6 +1,8 @@
 import type { JWK } from 'jose';
 import type { EntityManager } from 'typeorm';
 import type { RequestDigestInput } from '#libs/crypto';
+import type { PolicyDefinition } from '#libs/policy';
+import { POLICY_COLUMNS, policyFromRow, type PolicyRow } from '../policies/policies.service.js';
 import { isUuid } from '../users/accounts.repository.js';
 
 type Db = Pick<EntityManager, 'query'>;
@@ -55,10 +57,101 @@ const REQUEST_COLUMNS = `id, credential_id AS "credentialId", credential_version
 const APPROVAL_COLUMNS = `request_id AS "requestId", approver_id AS "approverId", decision, statement, share_envelope AS "shareEnvelope",
   share_index AS "shareIndex", valid, invalid_reason AS "invalidReason", reason, created_at AS "createdAt"`;
 
+export interface Custodian {
+  userId: string;
+  username: string;
+  groups: string[];
+  index: number;
+  commitment: string;
+}
+
+/** A request with everything its answers and decisions need: its policy, custodians and decisions. */
+export interface RequestView {
+  request: RequestRow;
+  approvals: ApprovalRow[];
+  policy: PolicyDefinition;
+  custodians: Custodian[];
+  custodianIds: string[];
+  /** user id → username, for the people a client shows (approvers, custodians, a human requester); a service account's name. */
+  names: Record<string, string>;
+}
+
+interface ViewRow extends RequestRow {
+  viewPolicy: PolicyRow;
+  viewCustodians: Custodian[];
+  viewApprovals: (Omit<ApprovalRow, 'createdAt'> & { createdAt: string })[];
+  viewRequesterName: string | null;
+}
+
+/**
+ * The requests with their policy, custodians and decisions, in one statement: each
+ * round trip to the database costs more than the rows it carries. `lock` first takes
+ * the requests' row locks (FOR UPDATE) for a decision or a state change, in a statement
+ * of its own: one that waited for a lock still reads the decisions as they were when
+ * it started, and would miss the one committed by the transaction it waited for.
+ */
+export async function findRequestViews(db: Db, ids: string[], lock = false): Promise<RequestView[]> {
+  const valid = ids.filter(isUuid);
+  if (valid.length === 0) return [];
+  if (lock) await db.query('SELECT id FROM requests WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [valid]);
+  const rows: ViewRow[] = await db.query(
+    `SELECT ${REQUEST_COLUMNS},
+       (SELECT row_to_json(p) FROM (SELECT ${POLICY_COLUMNS} FROM policies WHERE policies.id = r.policy_id) p) AS "viewPolicy",
+       (SELECT COALESCE(json_agg(json_build_object('userId', s.custodian_id, 'username', u.username, 'groups', u.groups,
+                 'index', s.share_index, 'commitment', s.commitment) ORDER BY s.share_index), '[]')
+          FROM credential_shares s JOIN users u ON u.id = s.custodian_id
+         WHERE s.credential_id = r.credential_id AND s.version = r.credential_version) AS "viewCustodians",
+       (SELECT COALESCE(json_agg(a ORDER BY a."createdAt", a."approverId"), '[]')
+          FROM (SELECT ${APPROVAL_COLUMNS} FROM approvals WHERE request_id = r.id) a) AS "viewApprovals",
+       COALESCE((SELECT username FROM users WHERE users.id = r.requester_id),
+                (SELECT name FROM service_accounts WHERE service_accounts.id = r.requester_id)) AS "viewRequesterName"
+     FROM requests r WHERE r.id = ANY($1::uuid[])`,
+    [valid],
+  );
+  const byId = new Map(rows.map((row) => [row.id, toView(row)]));
+  return valid.flatMap((id) => byId.get(id) ?? []);
+}
+
+export async function findRequestView(db: Db, id: string, lock = false): Promise<RequestView | undefined> {
+  return (await findRequestViews(db, [id], lock))[0];
+}
+
+function toView(row: ViewRow): RequestView {
+  const { viewPolicy, viewCustodians, viewApprovals, viewRequesterName, ...request } = row;
+  const names = Object.fromEntries(viewCustodians.map((c) => [c.userId, c.username]));
+  if (viewRequesterName !== null) names[request.requesterId] = viewRequesterName;
+  return {
+    request,
+    approvals: viewApprovals.map((a) => ({ ...a, createdAt: new Date(a.createdAt) })),
+    policy: policyFromRow(viewPolicy),
+    custodians: viewCustodians,
+    custodianIds: viewCustodians.map((c) => c.userId),
+    names,
+  };
+}
+
 export async function findRequest(db: Db, id: string, lock = false): Promise<RequestRow | undefined> {
   if (!isUuid(id)) return undefined;
   const rows: RequestRow[] = await db.query(`SELECT ${REQUEST_COLUMNS} FROM requests WHERE id = $1 ${lock ? 'FOR UPDATE' : ''}`, [id]);
   return rows[0];
+}
+
+/** A request's status and, when this user is one of its custodians, their share envelope for its credential version. */
+export async function findRequestShare(
+  db: Db,
+  id: string,
+  custodianId: string,
+): Promise<{ status: RequestStatus; share: { envelope: string; index: number; version: number } | null } | undefined> {
+  if (!isUuid(id)) return undefined;
+  const rows: { status: RequestStatus; envelope: string | null; index: number | null; version: number | null }[] = await db.query(
+    `SELECT r.status, s.envelope, s.share_index AS "index", s.version FROM requests r
+       LEFT JOIN credential_shares s ON s.credential_id = r.credential_id AND s.version = r.credential_version AND s.custodian_id = $2
+     WHERE r.id = $1`,
+    [id, custodianId],
+  );
+  const row = rows[0];
+  if (row === undefined) return undefined;
+  return { status: row.status, share: row.envelope === null ? null : { envelope: row.envelope, index: row.index ?? 0, version: row.version ?? 0 } };
 }
 
 export async function findByIdempotencyKey(db: Db, requesterId: string, key: string): Promise<RequestRow | undefined> {
@@ -82,26 +175,25 @@ export async function insertRequest(db: Db, r: Omit<RequestRow, 'result' | 'exec
  * Moves a request to a new status. Entering a final status destroys the request's
  * private key in the same statement (crypto-shredding, spec §2.8).
  */
-export async function setStatus(db: Db, id: string, status: RequestStatus, extra: { result?: Record<string, unknown> } = {}): Promise<void> {
+export async function setStatus(
+  db: Db,
+  id: string,
+  status: RequestStatus,
+  extra: { result?: Record<string, unknown>; leaseUntil?: Date; from?: RequestStatus } = {},
+): Promise<boolean> {
   const final = FINAL_STATUSES.includes(status);
-  await db.query(
-    `UPDATE requests SET status = $2, updated_at = now(),
+  // Wrapped in a SELECT: TypeORM answers a bare UPDATE with [rows, count], a SELECT with its rows.
+  const rows: unknown[] = await db.query(
+    `WITH updated AS (UPDATE requests SET status = $2, updated_at = now(),
        result = COALESCE($3, result),
        executing_since = CASE WHEN $2 = 'executing' THEN now() ELSE executing_since END,
+       execution_lease_until = COALESCE($5, execution_lease_until),
        finished_at = CASE WHEN $4 THEN now() ELSE finished_at END,
        request_private_key_sealed = CASE WHEN $4 THEN NULL ELSE request_private_key_sealed END
-     WHERE id = $1`,
-    [id, status, extra.result ?? null, final],
+     WHERE id = $1 AND ($6::text IS NULL OR status = $6) RETURNING id) SELECT id FROM updated`,
+    [id, status, extra.result ?? null, final, extra.leaseUntil ?? null, extra.from ?? null],
   );
-}
-
-export async function listApprovals(db: Db, requestId: string): Promise<ApprovalRow[]> {
-  return db.query(`SELECT ${APPROVAL_COLUMNS} FROM approvals WHERE request_id = $1 ORDER BY created_at, approver_id`, [requestId]);
-}
-
-export async function listApprovalsOf(db: Db, requestIds: string[]): Promise<ApprovalRow[]> {
-  if (requestIds.length === 0) return [];
-  return db.query(`SELECT ${APPROVAL_COLUMNS} FROM approvals WHERE request_id = ANY($1::uuid[]) ORDER BY created_at, approver_id`, [requestIds]);
+  return rows.length === 1;
 }
 
 export async function insertApproval(db: Db, a: Omit<ApprovalRow, 'valid' | 'invalidReason' | 'createdAt'>): Promise<boolean> {

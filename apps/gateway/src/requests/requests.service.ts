@@ -16,15 +16,15 @@ import {
   type RequestDigestInput,
 } from '#libs/crypto';
 import { executorFor, ExecutorError } from '#libs/executors';
-import { checkApprover, evaluatePolicy, PolicyError, selectPolicy, type Outcome, type PolicyDefinition, type Vote } from '#libs/policy';
+import { checkApprover, evaluatePolicy, PolicyError, selectPolicy, type Outcome, type Vote } from '#libs/policy';
 import { AuditWriter } from '../audit/audit-writer.js';
 import type { Principal } from '../auth/principal.js';
-import { findCredential, findShareOf, listShares, type ShareRow } from '../credentials/credentials.repository.js';
+import { findCredential } from '../credentials/credentials.repository.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 import { AppError } from '../http/app-error.js';
 import { fromPolicyError, fromStatementError } from '../http/library-errors.js';
-import { findPolicy, policiesOfCredential } from '../policies/policies.service.js';
-import { findUserById, findUsersByIds } from '../users/accounts.repository.js';
+import { policiesOfCredential } from '../policies/policies.service.js';
+import { findUserById } from '../users/accounts.repository.js';
 import { actorId } from '../users/users.service.js';
 import { ExecutionQueue } from '../executions/execution-queue.js';
 import { RequestEvents } from './request-events.js';
@@ -32,27 +32,32 @@ import {
   FINAL_STATUSES,
   findByIdempotencyKey,
   findRequest,
+  findRequestShare,
+  findRequestView,
+  findRequestViews,
   insertApproval,
   insertRequest,
-  listApprovals,
   listRequests,
   setStatus,
   type ApprovalRow,
   type RequestRow,
   type RequestStatus,
+  type RequestView,
 } from './requests.repository.js';
 import type { DecisionDto, SubmitRequestDto } from './requests.dto.js';
 
-export interface RequestView {
-  request: RequestRow;
-  approvals: ApprovalRow[];
-  policy: PolicyDefinition;
-  custodianIds: string[];
-  /** user id → username, for the people a client shows (approvers, custodians, a human requester). */
-  names: Record<string, string>;
-}
+export type { RequestView } from './requests.repository.js';
 
 const SEES_ALL_REQUESTS = ['admin', 'security_lead', 'auditor'];
+
+/** What a change notification names: the request, its credential and its requester. */
+export type RequestIdentity = Pick<RequestRow, 'id' | 'credentialId' | 'requesterId'>;
+
+/** The decisions recorded so far, as the policy counts them (with each approver's groups). */
+export function votesOf(view: RequestView): Vote[] {
+  const groups = new Map(view.custodians.map((c) => [c.userId, c.groups]));
+  return view.approvals.map((a) => ({ userId: a.approverId, decision: a.decision, valid: a.valid, groups: groups.get(a.approverId) ?? [] }));
+}
 
 export function requestKeyPurpose(requestId: string): string {
   return `request-key:${requestId}`;
@@ -145,7 +150,7 @@ export class RequestsService {
       const raced = await findByIdempotencyKey(this.ctx.dataSource, principal.id, idempotencyKey);
       if (raced !== undefined) return { view: await this.replay(raced, fingerprint), replayed: true };
     }
-    this.publish(row.id);
+    this.publish(row, 'pending');
     return { view: await this.view(id), replayed: false };
   }
 
@@ -162,17 +167,16 @@ export class RequestsService {
       visibleTo: principal.roles.some((r) => SEES_ALL_REQUESTS.includes(r)) ? undefined : { id: principal.id },
       approvableBy: query.approvable === true ? principal.id : undefined,
     });
-    return Promise.all(rows.map((r) => this.view(r.id)));
+    return findRequestViews(this.ctx.dataSource, rows.map((r) => r.id));
   }
 
   /** The caller's own share envelope for this request's credential version. */
-  async share(principal: Principal, id: string): Promise<ShareRow> {
-    const request = await findRequest(this.ctx.dataSource, id);
-    if (request === undefined) throw new AppError('NOT_FOUND', 'no such request');
-    const share = await findShareOf(this.ctx.dataSource, request.credentialId, request.credentialVersion, principal.id);
-    if (share === undefined) throw new AppError('APPROVER_NOT_ELIGIBLE', 'you are not a custodian of this credential');
-    if (request.status !== 'pending') throw new AppError('REQUEST_NOT_PENDING', `the request is ${request.status}`);
-    return share;
+  async share(principal: Principal, id: string): Promise<{ envelope: string; index: number; version: number }> {
+    const found = await findRequestShare(this.ctx.dataSource, id, principal.id);
+    if (found === undefined) throw new AppError('NOT_FOUND', 'no such request');
+    if (found.share === null) throw new AppError('APPROVER_NOT_ELIGIBLE', 'you are not a custodian of this credential');
+    if (found.status !== 'pending') throw new AppError('REQUEST_NOT_PENDING', `the request is ${found.status}`);
+    return found.share;
   }
 
   /**
@@ -187,23 +191,20 @@ export class RequestsService {
    */
   async decide(principal: Principal, id: string, body: DecisionDto): Promise<{ approval: ApprovalRow; view: RequestView }> {
     if (principal.kind !== 'user') throw new AppError('APPROVER_NOT_ELIGIBLE', 'service accounts cannot approve');
-    const approver = await findUserById(this.ctx.dataSource, principal.id);
-    if (approver?.signingKey == null) throw new AppError('KEYS_NOT_ENROLLED', 'enrol your keys before deciding on requests');
+    const signingKey = principal.signingKey;
+    if (signingKey == null) throw new AppError('KEYS_NOT_ENROLLED', 'enrol your keys before deciding on requests');
     if (body.decision === 'reject' && body.share !== undefined) throw new AppError('VALIDATION_FAILED', 'a reject carries no share');
     if (body.decision === 'approve' && body.share === undefined) throw new AppError('VALIDATION_FAILED', 'an approval must carry your share sealed to the request key');
 
     const outcome = await this.audit.transaction(async (tx) => {
-      const request = await findRequest(tx, id, true);
-      if (request === undefined) throw new AppError('NOT_FOUND', 'no such request');
-      const policy = await this.policyOf(tx, request);
-      const shares = await listShares(tx, request.credentialId, request.credentialVersion);
-      const custodianIds = shares.map((s) => s.custodianId);
+      const locked = await findRequestView(tx, id, true);
+      if (locked === undefined) throw new AppError('NOT_FOUND', 'no such request');
+      const { request, policy, custodianIds } = locked;
       if (request.status !== 'pending') throw new AppError('REQUEST_NOT_PENDING', `the request is ${request.status}`);
       if (request.expiresAt.getTime() <= this.ctx.now().getTime()) {
         return { expired: true as const };
       }
-      const approvals = await listApprovals(tx, id);
-      const votes = await this.votes(tx, approvals);
+      const votes = votesOf(locked);
       try {
         checkApprover(policy, { requesterId: request.requesterId, expiresAt: request.expiresAt, custodianIds }, { id: principal.id, roles: principal.roles }, votes);
       } catch (error) {
@@ -211,13 +212,13 @@ export class RequestsService {
         throw error;
       }
       try {
-        const claims = await verifyApprovalStatement(body.statement, approver.signingKey as JWK, { req: id, digest: request.digest, sub: principal.id }, Math.floor(this.ctx.now().getTime() / 1000));
+        const claims = await verifyApprovalStatement(body.statement, signingKey, { req: id, digest: request.digest, sub: principal.id }, Math.floor(this.ctx.now().getTime() / 1000));
         if (claims.decision !== body.decision) throw new AppError('STATEMENT_REJECTED', `the statement says ${claims.decision}, the request body says ${body.decision}`);
       } catch (error) {
         if (error instanceof CryptoError) throw fromStatementError(error);
         throw error;
       }
-      const ownShare = shares.find((s) => s.custodianId === principal.id);
+      const ownShare = locked.custodians.find((c) => c.userId === principal.id);
       if (body.decision === 'approve') {
         if (ownShare === undefined) throw new AppError('APPROVER_NOT_ELIGIBLE', 'you are not a custodian of this credential');
         await this.checkShareOpens(request, body.share ?? '', ownShare.index);
@@ -238,9 +239,11 @@ export class RequestsService {
         subject: `request:${id}`,
         data: { digest: request.digest, statement: body.statement, reason: body.reason ?? null, shareIndex: approval.shareIndex },
       });
-      const result = evaluatePolicy(policy, { requesterId: request.requesterId, expiresAt: request.expiresAt, custodianIds }, await this.votes(tx, await listApprovals(tx, id)), this.ctx.now());
+      // The row lock keeps the decisions read above current: this one is the only new vote.
+      const vote: Vote = { userId: principal.id, decision: body.decision, valid: true, groups: ownShare?.groups ?? principal.groups };
+      const result = evaluatePolicy(policy, { requesterId: request.requesterId, expiresAt: request.expiresAt, custodianIds }, [...votes, vote], this.ctx.now());
       await this.applyOutcome(tx, request, result, actorId(principal));
-      return { expired: false as const, approved: result.status === 'approved' };
+      return { expired: false as const, approved: result.status === 'approved', request, status: result.status === 'pending' ? request.status : result.status };
     });
     if (outcome.expired) {
       await this.expire(id);
@@ -248,7 +251,7 @@ export class RequestsService {
     }
     // Start the execution before building this answer: it is what the requester waits for.
     if (outcome.approved) this.queue.runSoon(id);
-    this.publish(id);
+    this.publish(outcome.request, outcome.status);
     const view = await this.view(id);
     const approval = view.approvals.find((a) => a.approverId === principal.id);
     if (approval === undefined) throw new Error('approval vanished after commit');
@@ -257,7 +260,7 @@ export class RequestsService {
 
   /** Enforces: the requester (or an admin / security lead) cancels, only while pending. */
   async cancel(principal: Principal, id: string): Promise<RequestView> {
-    await this.audit.transaction(async (tx) => {
+    const cancelled = await this.audit.transaction(async (tx) => {
       const request = await findRequest(tx, id, true);
       if (request === undefined) throw new AppError('NOT_FOUND', 'no such request');
       const mayCancel = request.requesterId === principal.id || principal.roles.includes('admin') || principal.roles.includes('security_lead');
@@ -265,37 +268,39 @@ export class RequestsService {
       if (request.status !== 'pending') throw new AppError('REQUEST_NOT_PENDING', `the request is ${request.status}`);
       await setStatus(tx, id, 'cancelled');
       await this.audit.append(tx, { actor: actorId(principal), action: 'request.cancelled', subject: `request:${id}`, data: { requestKeyDestroyed: true } });
+      return request;
     });
-    this.publish(id);
+    this.publish(cancelled, 'cancelled');
     return this.view(id);
   }
 
   /** Moves overdue pending requests to `expired`, destroying their keys. Safe on every replica. */
   async expireOverdue(limit = 100): Promise<number> {
     const expired = await this.audit.transaction(async (tx) => {
-      const rows: { id: string }[] = await tx.query(
-        `SELECT id FROM requests WHERE status = 'pending' AND expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      const rows: RequestIdentity[] = await tx.query(
+        `SELECT id, credential_id AS "credentialId", requester_id AS "requesterId" FROM requests
+          WHERE status = 'pending' AND expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
         [this.ctx.now(), limit],
       );
       for (const { id } of rows) {
         await setStatus(tx, id, 'expired');
         await this.audit.append(tx, { actor: 'system', action: 'request.expired', subject: `request:${id}`, data: { requestKeyDestroyed: true } });
       }
-      return rows.map((r) => r.id);
+      return rows;
     });
-    for (const id of expired) this.publish(id);
+    for (const request of expired) this.publish(request, 'expired');
     return expired.length;
   }
 
   async expire(id: string): Promise<void> {
     const changed = await this.audit.transaction(async (tx) => {
       const request = await findRequest(tx, id, true);
-      if (request?.status !== 'pending' || request.expiresAt.getTime() > this.ctx.now().getTime()) return false;
+      if (request?.status !== 'pending' || request.expiresAt.getTime() > this.ctx.now().getTime()) return false as const;
       await setStatus(tx, id, 'expired');
       await this.audit.append(tx, { actor: 'system', action: 'request.expired', subject: `request:${id}`, data: { requestKeyDestroyed: true } });
-      return true;
+      return request;
     });
-    if (changed) this.publish(id);
+    if (changed !== false) this.publish(changed, 'expired');
   }
 
   /** Resolves with the request once it is final, or as it is when the time is up. */
@@ -330,25 +335,14 @@ export class RequestsService {
   }
 
   async view(id: string, db: Pick<EntityManager, 'query'> = this.ctx.dataSource): Promise<RequestView> {
-    const request = await findRequest(db, id);
-    if (request === undefined) throw new AppError('NOT_FOUND', 'no such request');
-    const [approvals, policy, shares] = await Promise.all([listApprovals(db, id), this.policyOf(db, request), listShares(db, request.credentialId, request.credentialVersion)]);
-    const custodianIds = shares.map((s) => s.custodianId);
-    const people = await findUsersByIds(db, [...new Set([...custodianIds, request.requesterId])]);
-    const names = Object.fromEntries(people.map((u) => [u.id, u.username]));
-    if (request.requesterKind === 'service_account') {
-      const rows: { name: string }[] = await db.query('SELECT name FROM service_accounts WHERE id = $1', [request.requesterId]);
-      if (rows[0] !== undefined) names[request.requesterId] = rows[0].name;
-    }
-    return { request, approvals, policy, custodianIds, names };
+    const view = await findRequestView(db, id);
+    if (view === undefined) throw new AppError('NOT_FOUND', 'no such request');
+    return view;
   }
 
-  publish(id: string): void {
-    findRequest(this.ctx.dataSource, id)
-      .then((r) => {
-        if (r !== undefined) this.events.publish({ id, status: r.status, credentialId: r.credentialId, requesterId: r.requesterId, at: this.ctx.now().toISOString() });
-      })
-      .catch((error: unknown) => this.ctx.log.warn({ err: error, requestId: id }, 'could not publish request change'));
+  /** Tells every replica's waiters and event streams that this request changed (call after commit). */
+  publish(request: RequestIdentity, status: RequestStatus): void {
+    this.events.publish({ id: request.id, status, credentialId: request.credentialId, requesterId: request.requesterId, at: this.ctx.now().toISOString() });
   }
 
   async applyOutcome(tx: EntityManager, request: RequestRow, outcome: Outcome, actor: string): Promise<void> {
@@ -373,17 +367,6 @@ export class RequestsService {
         await this.audit.append(tx, { actor, action: 'request.expired', subject: `request:${request.id}`, data: { requestKeyDestroyed: true } });
         return;
     }
-  }
-
-  async votes(db: Pick<EntityManager, 'query'>, approvals: ApprovalRow[]): Promise<Vote[]> {
-    const users = await findUsersByIds(db, approvals.map((a) => a.approverId));
-    return approvals.map((a) => ({ userId: a.approverId, decision: a.decision, valid: a.valid, groups: users.find((u) => u.id === a.approverId)?.groups ?? [] }));
-  }
-
-  async policyOf(db: Pick<EntityManager, 'query'>, request: RequestRow): Promise<PolicyDefinition> {
-    const policy = await findPolicy(db, request.policyId);
-    if (policy === undefined) throw new Error(`request ${request.id} names a missing policy`);
-    return policy;
   }
 
   private async checkShareOpens(request: RequestRow, envelope: string, index: number): Promise<void> {

@@ -103,7 +103,7 @@ export async function findServiceAccountByTokenHmac(db: Db, tokenHmac: string): 
 }
 
 export function userPrincipal(user: UserRow): Principal {
-  return { kind: 'user', id: user.id, name: user.username, roles: user.roles, groups: user.groups };
+  return { kind: 'user', id: user.id, name: user.username, roles: user.roles, groups: user.groups, signingKey: user.signingKey };
 }
 
 export function serviceAccountPrincipal(account: ServiceAccountRow): Principal {
