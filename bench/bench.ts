@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { readFileSync } from 'node:fs';
-import { Http } from '../test/support/http.js';
+import type { Http } from '../test/support/http.js';
+import { KeepAliveHttp } from './keep-alive-http.js';
 import { decisionBody, setUpSigningQuorum, signRequestBody, type QuorumSetup } from '../test/support/quorum.js';
 import { startReplica } from '../test/support/replica.js';
 import { benchCrypto } from './crypto-bench.js';
@@ -51,6 +52,22 @@ async function oneRequest(q: QuorumSetup, approvers: [number, number]): Promise<
   const done = await waiting;
   if (done.body.status !== 'succeeded') throw new Error(`request ended ${done.body.status}`);
   return { submitMs, lastApprovalToSucceededMs: performance.now() - tLast };
+}
+
+/** CPU seconds so far: of a process (Linux /proc, clock ticks of 10 ms) and of the whole machine. */
+function processCpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+function machineCpuSeconds(): number {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+  // user nice system idle iowait irq softirq steal: everything but idle and iowait is busy.
+  return ticks.slice(0, 8).reduce((sum, t, i) => (i === 3 || i === 4 ? sum : sum + Number(t)), 0) / 100;
 }
 
 async function drive(q: QuorumSetup): Promise<{ samples: Sample[]; seconds: number; approvals: number }> {
@@ -152,11 +169,16 @@ async function benchDatabase(label: string, databaseUrl: string | undefined): Pr
   // QG_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the gateway process under load.
   const gateway = await startReplica(env, (process.env['QG_BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean));
   try {
-    const q = await setUpSigningQuorum(new Http(gateway.url), { n: 3, k: 2, prefix: 'bench' });
+    const q = await setUpSigningQuorum(new KeepAliveHttp(gateway.url), { n: 3, k: 2, prefix: 'bench' });
     process.stderr.write(`[${label}] warming up…\n`);
     await oneRequest(q, [0, 1]);
     process.stderr.write(`[${label}] ${CLIENTS} clients for ${DURATION_MS / 1000} s…\n`);
+    const cpuBefore = { gateway: processCpuSeconds(gateway.process.pid), clients: process.cpuUsage(), machine: machineCpuSeconds() };
     const { samples, seconds, approvals } = await drive(q);
+    const gatewayCores = (processCpuSeconds(gateway.process.pid) - cpuBefore.gateway) / seconds;
+    const clientUsage = process.cpuUsage(cpuBefore.clients);
+    const clientCores = (clientUsage.user + clientUsage.system) / 1e6 / seconds;
+    const machineCores = (machineCpuSeconds() - cpuBefore.machine) / seconds;
     const getRps = await getRate(q.automation, `/api/v1/policies`);
     const submit = samples.map((s) => s.submitMs);
     const toSucceeded = samples.map((s) => s.lastApprovalToSucceededMs);
@@ -172,6 +194,9 @@ async function benchDatabase(label: string, databaseUrl: string | undefined): Pr
       'last approval→succeeded p99': ms(percentile(toSucceeded, 99)),
       'GET requests/s': Number(getRps.toFixed(0)),
       'gateway RSS': rssMiB(gateway.process.pid),
+      'CPU cores: gateway': Number(gatewayCores.toFixed(2)),
+      'CPU cores: bench clients': Number(clientCores.toFixed(2)),
+      'CPU cores: rest (PostgreSQL…)': Number((machineCores - gatewayCores - clientCores).toFixed(2)),
     };
   } finally {
     gateway.process.kill('SIGTERM');
@@ -206,7 +231,8 @@ async function main(): Promise<void> {
   console.log('\nCryptography alone (one process):');
   console.table(crypto.table);
 
-  const rows = [await benchDatabase('embedded', undefined)];
+  // QG_BENCH_EMBEDDED=0 measures only the PostgreSQL server.
+  const rows = process.env['QG_BENCH_EMBEDDED'] === '0' ? [] : [await benchDatabase('embedded', undefined)];
   const adminUrl = process.env['QG_BENCH_DATABASE_URL'];
   let pgbench: number | undefined;
   if (adminUrl !== undefined && adminUrl !== '') {
