@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type AuditEntryInput, chainEntry, computeEntryHash, GENESIS_HASH } from './audit-entry.js';
+import { type AuditEntryInput, chainEntry, computeEntryHash, entryHashTemplate, GENESIS_HASH } from './audit-entry.js';
 
 const AT = '2025-01-01T00:00:00.000Z';
 const input = (data: Record<string, unknown> = {}): AuditEntryInput => ({ at: AT, actor: 'u1', action: 'request.create', subject: 'request:r1', data });
@@ -60,5 +60,28 @@ describe('chainEntry', () => {
     ['previous hash upper-case', { seq: 1, hash: 'A'.repeat(64) }, input()],
   ])('refuses misuse: %s', (_name, previous, bad) => {
     expect(() => chainEntry(previous, bad)).toThrow(TypeError);
+  });
+});
+
+describe('entryHashTemplate', () => {
+  /** What the database computes under the head's lock. */
+  function hashFromTemplate(previous: { seq: number; hash: string } | null, entry: AuditEntryInput): string {
+    const { head, tail } = entryHashTemplate(entry);
+    const prevHash = previous?.hash ?? GENESIS_HASH;
+    const seq = (previous?.seq ?? 0) + 1;
+    return createHash('sha256').update(prevHash + head + prevHash + '","seq":' + String(seq) + tail, 'utf8').digest('hex');
+  }
+
+  it.each<[string, { seq: number; hash: string } | null, AuditEntryInput]>([
+    ['the first entry', null, input()],
+    ['a later entry', { seq: 41, hash: 'ab'.repeat(32) }, input({ b: 1, a: [true, null, 'x'] })],
+    ['quotes, escapes and non-ASCII', { seq: 9_007_199_254_740_990, hash: 'f'.repeat(64) }, { ...input({ 'é': '"\n\u2028😀' }), actor: 'a"b\\c', subject: 'request:ü' }],
+  ])('gives the hash chainEntry gives: %s', (_name, previous, entry) => {
+    expect(hashFromTemplate(previous, entry)).toBe(chainEntry(previous, entry).hash);
+  });
+
+  it('refuses what chainEntry refuses', () => {
+    expect(() => entryHashTemplate({ ...input(), at: '2025-01-01T00:00:00Z' })).toThrow(TypeError);
+    expect(() => entryHashTemplate(input({ n: 1n }))).toThrow(TypeError);
   });
 });

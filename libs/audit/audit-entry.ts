@@ -55,6 +55,37 @@ export function chainEntry(previous: { seq: number; hash: string } | null, input
   if (previous !== null && (!Number.isSafeInteger(previous.seq) || previous.seq < 1 || !HASH_PATTERN.test(previous.hash))) {
     throw new TypeError('chainEntry: previous must be null or { seq ≥ 1, hash: 64 lower-case hex }');
   }
+  const unhashed: Omit<AuditEntry, 'hash'> = {
+    seq: previous === null ? 1 : previous.seq + 1,
+    at: input.at,
+    actor: input.actor,
+    action: input.action,
+    subject: input.subject,
+    data: JSON.parse(canonicalEntryData(input)) as Record<string, unknown>,
+    prevHash: previous === null ? GENESIS_HASH : previous.hash,
+  };
+  return { ...unhashed, hash: computeEntryHash(unhashed) };
+}
+
+/**
+ * An entry's canonical JSON split around the two members that only the chain head
+ * decides: JCS(entry without hash) = `head + prevHash + '","seq":' + seq + tail`
+ * (JCS orders the members action, actor, at, data, prevHash, seq, subject), so that
+ * the database can chain it under the head's lock in the statement that takes it:
+ * hash = hex SHA-256(prevHash || head || prevHash || '","seq":' || seq || tail).
+ * `data` is the canonical JSON of the entry's data.
+ */
+export function entryHashTemplate(input: AuditEntryInput): { head: string; tail: string; data: string } {
+  const data = canonicalEntryData(input);
+  const json = (value: string) => JSON.stringify(value);
+  return {
+    head: `{"action":${json(input.action)},"actor":${json(input.actor)},"at":${json(input.at)},"data":${data},"prevHash":"`,
+    tail: `,"subject":${json(input.subject)}}`,
+    data,
+  };
+}
+
+function canonicalEntryData(input: AuditEntryInput): string {
   if (!isTimestamp(input.at)) throw new TypeError('chainEntry: at must be RFC 3339 UTC with milliseconds');
   for (const field of ['actor', 'action', 'subject'] as const) {
     if (typeof input[field] !== 'string') throw new TypeError(`chainEntry: ${field} must be a string`);
@@ -62,22 +93,11 @@ export function chainEntry(previous: { seq: number; hash: string } | null, input
   if (typeof input.data !== 'object' || input.data === null || Array.isArray(input.data)) {
     throw new TypeError('chainEntry: data must be a JSON object');
   }
-  let canonicalData: string | undefined;
   try {
-    canonicalData = canonicalize(input.data);
+    return canonicalize(input.data) ?? '{}';
   } catch (cause) {
     throw new TypeError('chainEntry: data must be JSON (no BigInt, NaN, Infinity or cycles)', { cause });
   }
-  const unhashed: Omit<AuditEntry, 'hash'> = {
-    seq: previous === null ? 1 : previous.seq + 1,
-    at: input.at,
-    actor: input.actor,
-    action: input.action,
-    subject: input.subject,
-    data: JSON.parse(canonicalData ?? '{}') as Record<string, unknown>,
-    prevHash: previous === null ? GENESIS_HASH : previous.hash,
-  };
-  return { ...unhashed, hash: computeEntryHash(unhashed) };
 }
 
 export function isTimestamp(value: unknown): value is string {

@@ -1,5 +1,5 @@
 export { AuditError, type AuditErrorCode } from './audit-error.js';
-export { type AuditEntry, type AuditEntryInput, chainEntry, computeEntryHash, GENESIS_HASH } from './audit-entry.js';
+export { type AuditEntry, type AuditEntryInput, chainEntry, computeEntryHash, entryHashTemplate, GENESIS_HASH } from './audit-entry.js';
 export {
   type Checkpoint,
   CHECKPOINT_TYP,

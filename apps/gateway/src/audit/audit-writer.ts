@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
+import pg from 'pg';
 import type { EntityManager, QueryRunner } from 'typeorm';
-import { chainEntry } from '#libs/audit';
+import { entryHashTemplate } from '#libs/audit';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 
 export interface AuditEvent {
@@ -13,8 +14,10 @@ export interface AuditEvent {
 /**
  * Every state change runs in `transaction()`, and its audit entries commit with it
  * or not at all (spec §2.7). Entries recorded with `append` are chained at the end
- * of the transaction: the chain head is locked only for those last statements, so
- * the lock that serialises appenders across replicas is held as briefly as it can be.
+ * of the transaction, by the database in the statement that locks the chain head
+ * (`append_audit_entries`), so that the lock serialising every replica's state
+ * changes is held for that statement and the commit, with no round trip to this
+ * process in between (docs/adr/0005).
  */
 @Injectable()
 export class AuditWriter {
@@ -22,20 +25,23 @@ export class AuditWriter {
 
   constructor(@Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext) {}
 
-  /** A database transaction whose recorded audit entries are appended before it commits. */
-  transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
-    return this.ctx.dataSource.transaction(async (tx) => {
-      const runner = tx.queryRunner;
-      if (runner === undefined) throw new Error('transaction without a query runner');
+  /** A database transaction whose recorded audit entries are appended as it commits. */
+  async transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    const runner = this.ctx.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
       this.pending.set(runner, []);
-      try {
-        const result = await work(tx);
-        await this.flush(tx, this.pending.get(runner) ?? []);
-        return result;
-      } finally {
-        this.pending.delete(runner);
-      }
-    });
+      const result = await work(runner.manager);
+      await this.appendAndCommit(runner, this.pending.get(runner) ?? []);
+      return result;
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw error;
+    } finally {
+      this.pending.delete(runner);
+      await runner.release();
+    }
   }
 
   /** Records an entry for the enclosing `transaction()`; outside one it is a programming error. */
@@ -47,25 +53,30 @@ export class AuditWriter {
     queue.push(event);
   }
 
-  private async flush(tx: EntityManager, events: AuditEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    const heads: { seq: string; hash: string }[] = await tx.query('SELECT seq, hash FROM audit_head WHERE id FOR UPDATE');
-    const head = heads[0];
-    if (head === undefined) throw new Error('audit_head row is missing');
-    let previous = Number(head.seq) === 0 ? null : { seq: Number(head.seq), hash: head.hash };
+  /**
+   * The chain head is locked from the append to the commit, and every state change of
+   * every replica waits for it. On PostgreSQL both go in one simple-protocol message,
+   * the entries inlined as escaped literals, so that no round trip to this (possibly
+   * busy) process falls inside the lock. The embedded database has one connection:
+   * nothing waits there, and the append takes bound parameters.
+   */
+  private async appendAndCommit(runner: QueryRunner, events: AuditEvent[]): Promise<void> {
+    if (events.length === 0) return runner.commitTransaction();
     const at = this.ctx.now().toISOString();
-    const columns: unknown[][] = [[], [], [], [], [], [], [], []];
+    const columns: string[][] = [[], [], [], [], [], [], []];
     for (const event of events) {
-      const entry = chainEntry(previous, { at, actor: event.actor, action: event.action, subject: event.subject, data: event.data ?? {} });
-      [entry.seq, entry.at, entry.actor, entry.action, entry.subject, JSON.stringify(entry.data), entry.prevHash, entry.hash].forEach((v, i) => columns[i]?.push(v));
-      previous = { seq: entry.seq, hash: entry.hash };
+      const entry = { at, actor: event.actor, action: event.action, subject: event.subject, data: event.data ?? {} };
+      const { head, tail, data } = entryHashTemplate(entry);
+      [entry.at, entry.actor, entry.action, entry.subject, data, head, tail].forEach((v, i) => columns[i]?.push(v));
     }
-    await tx.query(
-      `WITH appended AS (
-         INSERT INTO audit_log (seq, at, actor, action, subject, data, prev_hash, hash)
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[], $8::text[]))
-       UPDATE audit_head SET seq = $9, hash = $10 WHERE id`,
-      [...columns, previous?.seq, previous?.hash],
-    );
+    const types = ['text', 'text', 'text', 'text', 'jsonb', 'text', 'text'];
+    if (this.ctx.databaseKind !== 'postgres') {
+      await runner.query(`SELECT append_audit_entries(${types.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})`, columns);
+      return runner.commitTransaction();
+    }
+    const literals = columns.map((values, i) => `ARRAY[${values.map((v) => pg.escapeLiteral(v)).join(', ')}]::${types[i]}[]`);
+    await runner.query(`SELECT append_audit_entries(${literals.join(', ')}); COMMIT`);
+    // Committed by the message above: the runner must not send its own COMMIT or ROLLBACK.
+    (runner as { isTransactionActive: boolean }).isTransactionActive = false;
   }
 }
