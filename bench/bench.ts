@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import type { Http } from '../test/support/http.js';
 import { KeepAliveHttp } from './keep-alive-http.js';
 import { decisionBody, setUpSigningQuorum, signRequestBody, type QuorumSetup } from '../test/support/quorum.js';
-import { startReplica } from '../test/support/replica.js';
+import { startReplica, type Replica } from '../test/support/replica.js';
 import { benchCrypto } from './crypto-bench.js';
 
 const CLIENTS = Number(process.env['QG_BENCH_CLIENTS'] ?? 32);
@@ -70,12 +70,23 @@ function machineCpuSeconds(): number {
   return ticks.slice(0, 8).reduce((sum, t, i) => (i === 3 || i === 4 ? sum : sum + Number(t)), 0) / 100;
 }
 
-async function drive(q: QuorumSetup): Promise<{ samples: Sample[]; seconds: number; approvals: number }> {
+/** The same people and tokens, talking to another replica. */
+function onReplica(q: QuorumSetup, url: string): QuorumSetup {
+  return {
+    ...q,
+    automation: new KeepAliveHttp(url, q.serviceToken),
+    operators: q.operators.map((o) => ({ ...o, http: new KeepAliveHttp(url, o.http.token) })),
+  };
+}
+
+/** Client i talks to replica i mod n, as behind a round-robin proxy. */
+async function drive(replicas: QuorumSetup[]): Promise<{ samples: Sample[]; seconds: number; approvals: number }> {
   const samples: Sample[] = [];
   const deadline = performance.now() + DURATION_MS;
   const start = performance.now();
   await Promise.all(
     Array.from({ length: CLIENTS }, async (_, client) => {
+      const q = replicas[client % replicas.length]!;
       let n = 0;
       while (performance.now() < deadline) {
         const first = (client + n) % q.operators.length;
@@ -160,22 +171,26 @@ function rssMiB(pid: number | undefined): string {
   }
 }
 
-/** The gateway runs as its own process (the compiled `npm start` one); this process plays the clients. */
-async function benchDatabase(label: string, databaseUrl: string | undefined): Promise<Record<string, string | number>> {
-  process.stderr.write(`\n[${label}] starting the gateway…\n`);
+/** The gateways run as their own processes (the compiled `npm start` one); this process plays the clients. */
+async function benchDatabase(label: string, databaseUrl: string | undefined, replicaCount = 1): Promise<Record<string, string | number>> {
+  process.stderr.write(`\n[${label}] starting ${replicaCount} gateway process(es)…\n`);
   const dataDir = await mkdtemp(join(tmpdir(), 'qg-bench-'));
   const env: Record<string, string> = { QG_DATA_DIR: dataDir, QG_MASTER_KEY: randomBytes(32).toString('base64'), QG_LOG_LEVEL: 'warn' };
   if (databaseUrl !== undefined) env['QG_DATABASE_URL'] = databaseUrl;
   // QG_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the gateway process under load.
-  const gateway = await startReplica(env, (process.env['QG_BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean));
+  const nodeArgs = (process.env['QG_BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const gateways: Replica[] = [];
   try {
-    const q = await setUpSigningQuorum(new KeepAliveHttp(gateway.url), { n: 3, k: 2, prefix: 'bench' });
+    for (let i = 0; i < replicaCount; i++) gateways.push(await startReplica(env, nodeArgs));
+    const q = await setUpSigningQuorum(new KeepAliveHttp(gateways[0]!.url), { n: 3, k: 2, prefix: 'bench' });
+    const replicas = gateways.map((g) => onReplica(q, g.url));
     process.stderr.write(`[${label}] warming up…\n`);
-    await oneRequest(q, [0, 1]);
+    for (const replica of replicas) await oneRequest(replica, [0, 1]);
     process.stderr.write(`[${label}] ${CLIENTS} clients for ${DURATION_MS / 1000} s…\n`);
-    const cpuBefore = { gateway: processCpuSeconds(gateway.process.pid), clients: process.cpuUsage(), machine: machineCpuSeconds() };
-    const { samples, seconds, approvals } = await drive(q);
-    const gatewayCores = (processCpuSeconds(gateway.process.pid) - cpuBefore.gateway) / seconds;
+    const gatewaysCpu = () => gateways.reduce((sum, g) => sum + processCpuSeconds(g.process.pid), 0);
+    const cpuBefore = { gateways: gatewaysCpu(), clients: process.cpuUsage(), machine: machineCpuSeconds() };
+    const { samples, seconds, approvals } = await drive(replicas);
+    const gatewayCores = (gatewaysCpu() - cpuBefore.gateways) / seconds;
     const clientUsage = process.cpuUsage(cpuBefore.clients);
     const clientCores = (clientUsage.user + clientUsage.system) / 1e6 / seconds;
     const machineCores = (machineCpuSeconds() - cpuBefore.machine) / seconds;
@@ -184,6 +199,7 @@ async function benchDatabase(label: string, databaseUrl: string | undefined): Pr
     const toSucceeded = samples.map((s) => s.lastApprovalToSucceededMs);
     return {
       database: label,
+      replicas: replicaCount,
       'requests completed': samples.length,
       'approvals/s': Number((approvals / seconds).toFixed(1)),
       'submit p50': ms(percentile(submit, 50)),
@@ -192,15 +208,17 @@ async function benchDatabase(label: string, databaseUrl: string | undefined): Pr
       'last approval→succeeded p50': ms(percentile(toSucceeded, 50)),
       'last approval→succeeded p95': ms(percentile(toSucceeded, 95)),
       'last approval→succeeded p99': ms(percentile(toSucceeded, 99)),
-      'GET requests/s': Number(getRps.toFixed(0)),
-      'gateway RSS': rssMiB(gateway.process.pid),
-      'CPU cores: gateway': Number(gatewayCores.toFixed(2)),
+      'GET requests/s (one replica)': Number(getRps.toFixed(0)),
+      'gateway RSS (each)': gateways.map((g) => rssMiB(g.process.pid)).join(' + '),
+      'CPU cores: gateways': Number(gatewayCores.toFixed(2)),
       'CPU cores: bench clients': Number(clientCores.toFixed(2)),
       'CPU cores: rest (PostgreSQL…)': Number((machineCores - gatewayCores - clientCores).toFixed(2)),
     };
   } finally {
-    gateway.process.kill('SIGTERM');
-    await gateway.exited;
+    for (const gateway of gateways) {
+      gateway.process.kill('SIGTERM');
+      await gateway.exited;
+    }
     await rm(dataDir, { recursive: true, force: true });
   }
 }
@@ -243,6 +261,13 @@ async function main(): Promise<void> {
     } finally {
       await db.drop();
     }
+    // Two replicas on one database (a fresh one): what scaling out buys on this machine.
+    const scaled = await freshBenchDatabase(adminUrl);
+    try {
+      rows.push(await benchDatabase('postgres', scaled.url, 2));
+    } finally {
+      await scaled.drop();
+    }
   }
   console.log('\nEnd to end (sign requests, 2-of-3 approvals):');
   console.table(rows);
@@ -251,7 +276,7 @@ async function main(): Promise<void> {
   console.log(`\nBare limits: approval cryptography alone ${cryptoLimit.toFixed(0)}/s per core` + (pgbench !== undefined ? `; approval-shaped transaction in PostgreSQL (pgbench) ${pgbench.toFixed(0)}/s` : ''));
   for (const row of rows) {
     const tighter = row.database === 'postgres' && pgbench !== undefined ? Math.min(pgbench, cryptoLimit) : cryptoLimit;
-    console.log(`  ${row.database}: ${row['approvals/s']} approvals/s = ${((Number(row['approvals/s']) / tighter) * 100).toFixed(1)} % of the tighter bare limit (${tighter.toFixed(0)}/s)`);
+    console.log(`  ${row.database} × ${row.replicas}: ${row['approvals/s']} approvals/s = ${((Number(row['approvals/s']) / tighter) * 100).toFixed(1)} % of the tighter bare limit (${tighter.toFixed(0)}/s)`);
   }
   console.log(`\nbench finished in ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }

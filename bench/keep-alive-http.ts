@@ -13,7 +13,7 @@ export class KeepAliveHttp extends Http {
     return new KeepAliveHttp(this.baseUrl, token);
   }
 
-  override request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResult<T>> {
+  override request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, retried = false): Promise<HttpResult<T>> {
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     const requestHeaders: Record<string, string> = { ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...headers };
     if (payload !== undefined) {
@@ -38,7 +38,11 @@ export class KeepAliveHttp extends Http {
           resolve({ status: res.statusCode ?? 0, body: parsed as T, headers: responseHeaders, text });
         });
       });
-      req.on('error', reject);
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        // The server may close an idle kept-alive socket just as it is reused: the request never arrived.
+        if (req.reusedSocket && error.code === 'ECONNRESET' && !retried) resolve(this.request<T>(method, path, body, headers, true));
+        else reject(error);
+      });
       req.end(payload);
     });
   }
