@@ -6,7 +6,7 @@ import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 
 export const EXECUTION_QUEUE = 'request-execution';
 /** The queued job is the fallback for a replica that died between approval and claim: it waits this long first. */
-export const FALLBACK_DELAY_SECONDS = 10;
+const FALLBACK_DELAY_SECONDS = 10;
 
 type Handler = (requestId: string) => Promise<void>;
 

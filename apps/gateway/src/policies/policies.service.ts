@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import { executorFor, OPERATION_KINDS } from '#libs/executors';
 import { PolicyError, validatePolicyDefinition, type PolicyDefinition } from '#libs/policy';
 import { AuditWriter } from '../audit/audit-writer.js';
@@ -8,37 +7,12 @@ import { findCredential, listShares } from '../credentials/credentials.repositor
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 import { AppError } from '../http/app-error.js';
 import { fromPolicyError } from '../http/library-errors.js';
-import { findUsersByIds, isUuid } from '../users/accounts.repository.js';
+import { findUsersByIds } from '../users/accounts.repository.js';
 import { actorId } from '../users/users.service.js';
 import type { CreatePolicyDto } from './policies.dto.js';
+import { findPolicy, POLICY_COLUMNS, policyFromRow, type PolicyRow } from './policies.repository.js';
 
 export const DEFAULT_REQUEST_TTL_SECONDS = 3600;
-
-type Db = Pick<EntityManager, 'query'>;
-
-export const POLICY_COLUMNS = `id, name, credential_id AS "credentialId", operations, approvals, requesters, request_ttl_seconds AS "requestTtlSeconds",
-  operation_timeout_seconds AS "operationTimeoutSeconds"`;
-
-export async function findPolicy(db: Db, id: string): Promise<PolicyDefinition | undefined> {
-  if (!isUuid(id)) return undefined;
-  const rows: PolicyRow[] = await db.query(`SELECT ${POLICY_COLUMNS} FROM policies WHERE id = $1`, [id]);
-  return rows[0] === undefined ? undefined : policyFromRow(rows[0]);
-}
-
-export async function policiesOfCredential(db: Db, credentialId: string): Promise<PolicyDefinition[]> {
-  const rows: PolicyRow[] = await db.query(`SELECT ${POLICY_COLUMNS} FROM policies WHERE credential_id = $1 ORDER BY name`, [credentialId]);
-  return rows.map(policyFromRow);
-}
-
-export interface PolicyRow extends Omit<PolicyDefinition, 'requesters' | 'operationTimeoutSeconds'> {
-  requesters: PolicyDefinition['requesters'] | null;
-  operationTimeoutSeconds: number | null;
-}
-
-export function policyFromRow(row: PolicyRow): PolicyDefinition {
-  const { requesters, operationTimeoutSeconds, ...rest } = row;
-  return { ...rest, ...(requesters !== null ? { requesters } : {}), ...(operationTimeoutSeconds !== null ? { operationTimeoutSeconds } : {}) };
-}
 
 @Injectable()
 export class PoliciesService {

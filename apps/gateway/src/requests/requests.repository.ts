@@ -2,7 +2,7 @@ import type { JWK } from 'jose';
 import type { EntityManager } from 'typeorm';
 import type { RequestDigestInput } from '#libs/crypto';
 import type { PolicyDefinition } from '#libs/policy';
-import { POLICY_COLUMNS, policyFromRow, type PolicyRow } from '../policies/policies.service.js';
+import { POLICY_COLUMNS, policyFromRow, type PolicyRow } from '../policies/policies.repository.js';
 import { isUuid } from '../users/accounts.repository.js';
 
 type Db = Pick<EntityManager, 'query'>;

@@ -23,7 +23,7 @@ import { findCredential } from '../credentials/credentials.repository.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 import { AppError } from '../http/app-error.js';
 import { fromPolicyError, fromStatementError } from '../http/library-errors.js';
-import { policiesOfCredential } from '../policies/policies.service.js';
+import { policiesOfCredential } from '../policies/policies.repository.js';
 import { findUserById } from '../users/accounts.repository.js';
 import { actorId } from '../users/users.service.js';
 import { ExecutionQueue } from '../executions/execution-queue.js';
@@ -243,7 +243,7 @@ export class RequestsService {
       const vote: Vote = { userId: principal.id, decision: body.decision, valid: true, groups: ownShare?.groups ?? principal.groups };
       const result = evaluatePolicy(policy, { requesterId: request.requesterId, expiresAt: request.expiresAt, custodianIds }, [...votes, vote], this.ctx.now());
       await this.applyOutcome(tx, request, result, actorId(principal));
-      return { expired: false as const, approved: result.status === 'approved', request, status: result.status === 'pending' ? request.status : result.status };
+      return { expired: false as const, approved: result.status === 'approved', request, status: result.status };
     });
     if (outcome.expired) {
       await this.expire(id);
