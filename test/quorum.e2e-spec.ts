@@ -7,6 +7,7 @@ import { signApprovalStatement } from '../libs/custodian/index.js';
 import { Http } from './support/http.js';
 import { dumpAllTables, findLeaks } from './support/leak-scan.js';
 import { approve, createOperator, createUser, decisionBody, ownShare, setUpSigningQuorum, signRequestBody, type QuorumSetup } from './support/quorum.js';
+import { ExecutionQueue } from '../apps/gateway/src/executions/execution-queue.js';
 import { testDatabaseKinds } from './support/test-databases.js';
 import { startTestGateway, type TestGateway } from './support/test-gateway.js';
 
@@ -276,6 +277,27 @@ describe.each(testDatabaseKinds())('the quorum core (%s database)', (kind) => {
     const executions = await gateway.ctx.dataSource.query(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'request.executing' AND subject = $1`, [`request:${request.id}`]);
     expect(executions[0].n).toBe(1);
   });
+
+  it('runs an approved request through its queued job when the approving process never starts it', async () => {
+    // As if the process died right after committing the approval: only the job queued in that transaction is left.
+    const queue = gateway.app.get(ExecutionQueue);
+    const runSoon = queue.runSoon.bind(queue);
+    queue.runSoon = () => undefined;
+    try {
+      const request = await submit();
+      await approve(q.operators[0]!, request);
+      const last = await approve(q.operators[1]!, request);
+      expect(last.body.request.status).toBe('approved');
+      expect((await q.automation.get(`/api/v1/requests/${request.id}`)).body.status).toBe('approved');
+      const done = await q.automation.get(`/api/v1/requests/${request.id}/wait?timeoutSeconds=30`);
+      expect(done.body.status).toBe('succeeded');
+      expect(await verifyRawSignature(q.credential.publicInfo.publicJwk, signRequestBody('').operation.params.payload, done.body.result.signature)).toBe(true);
+      const executions = await gateway.ctx.dataSource.query(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'request.executing' AND subject = $1`, [`request:${request.id}`]);
+      expect(executions[0].n).toBe(1);
+    } finally {
+      queue.runSoon = runSoon;
+    }
+  }, 45000);
 
   it('fails the state change when the audit append fails (invariant 7)', async () => {
     const before = (await gateway.ctx.dataSource.query('SELECT count(*)::int AS n FROM requests'))[0].n;

@@ -1,6 +1,6 @@
-import { compactVerify, decodeProtectedHeader, importJWK, type JWK } from 'jose';
+import { compactVerify, decodeProtectedHeader, type JWK } from 'jose';
 import { CryptoError } from './errors.js';
-import { parsePublicJwk } from './public-jwk.js';
+import { importPublicJwk } from './public-jwk.js';
 
 export const APPROVAL_STATEMENT_TYP = 'qg-approval+jwt';
 export const STATEMENT_MAX_SKEW_SECONDS = 300;
@@ -61,7 +61,7 @@ export async function verifyApprovalStatement(
   nowSeconds: number,
 ): Promise<ApprovalClaims> {
   if (!Number.isFinite(nowSeconds)) throw new TypeError('nowSeconds must be a finite number');
-  const { jwk, thumbprint } = await parsePublicJwk(signingPublicJwk, 'signing');
+  const { key, thumbprint } = await importPublicJwk(signingPublicJwk, 'signing');
   if (typeof jws !== 'string' || jws.split('.').length !== 3) throw invalid('statement is not a compact JWS');
 
   let header;
@@ -77,7 +77,6 @@ export async function verifyApprovalStatement(
 
   let payload: Uint8Array;
   try {
-    const key = await importJWK(jwk, 'ES256');
     ({ payload } = await compactVerify(jws, key, { algorithms: ['ES256'] }));
   } catch {
     throw invalid('statement signature does not verify');

@@ -1,7 +1,7 @@
 import { CompactEncrypt, compactDecrypt, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import { CryptoError } from './errors.js';
 import { checkExtraHeader, toBufferView, type ExtraHeader } from './jose-helpers.js';
-import { parsePublicJwk } from './public-jwk.js';
+import { importPublicJwk, parsePublicJwk } from './public-jwk.js';
 import { shareIndex } from './shamir.js';
 import { zeroize } from './zeroize.js';
 
@@ -28,8 +28,7 @@ function checkShareHeader(cred: unknown, ver: unknown, idx: unknown): void {
  */
 export async function sealToPublicKey(plaintext: Uint8Array, jwk: JWK, header: ExtraHeader): Promise<string> {
   checkExtraHeader(header);
-  const { jwk: publicJwk, thumbprint } = await parsePublicJwk(jwk, 'encryption');
-  const key = await importJWK(publicJwk, KEY_ALG);
+  const { key, thumbprint } = await importPublicJwk(jwk, 'encryption');
   return new CompactEncrypt(plaintext)
     .setProtectedHeader({ alg: KEY_ALG, enc: CONTENT_ENC, kid: thumbprint, ...header })
     .encrypt(key);
@@ -73,7 +72,8 @@ export async function generateRequestKeyPair(): Promise<{ publicJwk: JWK; privat
   };
 }
 
-async function importRequestPrivateKey(jwk: JWK): Promise<CryptoKey> {
+/** The request's private key, imported once for opening several shares. */
+export async function importRequestPrivateKey(jwk: JWK): Promise<CryptoKey> {
   if (typeof jwk !== 'object' || jwk === null || jwk.kty !== 'EC' || jwk.crv !== 'P-256' || typeof jwk.d !== 'string') {
     throw new CryptoError('JWK_INVALID', 'request private key must be an EC P-256 private JWK');
   }
@@ -91,16 +91,17 @@ async function importRequestPrivateKey(jwk: JWK): Promise<CryptoKey> {
  * - authenticated header `req` and `idx` equal `expected`: else ENVELOPE_HEADER_MISMATCH;
  * - the payload is a well-formed share whose own index is `idx`: else SHARE_INVALID.
  * The share is not yet checked against its commitment; do that before combining.
+ * `requestPrivateKey` is the private JWK, or that key from `importRequestPrivateKey`.
  *
  * @example
  * const share = await openShareForRequest(body.share, requestPrivateJwk, { req: request.id, idx: 2 });
  */
 export async function openShareForRequest(
   envelope: string,
-  requestPrivateJwk: JWK,
+  requestPrivateKey: JWK | CryptoKey,
   expected: { req: string; idx: number },
 ): Promise<Buffer> {
-  const key = await importRequestPrivateKey(requestPrivateJwk);
+  const key = requestPrivateKey instanceof CryptoKey ? requestPrivateKey : await importRequestPrivateKey(requestPrivateKey);
   if (typeof envelope !== 'string') throw new CryptoError('ENVELOPE_INVALID', 'share envelope did not open');
   let opened;
   try {

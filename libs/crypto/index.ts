@@ -11,6 +11,7 @@ export {
   sealToPublicKey,
   sealShareToCustodian,
   generateRequestKeyPair,
+  importRequestPrivateKey,
   openShareForRequest,
 } from './envelopes.js';
 export {

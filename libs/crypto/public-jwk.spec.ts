@@ -1,5 +1,6 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { CryptoError, parsePublicJwk } from './index.js';
+import { importPublicJwk } from './public-jwk.js';
 
 async function codeOf(fn: () => Promise<unknown>): Promise<string> {
   try {
@@ -89,5 +90,29 @@ describe('parsePublicJwk', () => {
       [{ ...pub, key_ops: 'verify' }, 'signing'],
     ];
     for (const [jwk, use] of cases) expect(await codeOf(() => parsePublicJwk(jwk, use))).toBe('JWK_INVALID');
+  });
+
+  it('checks every call in full even when the key was imported before: the kept import never admits a refused variant', async () => {
+    const { pub, priv } = await jwkPair('ES256');
+    await parsePublicJwk(pub, 'signing');
+    expect(await codeOf(() => parsePublicJwk(priv, 'signing'))).toBe('JWK_PRIVATE_MEMBER');
+    expect(await codeOf(() => parsePublicJwk({ ...pub, use: 'enc' }, 'signing'))).toBe('JWK_INVALID');
+    expect(await codeOf(() => parsePublicJwk({ ...pub, crv: 'P-384' }, 'signing'))).toBe('JWK_INVALID');
+    // The same point for the other use is imported for that use.
+    const forEncryption = await importPublicJwk(pub, 'encryption');
+    expect(forEncryption.key.algorithm.name).toBe('ECDH');
+    expect((await importPublicJwk(pub, 'signing')).key.algorithm.name).toBe('ECDSA');
+  });
+
+  it('keeps the import of a key it has seen, and the kept key verifies', async () => {
+    const { publicKey, privateKey } = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+    const pub = await crypto.subtle.exportKey('jwk', publicKey);
+    const first = await importPublicJwk(pub, 'signing');
+    const again = await importPublicJwk({ ...pub }, 'signing');
+    expect(again.key).toBe(first.key);
+    expect(again.thumbprint).toBe(first.thumbprint);
+    const data = Buffer.from('statement');
+    const signature = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, privateKey, data);
+    expect(await crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, again.key, signature, data)).toBe(true);
   });
 });

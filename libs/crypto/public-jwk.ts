@@ -41,6 +41,17 @@ function coordinate(v: unknown): string {
  * const { jwk, thumbprint } = await parsePublicJwk(body.signingKey, 'signing');
  */
 export async function parsePublicJwk(jwk: unknown, use: KeyUse): Promise<{ jwk: JWK; thumbprint: string }> {
+  const { jwk: minimal, thumbprint } = await importPublicJwk(jwk, use);
+  return { jwk: minimal, thumbprint };
+}
+
+/**
+ * `parsePublicJwk` with the key imported for its use (ECDSA verify, or ECDH). The
+ * import and the thumbprint are kept for the most recent keys: importing a P-256
+ * point costs more than the verify it serves, and the same custodians sign
+ * decision after decision. Only public values are kept.
+ */
+export async function importPublicJwk(jwk: unknown, use: KeyUse): Promise<{ jwk: JWK; thumbprint: string; key: CryptoKey }> {
   if (use !== 'encryption' && use !== 'signing') throw new TypeError('use must be encryption or signing');
   if (!isRecord(jwk)) throw new CryptoError('JWK_INVALID', 'JWK must be an object');
   for (const member of PRIVATE_MEMBERS) {
@@ -62,9 +73,13 @@ export async function parsePublicJwk(jwk: unknown, use: KeyUse): Promise<{ jwk: 
     }
   }
   const minimal: JWK = { kty: 'EC', crv: 'P-256', x, y };
+  const cacheKey = `${use}:${x}.${y}`;
+  const cached = importedKeys.get(cacheKey);
+  if (cached !== undefined) return { jwk: minimal, ...cached };
+  let key: CryptoKey;
   try {
     // WebCrypto rejects points that are not on the curve.
-    await globalThis.crypto.subtle.importKey(
+    key = await globalThis.crypto.subtle.importKey(
       'jwk',
       minimal,
       use === 'signing' ? { name: 'ECDSA', namedCurve: 'P-256' } : { name: 'ECDH', namedCurve: 'P-256' },
@@ -74,5 +89,12 @@ export async function parsePublicJwk(jwk: unknown, use: KeyUse): Promise<{ jwk: 
   } catch {
     throw new CryptoError('JWK_INVALID', 'JWK is not a valid P-256 public key');
   }
-  return { jwk: minimal, thumbprint: await calculateJwkThumbprint(minimal, 'sha256') };
+  const imported = { thumbprint: await calculateJwkThumbprint(minimal, 'sha256'), key };
+  if (importedKeys.size >= IMPORTED_KEYS_KEPT) importedKeys.delete(importedKeys.keys().next().value as string);
+  importedKeys.set(cacheKey, imported);
+  return { jwk: minimal, ...imported };
 }
+
+const IMPORTED_KEYS_KEPT = 1024;
+/** Valid public keys already imported, oldest first (a Map keeps insertion order). */
+const importedKeys = new Map<string, { thumbprint: string; key: CryptoKey }>();

@@ -3,12 +3,14 @@ import PgBoss from 'pg-boss';
 import type { EntityManager } from 'typeorm';
 import type { Pool } from 'pg';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
+import type { RequestView } from '../requests/requests.repository.js';
 
 export const EXECUTION_QUEUE = 'request-execution';
 /** The queued job is the fallback for a replica that died between approval and claim: it waits this long first. */
 const FALLBACK_DELAY_SECONDS = 10;
 
-type Handler = (requestId: string) => Promise<void>;
+/** Runs a request; `approved` is the request as the approving transaction committed it, when this process approved it. */
+type Handler = (requestId: string, approved?: RequestView) => Promise<void>;
 
 /** pg-boss's statements run on the caller's transaction. */
 function inTransaction(tx: EntityManager): PgBoss.Db {
@@ -21,7 +23,8 @@ function inTransaction(tx: EntityManager): PgBoss.Db {
  * Execution leaves the approval transaction through pg-boss: the job is inserted in
  * the same transaction that marks the request approved (an outbox), so a crash
  * between commit and execution loses nothing. The replica that committed also runs
- * it at once (`runSoon`) and deletes the job in its claim, so the job becomes due
+ * it at once (`runSoon`, with the request as it committed it, so the claim need not
+ * read it again) and deletes the job in its claim, so the job becomes due
  * (after FALLBACK_DELAY_SECONDS) only when that replica died first; the claim
  * `approved → executing` makes whichever comes second a no-op, so a request
  * executes at most once.
@@ -69,16 +72,16 @@ export class ExecutionQueue implements BeforeApplicationShutdown {
     return this.boss;
   }
 
-  /** Runs the request now in this process (after commit); the queued job is the fallback. */
-  runSoon(requestId: string): void {
+  /** Runs the request now in this process (after the approving commit); the queued job is the fallback. */
+  runSoon(approved: RequestView): void {
     if (this.stopping) return;
-    setImmediate(() => void this.track(requestId));
+    setImmediate(() => void this.track(approved.request.id, approved));
   }
 
-  private track(requestId: string): Promise<void> {
+  private track(requestId: string, approved?: RequestView): Promise<void> {
     const handler = this.handler;
     if (handler === undefined) return Promise.resolve();
-    const run = handler(requestId)
+    const run = handler(requestId, approved)
       .catch((error: unknown) => this.ctx.log.error({ err: error, requestId }, 'execution failed unexpectedly'))
       .finally(() => this.inFlight.delete(run));
     this.inFlight.add(run);

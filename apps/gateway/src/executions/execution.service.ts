@@ -3,6 +3,7 @@ import {
   canonicalJson,
   combineShares,
   CryptoError,
+  importRequestPrivateKey,
   openSealedSecret,
   openShareForRequest,
   openWithMasterKey,
@@ -47,11 +48,11 @@ export class ExecutionService implements OnApplicationBootstrap {
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.queue.start((requestId) => this.execute(requestId));
+    await this.queue.start((requestId, approved) => this.execute(requestId, approved));
   }
 
-  async execute(requestId: string): Promise<void> {
-    const claimed = await this.claim(requestId);
+  async execute(requestId: string, approved?: RequestView): Promise<void> {
+    const claimed = await this.claim(requestId, approved);
     if (claimed === undefined) return;
     const { view, timeoutSeconds } = claimed;
     const request = view.request;
@@ -86,17 +87,21 @@ export class ExecutionService implements OnApplicationBootstrap {
   }
 
   /**
-   * `approved → executing`, once: the row lock makes a second claimant see `executing`
-   * and stop. The claim takes a lease of the time limit plus a margin; past it, a
-   * sweeper on any replica ends the request `failed`/`interrupted`. The queued
-   * fallback job is deleted with the claim. Returns the request as claimed and its time limit.
+   * `approved → executing`, once: the update is conditional on `approved`, so a second
+   * claimant changes nothing and stops. The claim takes a lease of the time limit plus
+   * a margin; past it, a sweeper on any replica ends the request `failed`/`interrupted`.
+   * The queued fallback job is deleted with the claim. `approved` (the approving
+   * process's own copy) saves reading the request again: an approved request's
+   * decisions, custodians and policy no longer change. Returns the request as claimed
+   * and its time limit.
    */
-  private async claim(requestId: string): Promise<{ view: RequestView; timeoutSeconds: number } | undefined> {
+  private async claim(requestId: string, approved?: RequestView): Promise<{ view: RequestView; timeoutSeconds: number } | undefined> {
     const claimed = await this.audit.transaction(async (tx) => {
-      const view = await findRequestView(tx, requestId, true);
+      const view = approved ?? (await findRequestView(tx, requestId, true));
       if (view?.request.status !== 'approved') return undefined;
       const limit = view.policy.operationTimeoutSeconds ?? this.ctx.config.operationTimeoutSeconds;
-      await setStatus(tx, requestId, 'executing', { leaseUntil: new Date(this.ctx.now().getTime() + executionLeaseMs(limit)) });
+      const leaseUntil = new Date(this.ctx.now().getTime() + executionLeaseMs(limit));
+      if (!(await setStatus(tx, requestId, 'executing', { leaseUntil, from: 'approved' }))) return undefined;
       await this.queue.forget(tx, requestId);
       await this.audit.append(tx, { actor: 'system', action: 'request.executing', subject: `request:${requestId}`, data: { timeoutSeconds: limit } });
       return { view, timeoutSeconds: limit };
@@ -113,7 +118,7 @@ export class ExecutionService implements OnApplicationBootstrap {
     const good: OpenedShare[] = [];
     const bad: { approverId: string; reason: string }[] = [];
     try {
-      const requestKey = JSON.parse(privateBytes.toString('utf8')) as JWK;
+      const requestKey = await importRequestPrivateKey(JSON.parse(privateBytes.toString('utf8')) as JWK);
       const commitments = new Map(view.custodians.map((c) => [c.index, c.commitment]));
       const approvals = view.approvals.filter((a) => a.decision === 'approve' && a.valid);
       for (const approval of approvals) {

@@ -1,14 +1,14 @@
 import type { ApprovalRow } from './requests.repository.js';
 import { FINAL_STATUSES } from './requests.repository.js';
-import type { RequestView } from './requests.service.js';
+import type { RequestView, SubmittedView } from './requests.service.js';
 
-function counts(view: RequestView) {
+function counts(view: Pick<RequestView, 'approvals' | 'policy'>) {
   const received = view.approvals.filter((a) => a.decision === 'approve' && a.valid).length;
   return { required: view.policy.approvals.min, received };
 }
 
 /** POST /requests (spec §4): the new request with its approval counts. */
-export function toSubmittedResponse(view: RequestView) {
+export function toSubmittedResponse(view: SubmittedView) {
   const r = view.request;
   return {
     id: r.id,

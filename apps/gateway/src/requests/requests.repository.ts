@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import type { RequestDigestInput } from '#libs/crypto';
 import type { PolicyDefinition } from '#libs/policy';
 import { POLICY_COLUMNS, policyFromRow, type PolicyRow } from '../policies/policies.repository.js';
+import { prepared, queryPrepared, type Db as PreparableDb } from '../persistence/prepared.js';
 import { isUuid } from '../users/accounts.repository.js';
 
 type Db = Pick<EntityManager, 'query'>;
@@ -83,19 +84,7 @@ interface ViewRow extends RequestRow {
   viewRequesterName: string | null;
 }
 
-/**
- * The requests with their policy, custodians and decisions, in one statement: each
- * round trip to the database costs more than the rows it carries. `lock` first takes
- * the requests' row locks (FOR UPDATE) for a decision or a state change, in a statement
- * of its own: one that waited for a lock still reads the decisions as they were when
- * it started, and would miss the one committed by the transaction it waited for.
- */
-export async function findRequestViews(db: Db, ids: string[], lock = false): Promise<RequestView[]> {
-  const valid = ids.filter(isUuid);
-  if (valid.length === 0) return [];
-  if (lock) await db.query('SELECT id FROM requests WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [valid]);
-  const rows: ViewRow[] = await db.query(
-    `SELECT ${REQUEST_COLUMNS},
+const VIEW_SELECT = `SELECT ${REQUEST_COLUMNS},
        (SELECT row_to_json(p) FROM (SELECT ${POLICY_COLUMNS} FROM policies WHERE policies.id = r.policy_id) p) AS "viewPolicy",
        (SELECT COALESCE(json_agg(json_build_object('userId', s.custodian_id, 'username', u.username, 'groups', u.groups,
                  'index', s.share_index, 'commitment', s.commitment) ORDER BY s.share_index), '[]')
@@ -104,16 +93,36 @@ export async function findRequestViews(db: Db, ids: string[], lock = false): Pro
        (SELECT COALESCE(json_agg(a ORDER BY a."createdAt", a."approverId"), '[]')
           FROM (SELECT ${APPROVAL_COLUMNS} FROM approvals WHERE request_id = r.id) a) AS "viewApprovals",
        COALESCE((SELECT username FROM users WHERE users.id = r.requester_id),
-                (SELECT name FROM service_accounts WHERE service_accounts.id = r.requester_id)) AS "viewRequesterName"
-     FROM requests r WHERE r.id = ANY($1::uuid[])`,
-    [valid],
-  );
-  const byId = new Map(rows.map((row) => [row.id, toView(row)]));
-  return valid.flatMap((id) => byId.get(id) ?? []);
+                (SELECT name FROM service_accounts WHERE service_accounts.id = r.requester_id)) AS "viewRequesterName"`;
+
+/** A request with its policy, custodians and decisions in one statement: each round trip costs more than the rows it carries. */
+const viewOf = (where: string) => `${VIEW_SELECT} FROM requests r WHERE ${where}`;
+
+const REQUEST_VIEW = prepared('qg_request_view', viewOf('r.id = $1'));
+const REQUEST_VIEWS = prepared('qg_request_views', viewOf('r.id = ANY($1::uuid[])'));
+const LOCK_REQUEST = prepared('qg_lock_request', 'SELECT id FROM requests WHERE id = $1 FOR UPDATE');
+
+/**
+ * One request with everything its answers and decisions need. `lock` first takes the
+ * row lock (FOR UPDATE) for a decision or a state change, in a statement of its own:
+ * one that waited for a lock still reads the decisions as they were when it started,
+ * and would miss the one committed by the transaction it waited for. Both statements
+ * compare the id with `=`, so PostgreSQL keeps one generic plan for them.
+ */
+export async function findRequestView(db: PreparableDb, id: string, lock = false): Promise<RequestView | undefined> {
+  if (!isUuid(id)) return undefined;
+  if (lock) await queryPrepared(db, LOCK_REQUEST, [id]);
+  const rows = await queryPrepared<ViewRow>(db, REQUEST_VIEW, [id]);
+  return rows[0] === undefined ? undefined : toView(rows[0]);
 }
 
-export async function findRequestView(db: Db, id: string, lock = false): Promise<RequestView | undefined> {
-  return (await findRequestViews(db, [id], lock))[0];
+/** Several requests' views, in the order of `ids`. */
+export async function findRequestViews(db: PreparableDb, ids: string[]): Promise<RequestView[]> {
+  const valid = ids.filter(isUuid);
+  if (valid.length === 0) return [];
+  const rows = await queryPrepared<ViewRow>(db, REQUEST_VIEWS, [valid]);
+  const byId = new Map(rows.map((row) => [row.id, toView(row)]));
+  return valid.flatMap((id) => byId.get(id) ?? []);
 }
 
 function toView(row: ViewRow): RequestView {
@@ -138,21 +147,23 @@ export async function findRequest(db: Db, id: string, lock = false): Promise<Req
 
 /** A request's status and, when this user is one of its custodians, their share envelope for its credential version. */
 export async function findRequestShare(
-  db: Db,
+  db: PreparableDb,
   id: string,
   custodianId: string,
 ): Promise<{ status: RequestStatus; share: { envelope: string; index: number; version: number } | null } | undefined> {
   if (!isUuid(id)) return undefined;
-  const rows: { status: RequestStatus; envelope: string | null; index: number | null; version: number | null }[] = await db.query(
-    `SELECT r.status, s.envelope, s.share_index AS "index", s.version FROM requests r
-       LEFT JOIN credential_shares s ON s.credential_id = r.credential_id AND s.version = r.credential_version AND s.custodian_id = $2
-     WHERE r.id = $1`,
-    [id, custodianId],
-  );
+  const rows = await queryPrepared<{ status: RequestStatus; envelope: string | null; index: number | null; version: number | null }>(db, REQUEST_SHARE, [id, custodianId]);
   const row = rows[0];
   if (row === undefined) return undefined;
   return { status: row.status, share: row.envelope === null ? null : { envelope: row.envelope, index: row.index ?? 0, version: row.version ?? 0 } };
 }
+
+const REQUEST_SHARE = prepared(
+  'qg_request_share',
+  `SELECT r.status, s.envelope, s.share_index AS "index", s.version FROM requests r
+     LEFT JOIN credential_shares s ON s.credential_id = r.credential_id AND s.version = r.credential_version AND s.custodian_id = $2
+   WHERE r.id = $1`,
+);
 
 export async function findByIdempotencyKey(db: Db, requesterId: string, key: string): Promise<RequestRow | undefined> {
   const rows: RequestRow[] = await db.query(`SELECT ${REQUEST_COLUMNS} FROM requests WHERE requester_id = $1 AND idempotency_key = $2`, [requesterId, key]);
@@ -176,34 +187,38 @@ export async function insertRequest(db: Db, r: Omit<RequestRow, 'result' | 'exec
  * private key in the same statement (crypto-shredding, spec §2.8).
  */
 export async function setStatus(
-  db: Db,
+  db: PreparableDb,
   id: string,
   status: RequestStatus,
   extra: { result?: Record<string, unknown>; leaseUntil?: Date; from?: RequestStatus } = {},
 ): Promise<boolean> {
   const final = FINAL_STATUSES.includes(status);
-  // Wrapped in a SELECT: TypeORM answers a bare UPDATE with [rows, count], a SELECT with its rows.
-  const rows: unknown[] = await db.query(
-    `WITH updated AS (UPDATE requests SET status = $2, updated_at = now(),
-       result = COALESCE($3, result),
-       executing_since = CASE WHEN $2 = 'executing' THEN now() ELSE executing_since END,
-       execution_lease_until = COALESCE($5, execution_lease_until),
-       finished_at = CASE WHEN $4 THEN now() ELSE finished_at END,
-       request_private_key_sealed = CASE WHEN $4 THEN NULL ELSE request_private_key_sealed END
-     WHERE id = $1 AND ($6::text IS NULL OR status = $6) RETURNING id) SELECT id FROM updated`,
-    [id, status, extra.result ?? null, final, extra.leaseUntil ?? null, extra.from ?? null],
-  );
+  const rows = await queryPrepared(db, SET_STATUS, [id, status, extra.result ?? null, final, extra.leaseUntil ?? null, extra.from ?? null]);
   return rows.length === 1;
 }
 
-export async function insertApproval(db: Db, a: Omit<ApprovalRow, 'valid' | 'invalidReason' | 'createdAt'>): Promise<boolean> {
-  const rows: unknown[] = await db.query(
-    `INSERT INTO approvals (request_id, approver_id, decision, statement, share_envelope, share_index, reason)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (request_id, approver_id) DO NOTHING RETURNING request_id`,
-    [a.requestId, a.approverId, a.decision, a.statement, a.shareEnvelope, a.shareIndex, a.reason],
-  );
-  return rows.length === 1;
+const SET_STATUS = prepared(
+  'qg_set_request_status',
+  `UPDATE requests SET status = $2, updated_at = now(),
+     result = COALESCE($3, result),
+     executing_since = CASE WHEN $2 = 'executing' THEN now() ELSE executing_since END,
+     execution_lease_until = COALESCE($5, execution_lease_until),
+     finished_at = CASE WHEN $4 THEN now() ELSE finished_at END,
+     request_private_key_sealed = CASE WHEN $4 THEN NULL ELSE request_private_key_sealed END
+   WHERE id = $1 AND ($6::text IS NULL OR status = $6) RETURNING id`,
+);
+
+/** Records a decision; answers when it was recorded, or undefined when this approver had already decided. */
+export async function insertApproval(db: PreparableDb, a: Omit<ApprovalRow, 'valid' | 'invalidReason' | 'createdAt'>): Promise<Date | undefined> {
+  const rows = await queryPrepared<{ createdAt: Date }>(db, INSERT_APPROVAL, [a.requestId, a.approverId, a.decision, a.statement, a.shareEnvelope, a.shareIndex, a.reason]);
+  return rows[0]?.createdAt;
 }
+
+const INSERT_APPROVAL = prepared(
+  'qg_insert_approval',
+  `INSERT INTO approvals (request_id, approver_id, decision, statement, share_envelope, share_index, reason)
+   VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (request_id, approver_id) DO NOTHING RETURNING created_at AS "createdAt"`,
+);
 
 export async function invalidateApproval(db: Db, requestId: string, approverId: string, reason: string): Promise<void> {
   await db.query(`UPDATE approvals SET valid = false, invalid_reason = $3 WHERE request_id = $1 AND approver_id = $2`, [requestId, approverId, reason]);

@@ -16,7 +16,7 @@ import {
   type RequestDigestInput,
 } from '#libs/crypto';
 import { executorFor, ExecutorError } from '#libs/executors';
-import { checkApprover, evaluatePolicy, PolicyError, selectPolicy, type Outcome, type Vote } from '#libs/policy';
+import { checkApprover, evaluatePolicy, PolicyError, selectPolicy, type Outcome, type PolicyDefinition, type Vote } from '#libs/policy';
 import { AuditWriter } from '../audit/audit-writer.js';
 import type { Principal } from '../auth/principal.js';
 import { findCredential } from '../credentials/credentials.repository.js';
@@ -47,6 +47,13 @@ import {
 import type { DecisionDto, SubmitRequestDto } from './requests.dto.js';
 
 export type { RequestView } from './requests.repository.js';
+
+/** What a submission answers with (spec §4): the request as inserted and the approvals it needs. */
+export interface SubmittedView {
+  request: Pick<RequestRow, 'id' | 'status' | 'policyId' | 'digest' | 'digestInput' | 'requestKey'>;
+  approvals: ApprovalRow[];
+  policy: PolicyDefinition;
+}
 
 const SEES_ALL_REQUESTS = ['admin', 'security_lead', 'auditor'];
 
@@ -83,7 +90,7 @@ export class RequestsService {
    * exact operation (else 403); the TTL never exceeds the policy's; an
    * Idempotency-Key replays the same request and refuses a different body.
    */
-  async submit(principal: Principal, body: SubmitRequestDto, idempotencyKey: string | undefined): Promise<{ view: RequestView; replayed: boolean }> {
+  async submit(principal: Principal, body: SubmitRequestDto, idempotencyKey: string | undefined): Promise<{ view: SubmittedView; replayed: boolean }> {
     if (!principal.roles.includes('requester')) throw new AppError('FORBIDDEN', 'submitting requests needs the requester role');
     const fingerprint = idempotencyKey === undefined ? null : sha256Hex(canonicalJson(body));
     if (idempotencyKey !== undefined) {
@@ -151,7 +158,7 @@ export class RequestsService {
       if (raced !== undefined) return { view: await this.replay(raced, fingerprint), replayed: true };
     }
     this.publish(row, 'pending');
-    return { view: await this.view(id), replayed: false };
+    return { view: { request: row, approvals: [], policy }, replayed: false };
   }
 
   async get(principal: Principal, id: string): Promise<RequestView> {
@@ -232,7 +239,8 @@ export class RequestsService {
         shareIndex: body.decision === 'approve' ? (ownShare?.index ?? null) : null,
         reason: body.reason ?? null,
       };
-      if (!(await insertApproval(tx, approval))) throw new AppError('APPROVAL_DUPLICATE', 'you already decided on this request');
+      const recordedAt = await insertApproval(tx, approval);
+      if (recordedAt === undefined) throw new AppError('APPROVAL_DUPLICATE', 'you already decided on this request');
       await this.audit.append(tx, {
         actor: actorId(principal),
         action: body.decision === 'approve' ? 'request.approval_recorded' : 'request.rejection_recorded',
@@ -243,19 +251,25 @@ export class RequestsService {
       const vote: Vote = { userId: principal.id, decision: body.decision, valid: true, groups: ownShare?.groups ?? principal.groups };
       const result = evaluatePolicy(policy, { requesterId: request.requesterId, expiresAt: request.expiresAt, custodianIds }, [...votes, vote], this.ctx.now());
       await this.applyOutcome(tx, request, result, actorId(principal));
-      return { expired: false as const, approved: result.status === 'approved', request, status: result.status };
+      const recorded: ApprovalRow = { ...approval, valid: true, invalidReason: null, createdAt: recordedAt };
+      // The request as this transaction leaves it: nothing else can change it while it is locked.
+      const final = FINAL_STATUSES.includes(result.status);
+      const committed: RequestView = {
+        ...locked,
+        request: { ...request, status: result.status, requestPrivateKeySealed: final ? null : request.requestPrivateKeySealed },
+        approvals: [...locked.approvals, recorded],
+      };
+      return { expired: false as const, committed, approval: recorded };
     });
     if (outcome.expired) {
       await this.expire(id);
       throw new AppError('REQUEST_NOT_PENDING', 'the request has expired');
     }
-    // Start the execution before building this answer: it is what the requester waits for.
-    if (outcome.approved) this.queue.runSoon(id);
-    this.publish(outcome.request, outcome.status);
-    const view = await this.view(id);
-    const approval = view.approvals.find((a) => a.approverId === principal.id);
-    if (approval === undefined) throw new Error('approval vanished after commit');
-    return { approval, view };
+    const { committed, approval } = outcome;
+    // Start the execution before answering: it is what the requester waits for.
+    if (committed.request.status === 'approved') this.queue.runSoon(committed);
+    this.publish(committed.request, committed.request.status);
+    return { approval, view: committed };
   }
 
   /** Enforces: the requester (or an admin / security lead) cancels, only while pending. */
@@ -334,8 +348,8 @@ export class RequestsService {
     return view.request.requesterId === principal.id || view.custodianIds.includes(principal.id) || principal.roles.some((r) => SEES_ALL_REQUESTS.includes(r));
   }
 
-  async view(id: string, db: Pick<EntityManager, 'query'> = this.ctx.dataSource): Promise<RequestView> {
-    const view = await findRequestView(db, id);
+  async view(id: string): Promise<RequestView> {
+    const view = await findRequestView(this.ctx.dataSource, id);
     if (view === undefined) throw new AppError('NOT_FOUND', 'no such request');
     return view;
   }
@@ -383,7 +397,7 @@ export class RequestsService {
     }
   }
 
-  private async replay(existing: RequestRow, fingerprint: string | null): Promise<RequestView> {
+  private async replay(existing: RequestRow, fingerprint: string | null): Promise<SubmittedView> {
     if (existing.idempotencyFingerprint !== fingerprint) {
       throw new AppError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different request body');
     }

@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { JWK } from 'jose';
 import type { Principal, Role } from '../auth/principal.js';
+import { prepared, queryPrepared, type Db as PreparableDb } from '../persistence/prepared.js';
 
 export interface UserRow {
   id: string;
@@ -28,11 +29,13 @@ export async function findUserByUsername(db: Db, username: string): Promise<User
   return rows[0];
 }
 
-export async function findUserById(db: Db, id: string): Promise<UserRow | undefined> {
+export async function findUserById(db: PreparableDb, id: string): Promise<UserRow | undefined> {
   if (!isUuid(id)) return undefined;
-  const rows: UserRow[] = await db.query(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id]);
-  return rows[0];
+  return (await queryPrepared<UserRow>(db, USER_BY_ID, [id]))[0];
 }
+
+/** Every authenticated call of a user runs it. */
+const USER_BY_ID = prepared('qg_user_by_id', `SELECT ${USER_COLUMNS} FROM users WHERE id = $1`);
 
 export async function findUsersByIds(db: Db, ids: string[]): Promise<UserRow[]> {
   if (ids.some((id) => !isUuid(id))) return [];
@@ -94,13 +97,12 @@ export async function listServiceAccounts(db: Db): Promise<ServiceAccountRow[]> 
   return db.query(`SELECT id, name, roles, created_at AS "createdAt" FROM service_accounts ORDER BY name`);
 }
 
-export async function findServiceAccountByTokenHmac(db: Db, tokenHmac: string): Promise<ServiceAccountRow | undefined> {
-  const rows: ServiceAccountRow[] = await db.query(
-    `SELECT id, name, roles, created_at AS "createdAt" FROM service_accounts WHERE token_hmac = $1`,
-    [tokenHmac],
-  );
-  return rows[0];
+export async function findServiceAccountByTokenHmac(db: PreparableDb, tokenHmac: string): Promise<ServiceAccountRow | undefined> {
+  return (await queryPrepared<ServiceAccountRow>(db, SERVICE_ACCOUNT_BY_TOKEN, [tokenHmac]))[0];
 }
+
+/** Every authenticated call of a service account runs it. */
+const SERVICE_ACCOUNT_BY_TOKEN = prepared('qg_service_account_by_token', `SELECT id, name, roles, created_at AS "createdAt" FROM service_accounts WHERE token_hmac = $1`);
 
 export function userPrincipal(user: UserRow): Principal {
   return { kind: 'user', id: user.id, name: user.username, roles: user.roles, groups: user.groups, signingKey: user.signingKey };
