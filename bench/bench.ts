@@ -196,6 +196,8 @@ async function benchDatabase(label: string, databaseUrl: string | undefined, rep
     const machineCores = (machineCpuSeconds() - cpuBefore.machine) / seconds;
     const getRps = await getRate(q.automation, `/api/v1/policies`);
     const submit = samples.map((s) => s.submitMs);
+    // CPU per request moves less than rates when other tenants slow this machine down.
+    const perRequest = (cores: number) => ((cores * seconds * 1000) / samples.length).toFixed(1);
     const toSucceeded = samples.map((s) => s.lastApprovalToSucceededMs);
     return {
       database: label,
@@ -213,6 +215,7 @@ async function benchDatabase(label: string, databaseUrl: string | undefined, rep
       'CPU cores: gateways': Number(gatewayCores.toFixed(2)),
       'CPU cores: bench clients': Number(clientCores.toFixed(2)),
       'CPU cores: rest (PostgreSQL…)': Number((machineCores - gatewayCores - clientCores).toFixed(2)),
+      'CPU ms per request: gateways / clients / rest': [gatewayCores, clientCores, machineCores - gatewayCores - clientCores].map(perRequest).join(' / '),
     };
   } finally {
     for (const gateway of gateways) {

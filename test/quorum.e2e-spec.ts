@@ -8,6 +8,7 @@ import { Http } from './support/http.js';
 import { dumpAllTables, findLeaks } from './support/leak-scan.js';
 import { approve, createOperator, createUser, decisionBody, ownShare, setUpSigningQuorum, signRequestBody, type QuorumSetup } from './support/quorum.js';
 import { ExecutionQueue } from '../apps/gateway/src/executions/execution-queue.js';
+import { RequestEvents } from '../apps/gateway/src/requests/request-events.js';
 import { testDatabaseKinds } from './support/test-databases.js';
 import { startTestGateway, type TestGateway } from './support/test-gateway.js';
 
@@ -299,15 +300,37 @@ describe.each(testDatabaseKinds())('the quorum core (%s database)', (kind) => {
     }
   }, 45000);
 
+  it('announces each committed change once, with its status, to every subscriber', async () => {
+    const announced: { id: string; status: string }[] = [];
+    const unsubscribe = gateway.app.get(RequestEvents).subscribe((change) => announced.push({ id: change.id, status: change.status }));
+    try {
+      const request = await submit();
+      await approve(q.operators[0]!, request);
+      await approve(q.operators[1]!, request);
+      expect((await q.automation.get(`/api/v1/requests/${request.id}/wait?timeoutSeconds=20`)).body.status).toBe('succeeded');
+      const deadline = Date.now() + 5000;
+      while (announced.filter((c) => c.id === request.id).length < 5 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(announced.filter((c) => c.id === request.id).map((c) => c.status)).toEqual(['pending', 'pending', 'approved', 'executing', 'succeeded']);
+    } finally {
+      unsubscribe();
+    }
+  });
+
   it('fails the state change when the audit append fails (invariant 7)', async () => {
     const before = (await gateway.ctx.dataSource.query('SELECT count(*)::int AS n FROM requests'))[0].n;
+    const announced: string[] = [];
+    const unsubscribe = gateway.app.get(RequestEvents).subscribe((change) => announced.push(change.status));
     await gateway.ctx.dataSource.query('ALTER TABLE audit_head RENAME TO audit_head_away');
     try {
       const res = await q.automation.post('/api/v1/requests', signRequestBody(q.credential.name));
       expect(res.status).toBe(500);
+      // The change notification goes with the commit: a rolled-back submission announces nothing.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(announced).toEqual([]);
       expect(res.headers.get('content-type')).toMatch(/problem\+json/);
       expect(res.text).not.toMatch(/audit_head/);
     } finally {
+      unsubscribe();
       await gateway.ctx.dataSource.query('ALTER TABLE audit_head_away RENAME TO audit_head');
     }
     expect((await gateway.ctx.dataSource.query('SELECT count(*)::int AS n FROM requests'))[0].n).toBe(before);

@@ -1,7 +1,7 @@
-import { CompactEncrypt, compactDecrypt, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import { calculateJwkThumbprint, CompactEncrypt, compactDecrypt, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import { CryptoError } from './errors.js';
 import { checkExtraHeader, toBufferView, type ExtraHeader } from './jose-helpers.js';
-import { importPublicJwk, parsePublicJwk } from './public-jwk.js';
+import { importPublicJwk } from './public-jwk.js';
 import { shareIndex } from './shamir.js';
 import { zeroize } from './zeroize.js';
 
@@ -64,7 +64,8 @@ export async function generateRequestKeyPair(): Promise<{ publicJwk: JWK; privat
   const { publicKey, privateKey } = await generateKeyPair(KEY_ALG, { crv: 'P-256', extractable: true });
   const pub = await exportJWK(publicKey);
   const priv = await exportJWK(privateKey);
-  const { thumbprint } = await parsePublicJwk({ kty: pub.kty, crv: pub.crv, x: pub.x, y: pub.y }, 'encryption');
+  // Not through importPublicJwk: WebCrypto made this key, and a key used once would only crowd out custodians' keys there.
+  const thumbprint = await calculateJwkThumbprint({ kty: 'EC', crv: 'P-256', x: pub.x, y: pub.y }, 'sha256');
   const meta = { kid: thumbprint, alg: KEY_ALG, use: 'enc' } as const;
   return {
     publicJwk: { kty: 'EC', crv: 'P-256', x: pub.x, y: pub.y, ...meta },

@@ -75,7 +75,12 @@ export async function importPublicJwk(jwk: unknown, use: KeyUse): Promise<{ jwk:
   const minimal: JWK = { kty: 'EC', crv: 'P-256', x, y };
   const cacheKey = `${use}:${x}.${y}`;
   const cached = importedKeys.get(cacheKey);
-  if (cached !== undefined) return { jwk: minimal, ...cached };
+  if (cached !== undefined) {
+    // Most recently used last: the keys evicted first are the ones not seen for longest.
+    importedKeys.delete(cacheKey);
+    importedKeys.set(cacheKey, cached);
+    return { jwk: minimal, ...cached };
+  }
   let key: CryptoKey;
   try {
     // WebCrypto rejects points that are not on the curve.
@@ -96,5 +101,5 @@ export async function importPublicJwk(jwk: unknown, use: KeyUse): Promise<{ jwk:
 }
 
 const IMPORTED_KEYS_KEPT = 1024;
-/** Valid public keys already imported, oldest first (a Map keeps insertion order). */
+/** Valid public keys already imported, least recently used first (a Map keeps insertion order). */
 const importedKeys = new Map<string, { thumbprint: string; key: CryptoKey }>();

@@ -11,17 +11,24 @@ export interface AuditEvent {
   data?: Record<string, unknown>;
 }
 
+/** What a transaction leaves for its commit. */
+interface AtCommit {
+  entries: AuditEvent[];
+  notifications: { channel: string; payload: string }[];
+  afterCommit: (() => void)[];
+}
+
 /**
  * Every state change runs in `transaction()`, and its audit entries commit with it
  * or not at all (spec §2.7). Entries recorded with `append` are chained at the end
  * of the transaction, by the database in the statement that locks the chain head
  * (`append_audit_entries`), so that the lock serialising every replica's state
  * changes is held for that statement and the commit, with no round trip to this
- * process in between (docs/adr/0005).
+ * process in between (docs/adr/0005). Change notifications go with the commit too.
  */
 @Injectable()
 export class AuditWriter {
-  private readonly pending = new WeakMap<QueryRunner, AuditEvent[]>();
+  private readonly pending = new WeakMap<QueryRunner, AtCommit>();
 
   constructor(@Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext) {}
 
@@ -31,9 +38,18 @@ export class AuditWriter {
     await runner.connect();
     try {
       await runner.startTransaction();
-      this.pending.set(runner, []);
+      const atCommit: AtCommit = { entries: [], notifications: [], afterCommit: [] };
+      this.pending.set(runner, atCommit);
       const result = await work(runner.manager);
-      await this.appendAndCommit(runner, this.pending.get(runner) ?? []);
+      await this.appendAndCommit(runner, atCommit);
+      for (const callback of atCommit.afterCommit) {
+        try {
+          callback();
+        } catch (error) {
+          // Committed already: the caller must hear that, not this.
+          this.ctx.log.error({ err: error }, 'an after-commit callback failed');
+        }
+      }
       return result;
     } catch (error) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
@@ -46,37 +62,64 @@ export class AuditWriter {
 
   /** Records an entry for the enclosing `transaction()`; outside one it is a programming error. */
   async append(tx: EntityManager, event: AuditEvent): Promise<void> {
-    const queue = tx.queryRunner === undefined ? undefined : this.pending.get(tx.queryRunner);
-    if (queue === undefined || !tx.queryRunner?.isTransactionActive) {
-      throw new TypeError('audit entries are appended only inside AuditWriter.transaction()');
+    this.atCommit(tx).entries.push(event);
+  }
+
+  /** `NOTIFY channel, payload` with the commit: PostgreSQL delivers it only if the transaction commits. */
+  notifyAtCommit(tx: EntityManager, channel: string, payload: string): void {
+    this.atCommit(tx).notifications.push({ channel, payload });
+  }
+
+  /** Runs once the transaction has committed; never if it rolls back. */
+  afterCommit(tx: EntityManager, callback: () => void): void {
+    this.atCommit(tx).afterCommit.push(callback);
+  }
+
+  private atCommit(tx: EntityManager): AtCommit {
+    const atCommit = tx.queryRunner === undefined ? undefined : this.pending.get(tx.queryRunner);
+    if (atCommit === undefined || !tx.queryRunner?.isTransactionActive) {
+      throw new TypeError('audit entries and notifications are recorded only inside AuditWriter.transaction()');
     }
-    queue.push(event);
+    return atCommit;
   }
 
   /**
    * The chain head is locked from the append to the commit, and every state change of
-   * every replica waits for it. On PostgreSQL both go in one simple-protocol message,
-   * the entries inlined as escaped literals, so that no round trip to this (possibly
-   * busy) process falls inside the lock. The embedded database has one connection:
-   * nothing waits there, and the append takes bound parameters.
+   * every replica waits for it. On PostgreSQL the append, the notifications and the
+   * commit go in one simple-protocol message, the values inlined as escaped literals,
+   * so that no round trip to this (possibly busy) process falls inside the lock. The
+   * embedded database has one connection: nothing waits there, and the statements
+   * take bound parameters.
    */
-  private async appendAndCommit(runner: QueryRunner, events: AuditEvent[]): Promise<void> {
-    if (events.length === 0) return runner.commitTransaction();
-    const at = this.ctx.now().toISOString();
-    const columns: string[][] = [[], [], [], [], [], [], []];
-    for (const event of events) {
-      const entry = { at, actor: event.actor, action: event.action, subject: event.subject, data: event.data ?? {} };
-      const { head, tail, data } = entryHashTemplate(entry);
-      [entry.at, entry.actor, entry.action, entry.subject, data, head, tail].forEach((v, i) => columns[i]?.push(v));
-    }
-    const types = ['text', 'text', 'text', 'text', 'jsonb', 'text', 'text'];
+  private async appendAndCommit(runner: QueryRunner, { entries, notifications }: AtCommit): Promise<void> {
+    const columns = entryColumns(this.ctx.now().toISOString(), entries);
     if (this.ctx.databaseKind !== 'postgres') {
-      await runner.query(`SELECT append_audit_entries(${types.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})`, columns);
+      if (entries.length > 0) await runner.query(`SELECT append_audit_entries(${COLUMN_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})`, columns);
+      for (const { channel, payload } of notifications) await runner.query('SELECT pg_notify($1, $2)', [channel, payload]);
       return runner.commitTransaction();
     }
-    const literals = columns.map((values, i) => `ARRAY[${values.map((v) => pg.escapeLiteral(v)).join(', ')}]::${types[i]}[]`);
-    await runner.query(`SELECT append_audit_entries(${literals.join(', ')}); COMMIT`);
+    if (entries.length === 0 && notifications.length === 0) return runner.commitTransaction();
+    const literals = columns.map((values, i) => `ARRAY[${values.map((v) => pg.escapeLiteral(v)).join(', ')}]::${COLUMN_TYPES[i]}[]`);
+    const statements = [
+      ...(entries.length > 0 ? [`SELECT append_audit_entries(${literals.join(', ')})`] : []),
+      ...notifications.map(({ channel, payload }) => `SELECT pg_notify(${pg.escapeLiteral(channel)}, ${pg.escapeLiteral(payload)})`),
+      'COMMIT',
+    ];
+    await runner.query(statements.join('; '));
     // Committed by the message above: the runner must not send its own COMMIT or ROLLBACK.
     (runner as { isTransactionActive: boolean }).isTransactionActive = false;
   }
+}
+
+const COLUMN_TYPES = ['text', 'text', 'text', 'text', 'jsonb', 'text', 'text'];
+
+/** `append_audit_entries`' arguments: one array per column, each entry's JSON split around its chain fields. */
+function entryColumns(at: string, entries: AuditEvent[]): string[][] {
+  const columns: string[][] = COLUMN_TYPES.map(() => []);
+  for (const event of entries) {
+    const entry = { at, actor: event.actor, action: event.action, subject: event.subject, data: event.data ?? {} };
+    const { head, tail, data } = entryHashTemplate(entry);
+    [entry.at, entry.actor, entry.action, entry.subject, data, head, tail].forEach((v, i) => columns[i]?.push(v));
+  }
+  return columns;
 }

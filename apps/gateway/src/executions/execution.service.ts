@@ -104,9 +104,9 @@ export class ExecutionService implements OnApplicationBootstrap {
       if (!(await setStatus(tx, requestId, 'executing', { leaseUntil, from: 'approved' }))) return undefined;
       await this.queue.forget(tx, requestId);
       await this.audit.append(tx, { actor: 'system', action: 'request.executing', subject: `request:${requestId}`, data: { timeoutSeconds: limit } });
+      this.requests.publish(tx, view.request, 'executing');
       return { view, timeoutSeconds: limit };
     });
-    if (claimed !== undefined) this.requests.publish(claimed.view.request, 'executing');
     return claimed;
   }
 
@@ -146,9 +146,9 @@ export class ExecutionService implements OnApplicationBootstrap {
    * good shares; not met → back to `pending` for honest custodians to complete.
    */
   private async dropBadShares(request: RequestRow, bad: { approverId: string; reason: string }[]): Promise<boolean> {
-    const { stillApproved, status } = await this.audit.transaction(async (tx) => {
+    return this.audit.transaction(async (tx) => {
       const locked = await findRequestView(tx, request.id, true);
-      if (locked?.request.status !== 'executing') return { stillApproved: false, status: locked?.request.status };
+      if (locked?.request.status !== 'executing') return false;
       for (const { approverId, reason } of bad) {
         await invalidateApproval(tx, request.id, approverId, reason);
         await this.audit.append(tx, { actor: 'system', action: 'request.share_rejected', subject: `request:${request.id}`, data: { approverId, reason } });
@@ -156,12 +156,11 @@ export class ExecutionService implements OnApplicationBootstrap {
       const invalid = new Set(bad.map((b) => b.approverId));
       const votes = votesOf(locked).map((v) => (invalid.has(v.userId) ? { ...v, valid: false } : v));
       const outcome = evaluatePolicy(locked.policy, { requesterId: locked.request.requesterId, expiresAt: locked.request.expiresAt, custodianIds: locked.custodianIds }, votes, this.ctx.now());
-      if (outcome.status === 'approved') return { stillApproved: true, status: locked.request.status };
-      await this.requests.applyOutcome(tx, locked.request, outcome, 'system');
-      return { stillApproved: false, status: outcome.status };
+      const stillApproved = outcome.status === 'approved';
+      if (!stillApproved) await this.requests.applyOutcome(tx, locked.request, outcome, 'system');
+      this.requests.publish(tx, request, stillApproved ? 'executing' : outcome.status);
+      return stillApproved;
     });
-    if (status !== undefined) this.requests.publish(request, status);
-    return stillApproved;
   }
 
   private async run(request: RequestRow, config: Record<string, unknown>, secret: Buffer, timeoutSeconds: number): Promise<Record<string, unknown>> {
@@ -200,11 +199,10 @@ export class ExecutionService implements OnApplicationBootstrap {
           requestKeyDestroyed: true,
         },
       });
+      this.requests.publish(tx, request, status);
       return true;
     });
-    if (!finished) return;
-    this.metrics.finished.inc({ kind: request.operation.kind, status });
-    this.requests.publish(request, status);
+    if (finished) this.metrics.finished.inc({ kind: request.operation.kind, status });
   }
 }
 

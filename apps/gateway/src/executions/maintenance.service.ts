@@ -57,13 +57,13 @@ export class MaintenanceService implements OnApplicationBootstrap, BeforeApplica
           WHERE status = 'executing' AND execution_lease_until < $1 LIMIT 100 FOR UPDATE SKIP LOCKED`,
         [this.ctx.now()],
       );
-      for (const { id } of rows) {
-        await setStatus(tx, id, 'failed', { result: { error: 'interrupted', reason: 'interrupted' } });
-        await this.auditWriter.append(tx, { actor: 'system', action: 'request.failed', subject: `request:${id}`, data: { error: 'interrupted', requestKeyDestroyed: true } });
+      for (const request of rows) {
+        await setStatus(tx, request.id, 'failed', { result: { error: 'interrupted', reason: 'interrupted' } });
+        await this.auditWriter.append(tx, { actor: 'system', action: 'request.failed', subject: `request:${request.id}`, data: { error: 'interrupted', requestKeyDestroyed: true } });
+        this.requests.publish(tx, request, 'failed');
       }
       return rows;
     });
-    for (const request of interrupted) this.requests.publish(request, 'failed');
     return interrupted.length;
   }
 }

@@ -1,6 +1,8 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
+import type { EntityManager } from 'typeorm';
+import { AuditWriter } from '../audit/audit-writer.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 import type { RequestStatus } from './requests.repository.js';
 
@@ -15,16 +17,20 @@ export interface RequestChange {
 const CHANNEL = 'qg_request_changes';
 
 /**
- * Request changes after their transaction committed, for long polls and server-sent
+ * Request changes once their transaction committed, for long polls and server-sent
  * events. On an external PostgreSQL every replica hears every change through
- * LISTEN/NOTIFY; the embedded database has one process, so a local emitter suffices.
+ * LISTEN/NOTIFY, the NOTIFY sent with the commit itself; the embedded database has
+ * one process, so a local emitter suffices.
  */
 @Injectable()
 export class RequestEvents implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly emitter = new EventEmitter().setMaxListeners(0);
   private listener: pg.Client | undefined;
 
-  constructor(@Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext) {}
+  constructor(
+    @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
+    private readonly audit: AuditWriter,
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.ctx.databaseKind !== 'postgres' || this.ctx.config.databaseUrl === undefined) return;
@@ -47,15 +53,10 @@ export class RequestEvents implements OnApplicationBootstrap, BeforeApplicationS
     await this.listener?.end();
   }
 
-  publish(change: RequestChange): void {
-    if (this.listener === undefined) {
-      this.emitter.emit('change', change);
-      return;
-    }
-    this.ctx.dataSource.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify(change)]).catch((error: unknown) => {
-      this.ctx.log.warn({ err: error }, 'could not notify other replicas; delivering locally');
-      this.emitter.emit('change', change);
-    });
+  /** Announces a change made in `tx` (an `AuditWriter` transaction), once and only if it commits. */
+  publish(tx: EntityManager, change: RequestChange): void {
+    if (this.listener === undefined) this.audit.afterCommit(tx, () => this.emitter.emit('change', change));
+    else this.audit.notifyAtCommit(tx, CHANNEL, JSON.stringify(change));
   }
 
   subscribe(listener: (change: RequestChange) => void): () => void {

@@ -151,13 +151,13 @@ export class RequestsService {
         subject: `request:${id}`,
         data: { credentialId: credential.id, policyId: policy.id, operation, reason: body.reason, digest: row.digest, expiresAt: digestInput.expiresAt },
       });
+      this.publish(tx, row, 'pending');
       return true;
     });
     if (!inserted && idempotencyKey !== undefined) {
       const raced = await findByIdempotencyKey(this.ctx.dataSource, principal.id, idempotencyKey);
       if (raced !== undefined) return { view: await this.replay(raced, fingerprint), replayed: true };
     }
-    this.publish(row, 'pending');
     return { view: { request: row, approvals: [], policy }, replayed: false };
   }
 
@@ -251,6 +251,7 @@ export class RequestsService {
       const vote: Vote = { userId: principal.id, decision: body.decision, valid: true, groups: ownShare?.groups ?? principal.groups };
       const result = evaluatePolicy(policy, { requesterId: request.requesterId, expiresAt: request.expiresAt, custodianIds }, [...votes, vote], this.ctx.now());
       await this.applyOutcome(tx, request, result, actorId(principal));
+      this.publish(tx, request, result.status);
       const recorded: ApprovalRow = { ...approval, valid: true, invalidReason: null, createdAt: recordedAt };
       // The request as this transaction leaves it: nothing else can change it while it is locked.
       const final = FINAL_STATUSES.includes(result.status);
@@ -268,13 +269,12 @@ export class RequestsService {
     const { committed, approval } = outcome;
     // Start the execution before answering: it is what the requester waits for.
     if (committed.request.status === 'approved') this.queue.runSoon(committed);
-    this.publish(committed.request, committed.request.status);
     return { approval, view: committed };
   }
 
   /** Enforces: the requester (or an admin / security lead) cancels, only while pending. */
   async cancel(principal: Principal, id: string): Promise<RequestView> {
-    const cancelled = await this.audit.transaction(async (tx) => {
+    await this.audit.transaction(async (tx) => {
       const request = await findRequest(tx, id, true);
       if (request === undefined) throw new AppError('NOT_FOUND', 'no such request');
       const mayCancel = request.requesterId === principal.id || principal.roles.includes('admin') || principal.roles.includes('security_lead');
@@ -282,9 +282,8 @@ export class RequestsService {
       if (request.status !== 'pending') throw new AppError('REQUEST_NOT_PENDING', `the request is ${request.status}`);
       await setStatus(tx, id, 'cancelled');
       await this.audit.append(tx, { actor: actorId(principal), action: 'request.cancelled', subject: `request:${id}`, data: { requestKeyDestroyed: true } });
-      return request;
+      this.publish(tx, request, 'cancelled');
     });
-    this.publish(cancelled, 'cancelled');
     return this.view(id);
   }
 
@@ -296,25 +295,24 @@ export class RequestsService {
           WHERE status = 'pending' AND expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
         [this.ctx.now(), limit],
       );
-      for (const { id } of rows) {
-        await setStatus(tx, id, 'expired');
-        await this.audit.append(tx, { actor: 'system', action: 'request.expired', subject: `request:${id}`, data: { requestKeyDestroyed: true } });
+      for (const request of rows) {
+        await setStatus(tx, request.id, 'expired');
+        await this.audit.append(tx, { actor: 'system', action: 'request.expired', subject: `request:${request.id}`, data: { requestKeyDestroyed: true } });
+        this.publish(tx, request, 'expired');
       }
       return rows;
     });
-    for (const request of expired) this.publish(request, 'expired');
     return expired.length;
   }
 
   async expire(id: string): Promise<void> {
-    const changed = await this.audit.transaction(async (tx) => {
+    await this.audit.transaction(async (tx) => {
       const request = await findRequest(tx, id, true);
-      if (request?.status !== 'pending' || request.expiresAt.getTime() > this.ctx.now().getTime()) return false as const;
+      if (request?.status !== 'pending' || request.expiresAt.getTime() > this.ctx.now().getTime()) return;
       await setStatus(tx, id, 'expired');
       await this.audit.append(tx, { actor: 'system', action: 'request.expired', subject: `request:${id}`, data: { requestKeyDestroyed: true } });
-      return request;
+      this.publish(tx, request, 'expired');
     });
-    if (changed !== false) this.publish(changed, 'expired');
   }
 
   /** Resolves with the request once it is final, or as it is when the time is up. */
@@ -354,9 +352,9 @@ export class RequestsService {
     return view;
   }
 
-  /** Tells every replica's waiters and event streams that this request changed (call after commit). */
-  publish(request: RequestIdentity, status: RequestStatus): void {
-    this.events.publish({ id: request.id, status, credentialId: request.credentialId, requesterId: request.requesterId, at: this.ctx.now().toISOString() });
+  /** Tells every replica's waiters and event streams that this request changed in `tx`, once it commits. */
+  publish(tx: EntityManager, request: RequestIdentity, status: RequestStatus): void {
+    this.events.publish(tx, { id: request.id, status, credentialId: request.credentialId, requesterId: request.requesterId, at: this.ctx.now().toISOString() });
   }
 
   async applyOutcome(tx: EntityManager, request: RequestRow, outcome: Outcome, actor: string): Promise<void> {
