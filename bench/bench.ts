@@ -21,6 +21,8 @@ import { benchCrypto } from './crypto-bench.js';
 
 const CLIENTS = Number(process.env['QG_BENCH_CLIENTS'] ?? 32);
 const DURATION_MS = Number(process.env['QG_BENCH_SECONDS'] ?? 20) * 1000;
+/** Each request is a 2-of-3 `sign`: two approvals. */
+const APPROVALS_PER_REQUEST = 2;
 
 interface Sample {
   submitMs: number;
@@ -96,7 +98,7 @@ async function drive(replicas: QuorumSetup[]): Promise<{ samples: Sample[]; seco
     }),
   );
   const seconds = (performance.now() - start) / 1000;
-  return { samples, seconds, approvals: samples.length * 2 };
+  return { samples, seconds, approvals: samples.length * APPROVALS_PER_REQUEST };
 }
 
 async function getRate(http: Http, path: string, seconds = 3): Promise<number> {
@@ -279,7 +281,18 @@ async function main(): Promise<void> {
   console.log(`\nBare limits: approval cryptography alone ${cryptoLimit.toFixed(0)}/s per core` + (pgbench !== undefined ? `; approval-shaped transaction in PostgreSQL (pgbench) ${pgbench.toFixed(0)}/s` : ''));
   for (const row of rows) {
     const tighter = row.database === 'postgres' && pgbench !== undefined ? Math.min(pgbench, cryptoLimit) : cryptoLimit;
-    console.log(`  ${row.database} × ${row.replicas}: ${row['approvals/s']} approvals/s = ${((Number(row['approvals/s']) / tighter) * 100).toFixed(1)} % of the tighter bare limit (${tighter.toFixed(0)}/s)`);
+    const approvalsPerSecond = Number(row['approvals/s']);
+    console.log(`  ${row.database} × ${row.replicas}: ${approvalsPerSecond} approvals/s = ${((approvalsPerSecond / tighter) * 100).toFixed(1)} % of the tighter bare limit (${tighter.toFixed(0)}/s)`);
+    // What the target leaves the whole machine per request, against what the parts other than the gateway used.
+    const targetRequestsPerSecond = (tighter * 0.5) / APPROVALS_PER_REQUEST;
+    const budgetMs = (cpus().length * 1000) / targetRequestsPerSecond;
+    const othersCores = Number(row['CPU cores: bench clients']) + Math.max(0, Number(row['CPU cores: rest (PostgreSQL…)']));
+    const othersMs = (othersCores * 1000) / (approvalsPerSecond / APPROVALS_PER_REQUEST);
+    const gatewayMs = (Number(row['CPU cores: gateways']) * 1000) / (approvalsPerSecond / APPROVALS_PER_REQUEST);
+    console.log(
+      `    at 50 % (${targetRequestsPerSecond.toFixed(0)} requests/s) the ${cpus().length} cores leave ${budgetMs.toFixed(1)} ms of CPU per request;` +
+        ` the clients and the rest used ${othersMs.toFixed(1)} ms of it, the gateways ${gatewayMs.toFixed(1)} ms`,
+    );
   }
   console.log(`\nbench finished in ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
