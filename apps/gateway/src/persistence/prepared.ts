@@ -28,6 +28,8 @@ export function prepared(name: string, text: string): PreparedStatement {
 export async function queryPrepared<T>(db: Db, statement: PreparedStatement, values: unknown[]): Promise<T[]> {
   const query = { name: statement.name, text: statement.text, values };
   if ('queryRunner' in db && db.queryRunner !== undefined) {
+    // A released runner would take a new connection from the pool and never give it back.
+    if (db.queryRunner.isReleased) throw new Error('the transaction of this entity manager has ended');
     const client = (await db.queryRunner.connect()) as PoolClient;
     return (await client.query(query)).rows as T[];
   }
