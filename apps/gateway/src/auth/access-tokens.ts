@@ -21,14 +21,46 @@ export async function issueAccessToken(key: GatewaySigningKey, userId: string, n
 /**
  * Enforces: signature by the gateway key (ES256 only, so `alg: none` and HMAC
  * confusion are refused), issuer, audience, `typ`, expiry. Returns the user id.
+ * A token that verified is kept until its expiry (the exact string, per gateway key):
+ * its signature cannot change, and checking it costs more than the rest of a call's
+ * authentication. The expiry is checked at every use.
  */
-export async function verifyAccessToken(key: GatewaySigningKey, token: string): Promise<string | undefined> {
+export async function verifyAccessToken(key: GatewaySigningKey, token: string, nowSeconds = Date.now() / 1000): Promise<string | undefined> {
+  const tokens = verifiedTokensOf(key);
+  const kept = tokens.get(token);
+  if (kept !== undefined) {
+    if (kept.exp > nowSeconds) return kept.sub;
+    tokens.delete(token);
+    return undefined;
+  }
   try {
-    const { payload } = await jwtVerify(token, verificationKeys(key), { algorithms: ['ES256'], issuer: ISSUER, audience: AUDIENCE, typ: TYPE, requiredClaims: ['sub', 'exp'] });
+    const { payload } = await jwtVerify(token, verificationKeys(key), {
+      algorithms: ['ES256'],
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      typ: TYPE,
+      requiredClaims: ['sub', 'exp'],
+      currentDate: new Date(nowSeconds * 1000),
+    });
+    if (payload.sub === undefined || payload.exp === undefined) return undefined;
+    if (tokens.size >= VERIFIED_TOKENS_KEPT) tokens.delete(tokens.keys().next().value as string);
+    tokens.set(token, { sub: payload.sub, exp: payload.exp });
     return payload.sub;
   } catch {
     return undefined;
   }
+}
+
+const VERIFIED_TOKENS_KEPT = 10_000;
+const verifiedTokens = new WeakMap<GatewaySigningKey, Map<string, { sub: string; exp: number }>>();
+
+function verifiedTokensOf(key: GatewaySigningKey): Map<string, { sub: string; exp: number }> {
+  let tokens = verifiedTokens.get(key);
+  if (tokens === undefined) {
+    tokens = new Map();
+    verifiedTokens.set(key, tokens);
+  }
+  return tokens;
 }
 
 const keySets = new WeakMap<GatewaySigningKey, ReturnType<typeof createLocalJWKSet>>();
