@@ -1,46 +1,13 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { makeTestPki, type TestPki } from '../../test/support/peers/tls.js';
 import { executorFor, HTTP_BODY_LIMIT, runWithTimeout, type Executor } from './index.js';
 import { executorRejection } from './executor-rejection.testing.js';
 
 const TOKEN = 'qg-test-token-7f3a9c1e5b2d4f60';
 const secret = (): Buffer => Buffer.from(TOKEN);
 const executor = executorFor('http');
-
-interface Certificates {
-  ca: string;
-  otherCa: string;
-  key: string;
-  cert: string;
-}
-
-function makeCertificates(): Certificates {
-  const dir = mkdtempSync(join(tmpdir(), 'qg-executors-tls-'));
-  const file = (name: string) => join(dir, name);
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  const newCa = (name: string) =>
-    openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
-      '-keyout', file(`${name}.key`), '-out', file(`${name}.pem`), '-subj', `/CN=quorumgate ${name}`,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign');
-  try {
-    newCa('ca');
-    newCa('other-ca');
-    openssl('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-      '-keyout', file('leaf.key'), '-out', file('leaf.csr'), '-subj', '/CN=127.0.0.1');
-    writeFileSync(file('leaf.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
-    openssl('x509', '-req', '-in', file('leaf.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-set_serial', '2',
-      '-days', '1', '-extfile', file('leaf.ext'), '-out', file('leaf.pem'));
-    const read = (name: string) => readFileSync(file(name), 'utf8');
-    return { ca: read('ca.pem'), otherCa: read('other-ca.pem'), key: read('leaf.key'), cert: read('leaf.pem') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /** What the upstream saw, so tests can assert on it. */
 const seen = { stolen: 0, slowClosed: [] as Promise<void>[], lastRequest: undefined as undefined | { method?: string; url?: string; headers: IncomingMessage['headers']; body: string } };
@@ -104,15 +71,15 @@ async function close(server: Server): Promise<void> {
 }
 
 
-let certs: Certificates;
+let certs: TestPki;
 let tlsServer: https.Server;
 let plainServer: http.Server;
 let baseUrl: string;
 let plainBaseUrl: string;
 
 beforeAll(async () => {
-  certs = makeCertificates();
-  tlsServer = https.createServer({ key: certs.key, cert: certs.cert }, handler);
+  certs = makeTestPki();
+  tlsServer = https.createServer(certs.server, handler);
   plainServer = http.createServer(handler);
   baseUrl = `https://127.0.0.1:${await listen(tlsServer)}/api`;
   plainBaseUrl = `http://127.0.0.1:${await listen(plainServer)}/api/`;
