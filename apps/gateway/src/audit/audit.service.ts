@@ -1,29 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AuditError, checkCheckpointsAgainstChain, signCheckpoint, verifyChain, verifyCheckpoint, type AuditEntry } from '#libs/audit';
+import { AuditError, checkCheckpointsAgainstChain, signCheckpoint, verifyChain, verifyCheckpoint, type AuditEntry, type Checkpoint } from '#libs/audit';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 
-interface AuditRow {
-  seq: string;
-  at: string;
-  actor: string;
-  action: string;
-  subject: string;
-  data: Record<string, unknown>;
-  prevHash: string;
-  hash: string;
-}
+/** An audit_log row as read: PostgreSQL's bigint `seq` arrives as a string. */
+type AuditRow = Omit<AuditEntry, 'seq'> & { seq: string };
 
-export interface Checkpoint {
-  seq: number;
-  headHash: string;
-  at: string;
-  jws: string;
-}
+/** A checkpoint as stored: what it covers and the gateway's signature over it. */
+type StoredCheckpoint = Checkpoint & { jws: string };
 
 const PAGE = 1000;
 
 function toEntry(row: AuditRow): AuditEntry {
-  return { seq: Number(row.seq), at: row.at, actor: row.actor, action: row.action, subject: row.subject, data: row.data, prevHash: row.prevHash, hash: row.hash };
+  return { ...row, seq: Number(row.seq) };
 }
 
 @Injectable()
@@ -63,7 +51,7 @@ export class AuditService {
     return chain;
   }
 
-  async checkpoints(): Promise<Checkpoint[]> {
+  async checkpoints(): Promise<StoredCheckpoint[]> {
     const rows: { seq: string; headHash: string; at: string; jws: string }[] = await this.ctx.dataSource.query(
       `SELECT seq, head_hash AS "headHash", at, jws FROM audit_checkpoints ORDER BY seq`,
     );
@@ -71,7 +59,7 @@ export class AuditService {
   }
 
   /** Signs the current head, unless the newest checkpoint already covers it. */
-  async checkpoint(): Promise<Checkpoint | undefined> {
+  async checkpoint(): Promise<StoredCheckpoint | undefined> {
     const heads: { seq: string; hash: string }[] = await this.ctx.dataSource.query('SELECT seq, hash FROM audit_head WHERE id');
     const head = heads[0];
     if (head === undefined || Number(head.seq) === 0) return undefined;
