@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import type { Loaded } from '../use-load.ts';
 import { Empty, ErrorMessage, Loading } from './feedback.tsx';
+import { ScrollTable } from './scroll-table.tsx';
 
 /**
  * A list loaded with useLoad, shown as a table: its load error (with a retry), a loading line,
@@ -31,20 +32,9 @@ export function LoadedTable<T>({
       ) : load.data.length === 0 ? (
         <Empty>{empty}</Empty>
       ) : (
-        <div className="table-scroll">
-          <table data-testid={testId}>
-            <thead>
-              <tr>
-                {columns.map((c) => (
-                  <th key={c} scope="col">
-                    {c}
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>{load.data.map(row)}</tbody>
-          </table>
-        </div>
+        <ScrollTable columns={columns} testId={testId}>
+          {load.data.map(row)}
+        </ScrollTable>
       )}
     </>
   );

@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import { CopyButton } from './copy-button.tsx';
+import { ScrollTable } from './scroll-table.tsx';
 
 function Value({ label, value, copy = false }: { label: string; value: string; copy?: boolean }) {
   return (
@@ -18,28 +19,15 @@ function Value({ label, value, copy = false }: { label: string; value: string; c
 function RowsTable({ rows }: { rows: Record<string, unknown>[] }) {
   const columns = Array.from(new Set(rows.flatMap((r) => Object.keys(r))));
   return (
-    <div className="table-scroll">
-      <table>
-        <thead>
-          <tr>
-            {columns.map((c) => (
-              <th key={c} scope="col">
-                {c}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((row, i) => (
-            <tr key={i}>
-              {columns.map((c) => (
-                <td key={c}>{row[c] === null ? <em>null</em> : typeof row[c] === 'object' ? JSON.stringify(row[c]) : String(row[c])}</td>
-              ))}
-            </tr>
+    <ScrollTable columns={columns}>
+      {rows.map((row, i) => (
+        <tr key={i}>
+          {columns.map((c) => (
+            <td key={c}>{row[c] === null ? <em>null</em> : typeof row[c] === 'object' ? JSON.stringify(row[c]) : String(row[c])}</td>
           ))}
-        </tbody>
-      </table>
-    </div>
+        </tr>
+      ))}
+    </ScrollTable>
   );
 }
 
