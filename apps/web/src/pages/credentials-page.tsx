@@ -1,10 +1,11 @@
 import { useState, type FormEvent } from 'react';
-import { api, CREDENTIAL_KINDS, describeError, type Credential, type CredentialKind, type User } from '../api.ts';
+import { api, CREDENTIAL_KINDS, type Credential, type CredentialKind, type User } from '../api.ts';
 import { ErrorMessage, Loading, Notice } from '../components/feedback.tsx';
 import { Field, FormFooter } from '../components/form-parts.tsx';
 import { LoadedTable } from '../components/loaded-table.tsx';
 import { formatTime } from '../format.ts';
 import { useLoad } from '../use-load.ts';
+import { useSubmit } from '../use-submit.ts';
 
 interface ConfigField {
   key: string;
@@ -89,8 +90,7 @@ function CreateCredential({ users, onCreated }: { users: User[]; onCreated: (c: 
   const [secret, setSecret] = useState('');
   const [custodians, setCustodians] = useState<string[]>([]);
   const [threshold, setThreshold] = useState(2);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useSubmit();
   const spec = KINDS[kind];
   const candidates = users.filter((u) => u.roles.includes('operator'));
 
@@ -98,22 +98,16 @@ function CreateCredential({ users, onCreated }: { users: User[]; onCreated: (c: 
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    setError(null);
     if (custodians.length === 0) return setError('Choose at least one custodian.');
     if (threshold < 1 || threshold > custodians.length) return setError(`The threshold must be between 1 and ${custodians.length} (the number of custodians).`);
-    setBusy(true);
-    try {
+    await run(async () => {
       const created = await api.createCredential({ name: name.trim(), kind, config: buildConfig(kind, values), secret, custodians, threshold });
       setSecret('');
       setName('');
       setValues({});
       setCustodians([]);
       onCreated(created);
-    } catch (err) {
-      setError(describeError(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

@@ -5,6 +5,7 @@ import { Field, FormFooter } from '../components/form-parts.tsx';
 import { groupedFingerprint } from '../format.ts';
 import { BackupMismatchError, createKeys, restoreFromBackup } from '../key-store.ts';
 import { useSession, type KeyState } from '../session.tsx';
+import { useSubmit } from '../use-submit.ts';
 
 const MIN_PASSPHRASE = 12;
 
@@ -62,16 +63,13 @@ function CreateKeys({ replacing, onCreated }: { replacing: boolean; onCreated: (
   const [withBackup, setWithBackup] = useState(true);
   const [passphrase, setPassphrase] = useState('');
   const [confirm, setConfirm] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useSubmit();
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    setError(null);
     if (withBackup && passphrase.length < MIN_PASSPHRASE) return setError(`The backup passphrase needs at least ${MIN_PASSPHRASE} characters.`);
     if (withBackup && passphrase !== confirm) return setError('The two passphrases differ.');
-    setBusy(true);
-    try {
+    await run(async () => {
       const made = await createKeys(me.id, me.username, withBackup ? passphrase : null, async (jwks) => {
         await api.enrolKeys({ encryptionKey: jwks.encryptionKey, signingKey: jwks.signingKey });
       });
@@ -79,11 +77,7 @@ function CreateKeys({ replacing, onCreated }: { replacing: boolean; onCreated: (
       setConfirm('');
       onCreated(made.backup);
       await refresh();
-    } catch (err) {
-      setError(describeError(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -127,8 +121,7 @@ function RestoreBackup() {
   const { me, refresh } = useSession();
   const [text, setText] = useState('');
   const [passphrase, setPassphrase] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useSubmit();
   const [done, setDone] = useState(false);
 
   const readFile = (file: File | undefined) => {
@@ -138,21 +131,15 @@ function RestoreBackup() {
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    setError(null);
     if (text.trim() === '') return setError('Choose the backup file or paste its text.');
     if (passphrase === '') return setError('Enter the backup passphrase.');
-    setBusy(true);
-    try {
+    await run(async () => {
       const expected = me.keys === null ? null : { encryptionThumbprint: me.keys.encryptionThumbprint, signingThumbprint: me.keys.signingThumbprint };
       await restoreFromBackup(me.id, me.username, text, passphrase, expected);
       setPassphrase('');
       setDone(true);
       await refresh();
-    } catch (err) {
-      setError(err instanceof BackupMismatchError ? err.message : describeError(err));
-    } finally {
-      setBusy(false);
-    }
+    }, (err) => err instanceof BackupMismatchError ? err.message : describeError(err));
   };
 
   if (done) return <Notice tone="success" role="status">Your keys are restored in this browser.</Notice>;

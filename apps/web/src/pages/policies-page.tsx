@@ -1,9 +1,10 @@
 import { useState, type FormEvent } from 'react';
-import { api, describeError, ROLES, type Credential, type CredentialKind, type OperationRule, type Policy, type Role, type User } from '../api.ts';
+import { api, ROLES, type Credential, type CredentialKind, type OperationRule, type Policy, type Role, type User } from '../api.ts';
 import { ErrorMessage, Loading, Notice } from '../components/feedback.tsx';
 import { Field, FormFooter } from '../components/form-parts.tsx';
 import { LoadedTable } from '../components/loaded-table.tsx';
 import { useLoad } from '../use-load.ts';
+import { useSubmit } from '../use-submit.ts';
 
 /** The operation kinds each credential kind serves (PROTOCOL §6); `reveal` is break-glass on any. */
 const OPERATIONS_FOR: Record<CredentialKind, string[]> = {
@@ -75,8 +76,7 @@ function CreatePolicy({ credentials, users, onCreated }: { credentials: Credenti
   const [requesterUsers, setRequesterUsers] = useState<string[]>([]);
   const [serviceAccounts, setServiceAccounts] = useState('');
   const [ttlMinutes, setTtlMinutes] = useState(60);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useSubmit();
 
   const chooseCredential = (id: string) => {
     setCredentialId(id);
@@ -88,7 +88,6 @@ function CreatePolicy({ credentials, users, onCreated }: { credentials: Credenti
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    setError(null);
     if (credential === undefined) return setError('Choose a credential.');
     let body;
     try {
@@ -115,16 +114,11 @@ function CreatePolicy({ credentials, users, onCreated }: { credentials: Credenti
     } catch (err) {
       return setError(err instanceof Error ? err.message : String(err));
     }
-    setBusy(true);
-    try {
+    await run(async () => {
       const created = await api.createPolicy(body);
       setName('');
       onCreated(created);
-    } catch (err) {
-      setError(describeError(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   if (credentials.length === 0) return <Notice>Create a credential first: a policy says who may use one credential, for which operations.</Notice>;

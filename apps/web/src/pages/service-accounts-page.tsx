@@ -1,11 +1,12 @@
 import { useState, type FormEvent } from 'react';
-import { api, describeError, type Role, type ServiceAccount } from '../api.ts';
+import { api, type Role, type ServiceAccount } from '../api.ts';
 import { CopyButton } from '../components/copy-button.tsx';
 import { Field, FormFooter } from '../components/form-parts.tsx';
 import { LoadedTable } from '../components/loaded-table.tsx';
 import { RoleChecks } from '../components/role-checks.tsx';
 import { formatTime } from '../format.ts';
 import { useLoad } from '../use-load.ts';
+import { useSubmit } from '../use-submit.ts';
 
 function TokenOnce({ account, onDone }: { account: ServiceAccount & { token: string }; onDone: () => void }) {
   return (
@@ -31,23 +32,16 @@ export function ServiceAccountsPage() {
   const accounts = useLoad(() => api.listServiceAccounts(), []);
   const [name, setName] = useState('');
   const [roles, setRoles] = useState<Role[]>(['requester']);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useSubmit();
   const [created, setCreated] = useState<(ServiceAccount & { token: string }) | null>(null);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    setError(null);
-    setBusy(true);
-    try {
+    await run(async () => {
       setCreated(await api.createServiceAccount({ name: name.trim(), roles }));
       setName('');
       accounts.reload();
-    } catch (err) {
-      setError(describeError(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

@@ -1,10 +1,11 @@
 import { useState, type FormEvent } from 'react';
-import { api, describeError, ROLES, type Role, type User } from '../api.ts';
+import { api, ROLES, type Role, type User } from '../api.ts';
 import { Notice } from '../components/feedback.tsx';
 import { Field, FormFooter } from '../components/form-parts.tsx';
 import { LoadedTable } from '../components/loaded-table.tsx';
 import { RoleChecks } from '../components/role-checks.tsx';
 import { useLoad } from '../use-load.ts';
+import { useSubmit } from '../use-submit.ts';
 
 function CreateUser({ onCreated }: { onCreated: (u: User) => void }) {
   const [username, setUsername] = useState('');
@@ -12,14 +13,11 @@ function CreateUser({ onCreated }: { onCreated: (u: User) => void }) {
   const [password, setPassword] = useState('');
   const [roles, setRoles] = useState<Role[]>(['operator']);
   const [groups, setGroups] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useSubmit();
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    setError(null);
-    setBusy(true);
-    try {
+    await run(async () => {
       const created = await api.createUser({
         username: username.trim(),
         displayName: displayName.trim() === '' ? username.trim() : displayName.trim(),
@@ -35,11 +33,7 @@ function CreateUser({ onCreated }: { onCreated: (u: User) => void }) {
       setPassword('');
       setGroups('');
       onCreated(created);
-    } catch (err) {
-      setError(describeError(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
