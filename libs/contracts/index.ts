@@ -203,6 +203,15 @@ export interface DecisionResponse extends Approval {
   request: { id: string; status: RequestStatus; approvalsReceived: number; approvalsRequired: number };
 }
 
+/** The data of one `request` server-sent event of `GET /events` (request-events.ts `RequestChange`): a request changed, and the change committed. */
+export interface RequestChange {
+  id: string;
+  status: RequestStatus;
+  credentialId: string;
+  requesterId: string;
+  at: string;
+}
+
 // ---- credentials (credentials.controller.ts `toCredentialResponse`) ----
 
 export interface Credential {

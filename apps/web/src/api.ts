@@ -42,6 +42,7 @@ export type {
   Operation,
   OperationRule,
   Policy,
+  RequestChange,
   RequestStatus,
   Role,
   ServiceAccount,

@@ -1,14 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { API_ROUTES, routePath } from './api-routes.ts';
-import type { RequestStatus } from './api.ts';
-
-export interface RequestChange {
-  id: string;
-  status: RequestStatus;
-  credentialId: string;
-  requesterId: string;
-  at: string;
-}
+import type { RequestChange } from './api.ts';
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting';
 
