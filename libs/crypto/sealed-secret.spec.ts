@@ -61,7 +61,10 @@ describe('sealSecret / openSealedSecret', () => {
   it('fails SECRET_UNSEAL_FAILED with a wrong data key', async () => {
     const dataKey = generateDataKey();
     const sealed = await sealSecret(secret, dataKey, meta);
-    const wrongKeys = [generateDataKey(), Buffer.alloc(32), Buffer.from(dataKey).fill(1, 31), dataKey.subarray(0, 16)];
+    // The right key with its last bit flipped: always one bit off (filling the byte with a value could leave it unchanged).
+    const lastBitFlipped = Buffer.from(dataKey);
+    lastBitFlipped[31] = lastBitFlipped[31]! ^ 1;
+    const wrongKeys = [generateDataKey(), Buffer.alloc(32), lastBitFlipped, dataKey.subarray(0, 16)];
     for (const wrong of wrongKeys) {
       expect(await codeOf(() => openSealedSecret(sealed, wrong, meta))).toBe('SECRET_UNSEAL_FAILED');
     }
