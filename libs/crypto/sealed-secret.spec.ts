@@ -1,4 +1,5 @@
 import { CryptoError, generateDataKey, openSealedSecret, openWithMasterKey, sealSecret, sealWithMasterKey } from './index.js';
+import { tamperedSegments } from './hostile-jwe.testing.js';
 
 async function codeOf(fn: () => Promise<unknown>): Promise<string> {
   try {
@@ -10,14 +11,10 @@ async function codeOf(fn: () => Promise<unknown>): Promise<string> {
   return 'NO_ERROR';
 }
 
-function flipFirstChar(segment: string): string {
-  return (segment[0] === 'A' ? 'B' : 'A') + segment.slice(1);
-}
-
 /** Truncated, swapped and tampered variants of a compact JWE. */
 function hostileVariants(jwe: string): [string, string][] {
   const parts = jwe.split('.');
-  const out: [string, string][] = [
+  return [
     ['empty', ''],
     ['four segments', parts.slice(0, 4).join('.')],
     ['six segments', `${jwe}.`],
@@ -27,14 +24,8 @@ function hostileVariants(jwe: string): [string, string][] {
     ['swapped iv and ciphertext', [parts[0], parts[1], parts[3], parts[2], parts[4]].join('.')],
     ['not base64url', jwe.replace('.', '.!')],
     ['compact JWS shape', parts.slice(0, 3).join('.')],
+    ...tamperedSegments(jwe),
   ];
-  parts.forEach((segment, i) => {
-    if (segment === '') return;
-    const tampered = [...parts];
-    tampered[i] = flipFirstChar(segment);
-    out.push([`tampered segment ${i}`, tampered.join('.')]);
-  });
-  return out;
 }
 
 function withHeader(jwe: string, patch: Record<string, unknown>): string {
