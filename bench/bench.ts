@@ -5,7 +5,7 @@
  * approval cannot beat here: the cryptography alone and the database alone.
  */
 import 'reflect-metadata';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -23,6 +23,8 @@ const CLIENTS = Number(process.env['QG_BENCH_CLIENTS'] ?? 32);
 const DURATION_MS = Number(process.env['QG_BENCH_SECONDS'] ?? 20) * 1000;
 /** Each request is a 2-of-3 `sign`: two approvals. */
 const APPROVALS_PER_REQUEST = 2;
+/** The fewest HTTP exchanges a request needs: submit, and per approval fetch the share and post the decision, and get the result. */
+const MIN_HTTP_EXCHANGES_PER_REQUEST = 2 + 2 * APPROVALS_PER_REQUEST;
 
 interface Sample {
   submitMs: number;
@@ -66,6 +68,12 @@ function processCpuSeconds(pid: number | undefined): number {
   }
 }
 
+/** This process's CPU seconds including the children it has waited for (pgbench). */
+function ownCpuSecondsWithChildren(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+  return fields.slice(11, 15).reduce((sum, t) => sum + Number(t), 0) / 100;
+}
+
 function machineCpuSeconds(): number {
   const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
   // user nice system idle iowait irq softirq steal: everything but idle and iowait is busy.
@@ -82,12 +90,12 @@ function onReplica(q: QuorumSetup, url: string): QuorumSetup {
 }
 
 /** Client i talks to replica i mod n, as behind a round-robin proxy. */
-async function drive(replicas: QuorumSetup[]): Promise<{ samples: Sample[]; seconds: number; approvals: number }> {
+async function drive(replicas: QuorumSetup[], clients: number, durationMs: number): Promise<{ samples: Sample[]; seconds: number; approvals: number }> {
   const samples: Sample[] = [];
-  const deadline = performance.now() + DURATION_MS;
+  const deadline = performance.now() + durationMs;
   const start = performance.now();
   await Promise.all(
-    Array.from({ length: CLIENTS }, async (_, client) => {
+    Array.from({ length: clients }, async (_, client) => {
       const q = replicas[client % replicas.length]!;
       let n = 0;
       while (performance.now() < deadline) {
@@ -116,8 +124,11 @@ async function getRate(http: Http, path: string, seconds = 3): Promise<number> {
   return count / seconds;
 }
 
-/** The approval's database shape alone (lock row, insert vote, chain audit, update), through pgbench. */
-async function pgbenchApprovalRate(databaseUrl: string): Promise<number | undefined> {
+/**
+ * The approval's database shape alone (lock row, insert vote, chain audit, update), through pgbench:
+ * its rate, and the CPU the database server spent per transaction (the machine's, less pgbench's own).
+ */
+async function pgbenchApprovalRate(databaseUrl: string): Promise<{ perSecond: number; serverCpuMs: number } | undefined> {
   try {
     execFileSync('pgbench', ['--version'], { stdio: 'ignore' });
   } catch {
@@ -150,15 +161,50 @@ END;
 `,
   );
   try {
+    const before = { machine: machineCpuSeconds(), own: ownCpuSecondsWithChildren() };
     const out = execFileSync('pgbench', ['-n', '-f', script, '-c', '8', '-j', '2', '-T', '8', databaseUrl], { encoding: 'utf8' });
+    const serverCpuSeconds = machineCpuSeconds() - before.machine - (ownCpuSecondsWithChildren() - before.own);
     const tps = /tps = ([\d.]+)/.exec(out);
-    return tps ? Number(tps[1]) : undefined;
+    const processed = /number of transactions actually processed: (\d+)/.exec(out);
+    if (!tps || !processed) return undefined;
+    return { perSecond: Number(tps[1]), serverCpuMs: (serverCpuSeconds * 1000) / Number(processed[1]) };
   } finally {
     await rm(dir, { recursive: true, force: true });
     const cleanup = new pg.Client({ connectionString: databaseUrl });
     await cleanup.connect();
     await cleanup.query('DROP TABLE bench_requests, bench_votes, bench_audit_head, bench_audit');
     await cleanup.end();
+  }
+}
+
+/**
+ * What one HTTP exchange costs the whole machine (client, kernel, server) with no
+ * framework and no work behind it: a bare node:http server answering a small JSON
+ * body to the bench's own client, 16 at a time.
+ */
+async function bareHttpExchangeCpuMs(seconds = 3): Promise<number> {
+  const server = spawn(
+    process.execPath,
+    ['-e', `require('node:http').createServer((q, s) => { q.resume(); q.on('end', () => { s.setHeader('content-type', 'application/json'); s.end('{"ok":true}'); }); }).listen(0, '127.0.0.1', function () { console.log(this.address().port); });`],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  try {
+    const port = await new Promise<string>((resolve) => server.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
+    const client = new KeepAliveHttp(`http://127.0.0.1:${port}`);
+    const before = machineCpuSeconds();
+    let count = 0;
+    const deadline = performance.now() + seconds * 1000;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (performance.now() < deadline) {
+          await client.post('/', { statement: 'x'.repeat(400) });
+          count++;
+        }
+      }),
+    );
+    return ((machineCpuSeconds() - before) * 1000) / count;
+  } finally {
+    server.kill();
   }
 }
 
@@ -174,7 +220,7 @@ function rssMiB(pid: number | undefined): string {
 }
 
 /** The gateways run as their own processes (the compiled `npm start` one); this process plays the clients. */
-async function benchDatabase(label: string, databaseUrl: string | undefined, replicaCount = 1): Promise<Record<string, string | number>> {
+async function benchDatabase(label: string, databaseUrl: string | undefined, replicaCount = 1, clients = CLIENTS, durationMs = DURATION_MS): Promise<Record<string, string | number>> {
   process.stderr.write(`\n[${label}] starting ${replicaCount} gateway process(es)…\n`);
   const dataDir = await mkdtemp(join(tmpdir(), 'qg-bench-'));
   const env: Record<string, string> = { QG_DATA_DIR: dataDir, QG_MASTER_KEY: randomBytes(32).toString('base64'), QG_LOG_LEVEL: 'warn' };
@@ -188,10 +234,10 @@ async function benchDatabase(label: string, databaseUrl: string | undefined, rep
     const replicas = gateways.map((g) => onReplica(q, g.url));
     process.stderr.write(`[${label}] warming up…\n`);
     for (const replica of replicas) await oneRequest(replica, [0, 1]);
-    process.stderr.write(`[${label}] ${CLIENTS} clients for ${DURATION_MS / 1000} s…\n`);
+    process.stderr.write(`[${label}] ${clients} client(s) for ${durationMs / 1000} s…\n`);
     const gatewaysCpu = () => gateways.reduce((sum, g) => sum + processCpuSeconds(g.process.pid), 0);
     const cpuBefore = { gateways: gatewaysCpu(), clients: process.cpuUsage(), machine: machineCpuSeconds() };
-    const { samples, seconds, approvals } = await drive(replicas);
+    const { samples, seconds, approvals } = await drive(replicas, clients, durationMs);
     const gatewayCores = (gatewaysCpu() - cpuBefore.gateways) / seconds;
     const clientUsage = process.cpuUsage(cpuBefore.clients);
     const clientCores = (clientUsage.user + clientUsage.system) / 1e6 / seconds;
@@ -204,6 +250,7 @@ async function benchDatabase(label: string, databaseUrl: string | undefined, rep
     return {
       database: label,
       replicas: replicaCount,
+      clients,
       'requests completed': samples.length,
       'approvals/s': Number((approvals / seconds).toFixed(1)),
       'submit p50': ms(percentile(submit, 50)),
@@ -250,14 +297,14 @@ async function freshBenchDatabase(adminUrl: string): Promise<{ url: string; drop
 async function main(): Promise<void> {
   const started = performance.now();
   process.stderr.write(`quorumgate bench on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`);
-  const crypto = await benchCrypto();
+  const crypto = await benchCrypto(APPROVALS_PER_REQUEST);
   console.log('\nCryptography alone (one process):');
   console.table(crypto.table);
 
   // QG_BENCH_EMBEDDED=0 measures only the PostgreSQL server.
   const rows = process.env['QG_BENCH_EMBEDDED'] === '0' ? [] : [await benchDatabase('embedded', undefined)];
   const adminUrl = process.env['QG_BENCH_DATABASE_URL'];
-  let pgbench: number | undefined;
+  let pgbench: { perSecond: number; serverCpuMs: number } | undefined;
   if (adminUrl !== undefined && adminUrl !== '') {
     const db = await freshBenchDatabase(adminUrl);
     try {
@@ -273,14 +320,28 @@ async function main(): Promise<void> {
     } finally {
       await scaled.drop();
     }
+    // One client: the latency of the request path itself, with no queue in front of the cores.
+    const unloaded = await freshBenchDatabase(adminUrl);
+    try {
+      rows.push(await benchDatabase('postgres', unloaded.url, 1, 1, Math.min(DURATION_MS, 10000)));
+    } finally {
+      await unloaded.drop();
+    }
   }
   console.log('\nEnd to end (sign requests, 2-of-3 approvals):');
   console.table(rows);
 
+  const httpExchangeMs = await bareHttpExchangeCpuMs();
   const cryptoLimit = crypto.approvalsPerSecond;
-  console.log(`\nBare limits: approval cryptography alone ${cryptoLimit.toFixed(0)}/s per core` + (pgbench !== undefined ? `; approval-shaped transaction in PostgreSQL (pgbench) ${pgbench.toFixed(0)}/s` : ''));
-  for (const row of rows) {
-    const tighter = row.database === 'postgres' && pgbench !== undefined ? Math.min(pgbench, cryptoLimit) : cryptoLimit;
+  console.log(`\nBare limits: approval cryptography alone ${cryptoLimit.toFixed(0)}/s per core` + (pgbench !== undefined ? `; approval-shaped transaction in PostgreSQL (pgbench) ${pgbench.perSecond.toFixed(0)}/s, ${pgbench.serverCpuMs.toFixed(2)} ms of server CPU each` : ''));
+  const { clientsMs, gatewayMs: gatewayCryptoMs } = crypto.required;
+  console.log(
+    `  the cryptography alone of one request (${APPROVALS_PER_REQUEST} approvals), measured above: ${(clientsMs + gatewayCryptoMs).toFixed(1)} ms of CPU` +
+      ` (approvers ${clientsMs.toFixed(1)} ms: open own share, re-seal, sign; gateway ${gatewayCryptoMs.toFixed(1)} ms: request key, verify and open each share, combine, sign)`,
+  );
+  console.log(`  one HTTP exchange with a bare node:http server (no framework, no work): ${httpExchangeMs.toFixed(2)} ms of the machine's CPU`);
+  for (const row of rows.filter((r) => r.clients === CLIENTS)) {
+    const tighter = row.database === 'postgres' && pgbench !== undefined ? Math.min(pgbench.perSecond, cryptoLimit) : cryptoLimit;
     const approvalsPerSecond = Number(row['approvals/s']);
     console.log(`  ${row.database} × ${row.replicas}: ${approvalsPerSecond} approvals/s = ${((approvalsPerSecond / tighter) * 100).toFixed(1)} % of the tighter bare limit (${tighter.toFixed(0)}/s)`);
     // What the target leaves the whole machine per request, against what the parts other than the gateway used.
@@ -289,9 +350,17 @@ async function main(): Promise<void> {
     const othersCores = Number(row['CPU cores: bench clients']) + Math.max(0, Number(row['CPU cores: rest (PostgreSQL…)']));
     const othersMs = (othersCores * 1000) / (approvalsPerSecond / APPROVALS_PER_REQUEST);
     const gatewayMs = (Number(row['CPU cores: gateways']) * 1000) / (approvalsPerSecond / APPROVALS_PER_REQUEST);
+    // The least any implementation must spend: the request's cryptography, and on a server its approval transactions as pgbench ran them.
+    const serverDbMs = row.database === 'postgres' && pgbench !== undefined ? APPROVALS_PER_REQUEST * pgbench.serverCpuMs : 0;
+    const httpMs = MIN_HTTP_EXCHANGES_PER_REQUEST * httpExchangeMs;
+    const floorMs = clientsMs + gatewayCryptoMs + serverDbMs + httpMs;
     console.log(
       `    at 50 % (${targetRequestsPerSecond.toFixed(0)} requests/s) the ${cpus().length} cores leave ${budgetMs.toFixed(1)} ms of CPU per request;` +
-        ` the clients and the rest used ${othersMs.toFixed(1)} ms of it, the gateways ${gatewayMs.toFixed(1)} ms`,
+        ` the clients and the rest used ${othersMs.toFixed(1)} ms of it, the gateways ${gatewayMs.toFixed(1)} ms\n` +
+        `    the least any gateway needs: the cryptography ${(clientsMs + gatewayCryptoMs).toFixed(1)} ms` +
+        (serverDbMs > 0 ? ` + ${APPROVALS_PER_REQUEST} approval transactions in PostgreSQL ${serverDbMs.toFixed(1)} ms` : '') +
+        ` + ${MIN_HTTP_EXCHANGES_PER_REQUEST} bare HTTP exchanges ${httpMs.toFixed(1)} ms` +
+        ` = ${floorMs.toFixed(1)} ms, ${((floorMs / budgetMs) * 100).toFixed(0)} % of that budget`,
     );
   }
   console.log(`\nbench finished in ${((performance.now() - started) / 1000).toFixed(0)} s`);
