@@ -192,6 +192,13 @@ describe.each(testDatabaseKinds())('accounts and authentication (%s database)', 
       expect(openapi.body.paths).toHaveProperty('/api/v1/users');
       expect((await anonymous.get('/api/docs')).status).toBe(200);
     });
+
+    it('names no framework and forbids content sniffing on every answer, errors included', async () => {
+      for (const res of [await anonymous.get('/healthz'), await anonymous.get('/api/v1/no-such-thing'), await admin.get('/api/v1/me'), await anonymous.get('/')]) {
+        expect(res.headers.get('x-powered-by')).toBeNull();
+        expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      }
+    });
   });
 
   describe('no secret at rest', () => {

@@ -100,6 +100,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 }
 
 function configureHttp(app: INestApplication, ctx: GatewayContext): void {
+  // Name no framework to a scanner, and let no browser sniff a JSON answer into something it would run.
+  (app.getHttpAdapter().getInstance() as express.Express).disable('x-powered-by');
+  app.use((_req: express.Request, res: express.Response, next: express.NextFunction) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    next();
+  });
   app.use(
     pinoHttp({
       logger: ctx.log,
