@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { API_ROUTES } from '../../apps/web/src/api-routes.js';
 import { Http } from '../support/http.js';
@@ -15,7 +16,8 @@ import { ADMIN_PASSWORD, startTestGateway, type TestGateway } from '../support/t
 
 // Debian's chromium package; QG_CHROMIUM points elsewhere (another distribution, a local build).
 const CHROMIUM = process.env.QG_CHROMIUM ?? '/usr/bin/chromium';
-const SCREENSHOTS = resolve(process.cwd(), 'docs/screenshots');
+// The README's screenshots change only when asked for; otherwise a test run leaves the checkout as it found it.
+const SCREENSHOTS = process.env.QG_UPDATE_SCREENSHOTS === '1' ? resolve(process.cwd(), 'docs/screenshots') : join(tmpdir(), 'quorumgate-screenshots');
 const WEB_DIST = resolve(process.cwd(), 'apps/web/dist/index.html');
 const BACKUP_PASSPHRASE = 'correct horse battery staple';
 
@@ -187,6 +189,25 @@ interface Person {
     expect(credentials[0].custodians.map((c: any) => c.userId).sort()).toEqual([people.alice.id, people.bob.id].sort());
     const policies = (await admin.get('/api/v1/policies')).body.policies;
     expect(policies).toEqual([expect.objectContaining({ name: 'release-signing', operations: [{ kind: 'sign' }], approvals: expect.objectContaining({ min: 2 }) })]);
+
+    // "Require TLS" starts ticked, as the gateway's default is; unticked, it is sent as false (allowed for a database on this machine).
+    await page.getByRole('link', { name: 'Credentials' }).click();
+    await form.getByLabel('Kind').selectOption('postgres');
+    const requireTls = form.getByRole('checkbox', { name: 'Require TLS' });
+    await expect(requireTls.isChecked()).resolves.toBe(true);
+    await form.getByLabel('Name').fill('local-reports');
+    await form.getByLabel('Host', { exact: true }).fill('127.0.0.1');
+    await form.getByLabel('Port', { exact: true }).fill('5432');
+    await form.getByLabel('Database', { exact: true }).fill('reports');
+    await form.getByLabel('User', { exact: true }).fill('report_ro');
+    await requireTls.uncheck();
+    await form.locator('input[name="secret"]').fill('throwaway-test-password');
+    await form.getByRole('checkbox', { name: /alice/ }).check();
+    await form.getByLabel('Threshold (k)').fill('1');
+    await form.getByRole('button', { name: 'Create credential' }).click();
+    await page.getByText('Credential local-reports created: 1 of 1 custodians').waitFor();
+    const local = (await admin.get('/api/v1/credentials')).body.credentials.find((c: any) => c.name === 'local-reports');
+    expect(local.config).toMatchObject({ host: '127.0.0.1', ssl: false });
   }, 120_000);
 
   it('a service account submits a sign request; it appears live in the inbox; both operators approve in the UI; it succeeds', async () => {

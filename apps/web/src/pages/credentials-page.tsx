@@ -14,6 +14,8 @@ interface ConfigField {
   required?: boolean;
   placeholder?: string;
   hint?: string;
+  /** A checkbox's state before it is touched; sent either way, so the box always says what the gateway will do. */
+  defaultChecked?: boolean;
 }
 
 /** Per credential kind (PROTOCOL §6): its config fields and what the secret is. */
@@ -62,7 +64,7 @@ const KINDS: Record<CredentialKind, { label: string; fields: ConfigField[]; secr
       { key: 'port', label: 'Port', type: 'number', required: true, placeholder: '5432' },
       { key: 'database', label: 'Database', type: 'text', required: true },
       { key: 'user', label: 'User', type: 'text', required: true },
-      { key: 'ssl', label: 'Require TLS', type: 'checkbox' },
+      { key: 'ssl', label: 'Require TLS', type: 'checkbox', defaultChecked: true, hint: 'Off only for a database on this machine (localhost, 127.0.0.1, ::1): the gateway refuses plaintext to any other host.' },
     ],
     secretLabel: 'Password',
     secretHint: '',
@@ -75,7 +77,7 @@ function buildConfig(kind: CredentialKind, values: Record<string, string | boole
   for (const f of KINDS[kind].fields) {
     const v = values[f.key];
     if (f.type === 'checkbox') {
-      if (v === true) config[f.key] = true;
+      config[f.key] = typeof v === 'boolean' ? v : f.defaultChecked === true;
     } else if (typeof v === 'string' && v.trim() !== '') {
       config[f.key] = f.type === 'number' ? Number(v) : v.trim();
     }
@@ -135,7 +137,8 @@ function CreateCredential({ users, onCreated }: { users: User[]; onCreated: (c: 
             {spec.fields.map((f) =>
               f.type === 'checkbox' ? (
                 <label key={f.key} className="checkbox">
-                  <input type="checkbox" checked={values[f.key] === true} onChange={(e) => setValues({ ...values, [f.key]: e.target.checked })} /> {f.label}
+                  <input type="checkbox" checked={(values[f.key] ?? f.defaultChecked) === true} onChange={(e) => setValues({ ...values, [f.key]: e.target.checked })} /> {f.label}
+                  {f.hint !== undefined && <span className="hint">{f.hint}</span>}
                 </label>
               ) : (
                 <label key={f.key}>
