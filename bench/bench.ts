@@ -337,7 +337,7 @@ async function main(): Promise<void> {
   const { clientsMs, gatewayMs: gatewayCryptoMs } = crypto.required;
   console.log(
     `  the cryptography alone of one request (${APPROVALS_PER_REQUEST} approvals), measured above: ${(clientsMs + gatewayCryptoMs).toFixed(1)} ms of CPU` +
-      ` (approvers ${clientsMs.toFixed(1)} ms: open own share, re-seal, sign; gateway ${gatewayCryptoMs.toFixed(1)} ms: request key, verify and open each share, combine, sign)`,
+      ` (approvers ${clientsMs.toFixed(1)} ms: open own share, re-seal, sign; gateway ${gatewayCryptoMs.toFixed(1)} ms: request key, verify and open each share at approval, open it again at execution, combine, sign)`,
   );
   console.log(`  one HTTP exchange with a bare node:http server (no framework, no work): ${httpExchangeMs.toFixed(2)} ms of the machine's CPU`);
   for (const row of rows.filter((r) => r.clients === CLIENTS)) {

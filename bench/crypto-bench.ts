@@ -31,7 +31,8 @@ const msEach = (r: { perSecond: number }) => 1000 / r.perSecond;
  * What one k-of-n request costs in cryptography alone, with nothing else:
  * each approver opens their own share, re-seals it to the request key and signs
  * the statement; the gateway makes the request key, verifies each statement and
- * opens each share once, combines them and runs the `sign` operation.
+ * opens each share at approval (to refuse one that does not open, PROTOCOL §5),
+ * opens each again at execution, combines them and runs the `sign` operation.
  */
 export interface RequiredCrypto {
   clientsMs: number;
@@ -66,10 +67,11 @@ export async function benchCrypto(approvalsPerRequest: number): Promise<{ table:
   const requestKey = await rate('request key pair', () => generateRequestKeyPair());
   const combine = await rate(`combine ${approvalsPerRequest} shares`, () => combineShares(shares.slice(0, approvalsPerRequest)));
   const sign = await rate('`sign` operation (parse key, import, ES256)', () => signer.execute({ ...signInput, secret: Buffer.from(signingKey) }));
+  const open = await rate('share envelope open (ECDH-ES+A256KW)', () => openShareForRequest(envelope, request.privateJwk, { req: 'r1', idx: 1 }));
   const results = [
     await rate('split 32 B, 3-of-5', () => splitDataKey(dataKey, 5, 3)),
     await rate('combine 3 shares', () => combineShares(shares.slice(0, 3))),
-    await rate('share envelope open (ECDH-ES+A256KW)', () => openShareForRequest(envelope, request.privateJwk, { req: 'r1', idx: 1 })),
+    open,
     await rate('approval statement verify (ES256)', () => verifyApprovalStatement(statement, jwks.signingKey, { req: 'r1', digest: 'd'.repeat(43), sub: 'u1' }, now)),
     approval,
     approver,
@@ -82,7 +84,7 @@ export async function benchCrypto(approvalsPerRequest: number): Promise<{ table:
     approvalsPerSecond: approval.perSecond,
     required: {
       clientsMs: approvalsPerRequest * msEach(approver),
-      gatewayMs: approvalsPerRequest * msEach(approval) + msEach(requestKey) + msEach(combine) + msEach(sign),
+      gatewayMs: approvalsPerRequest * (msEach(approval) + msEach(open)) + msEach(requestKey) + msEach(combine) + msEach(sign),
     },
   };
 }
