@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT, base64url } from 'jose';
 import { issueAccessToken } from '../apps/gateway/src/auth/access-tokens.js';
+import { LOGIN_FAILURES_ALLOWED, LOGIN_FAILURE_WINDOW_SECONDS } from '../apps/gateway/src/auth/login-throttle.js';
 import { startGateway } from '../apps/gateway/src/gateway.js';
 import { Http } from './support/http.js';
 import { dumpAllTables, findLeaks } from './support/leak-scan.js';
@@ -197,6 +198,61 @@ describe.each(testDatabaseKinds())('accounts and authentication (%s database)', 
       for (const res of [await anonymous.get('/healthz'), await anonymous.get('/api/v1/no-such-thing'), await admin.get('/api/v1/me'), await anonymous.get('/')]) {
         expect(res.headers.get('x-powered-by')).toBeNull();
         expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      }
+    });
+  });
+
+  describe('login throttling', () => {
+    const login = (username: string, password: string, from?: string) =>
+      anonymous.post('/api/v1/auth/login', { username, password }, from === undefined ? {} : { 'x-forwarded-for': from });
+
+    async function createUser(username: string, password: string, roles: string[] = []): Promise<void> {
+      expect((await admin.post('/api/v1/users', { username, password, displayName: username, roles })).status).toBe(201);
+    }
+
+    it(`refuses a username from one address after ${LOGIN_FAILURES_ALLOWED} failures with 429 and Retry-After, even with the right password; the refusal is not audited`, async () => {
+      await createUser('dave', 'dave-password-1234');
+      await createUser('dave-auditor', 'dave-auditor-password', ['auditor']);
+      for (let i = 0; i < LOGIN_FAILURES_ALLOWED; i++) expectProblem(await login('dave', `wrong-guess-${i}`), 401);
+      const refused = await login('dave', 'dave-password-1234');
+      expectProblem(refused, 429);
+      const retryAfter = Number(refused.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThan(0);
+      expect(retryAfter).toBeLessThanOrEqual(LOGIN_FAILURE_WINDOW_SECONDS);
+      expect(refused.body).toMatchObject({ code: 'TOO_MANY_ATTEMPTS', retryAfterSeconds: retryAfter });
+      // Another person on the same address is not refused.
+      expect((await login('dave-auditor', 'dave-auditor-password')).status).toBe(200);
+      const auditor = await anonymous.login('dave-auditor', 'dave-auditor-password');
+      const entries = (await auditor.get('/api/v1/audit?limit=1000')).body.entries as { action: string; subject: string }[];
+      expect(entries.filter((e) => e.action === 'auth.login_failed' && e.subject === 'username:dave')).toHaveLength(LOGIN_FAILURES_ALLOWED);
+    });
+
+    it('forgets the failures once the right password is given', async () => {
+      await createUser('erin', 'erin-password-1234');
+      for (let round = 0; round < 2; round++) {
+        for (let i = 0; i < LOGIN_FAILURES_ALLOWED - 1; i++) expectProblem(await login('erin', `wrong-guess-${i}`), 401);
+        expect((await login('erin', 'erin-password-1234')).status).toBe(200);
+      }
+    });
+
+    it('counts by the address a trusted proxy reports, and believes no address from an untrusted one', async () => {
+      await createUser('frank', 'frank-password-1234');
+      for (let i = 0; i < LOGIN_FAILURES_ALLOWED; i++) expectProblem(await login('frank', `wrong-guess-${i}`, '203.0.113.7'), 401);
+      // This gateway trusts no proxy: the header is ignored and every attempt came from 127.0.0.1.
+      expectProblem(await login('frank', 'frank-password-1234', '203.0.113.8'), 429);
+
+      const behindProxy = await startTestGateway(kind, { trustProxy: ['loopback'] });
+      try {
+        const viaProxy = new Http(behindProxy.url);
+        const proxyAdmin = await viaProxy.login('admin', ADMIN_PASSWORD);
+        expect((await proxyAdmin.post('/api/v1/users', { username: 'grace', password: 'grace-password-1234', displayName: 'Grace', roles: [] })).status).toBe(201);
+        for (let i = 0; i < LOGIN_FAILURES_ALLOWED; i++) {
+          expectProblem(await viaProxy.post('/api/v1/auth/login', { username: 'grace', password: `wrong-guess-${i}` }, { 'x-forwarded-for': '203.0.113.7' }), 401);
+        }
+        expectProblem(await viaProxy.post('/api/v1/auth/login', { username: 'grace', password: 'grace-password-1234' }, { 'x-forwarded-for': '203.0.113.7' }), 429);
+        expect((await viaProxy.post('/api/v1/auth/login', { username: 'grace', password: 'grace-password-1234' }, { 'x-forwarded-for': '203.0.113.8' })).status).toBe(200);
+      } finally {
+        await behindProxy.close();
       }
     });
   });

@@ -62,6 +62,7 @@ export function testConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfi
     bootstrapAdminPassword: ADMIN_PASSWORD,
     logLevel: 'info',
     operationTimeoutSeconds: 60,
+    trustProxy: false,
     ...overrides,
   };
 }

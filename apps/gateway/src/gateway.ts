@@ -100,8 +100,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 }
 
 function configureHttp(app: INestApplication, ctx: GatewayContext): void {
+  const expressApp = app.getHttpAdapter().getInstance() as express.Express;
+  expressApp.set('trust proxy', ctx.config.trustProxy);
   // Name no framework to a scanner, and let no browser sniff a JSON answer into something it would run.
-  (app.getHttpAdapter().getInstance() as express.Express).disable('x-powered-by');
+  expressApp.disable('x-powered-by');
   app.use((_req: express.Request, res: express.Response, next: express.NextFunction) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     next();

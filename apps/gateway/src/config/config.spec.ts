@@ -4,7 +4,7 @@ describe('loadConfig', () => {
   const key = Buffer.alloc(32, 7).toString('base64');
 
   it('applies the documented defaults', () => {
-    expect(loadConfig({})).toMatchObject({ port: 8080, databaseUrl: undefined, dataDir: './data', masterKey: undefined, logLevel: 'info' });
+    expect(loadConfig({})).toMatchObject({ port: 8080, databaseUrl: undefined, dataDir: './data', masterKey: undefined, logLevel: 'info', trustProxy: false });
   });
 
   it.each([
@@ -15,9 +15,20 @@ describe('loadConfig', () => {
     [{ QG_MASTER_KEY: 'c2hvcnQ=' }, 'QG_MASTER_KEY'],
     [{ QG_LOG_LEVEL: 'loud' }, 'QG_LOG_LEVEL'],
     [{ QG_BOOTSTRAP_ADMIN_PASSWORD: 'short' }, 'QG_BOOTSTRAP_ADMIN_PASSWORD'],
+    [{ QG_TRUST_PROXY: 'true' }, 'QG_TRUST_PROXY'],
+    [{ QG_TRUST_PROXY: '0' }, 'QG_TRUST_PROXY'],
+    [{ QG_TRUST_PROXY: 'nginx' }, 'QG_TRUST_PROXY'],
   ])('refuses %j naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}: `));
+  });
+
+  it.each([
+    ['1', 1],
+    ['loopback', ['loopback']],
+    ['10.0.0.0/8, fd00::/8,uniquelocal', ['10.0.0.0/8', 'fd00::/8', 'uniquelocal']],
+  ])('reads QG_TRUST_PROXY %j as %j', (raw, trustProxy) => {
+    expect(loadConfig({ QG_TRUST_PROXY: raw }).trustProxy).toEqual(trustProxy);
   });
 
   it('accepts an external database with a master key', () => {

@@ -14,6 +14,12 @@ export interface GatewayConfig {
   logLevel: LogLevel;
   /** The longest an operation may run; an execution holding `executing` past this plus a margin was interrupted. */
   operationTimeoutSeconds: number;
+  /**
+   * Which proxies' X-Forwarded-For to believe for the client's address (Express
+   * "trust proxy"): false (none), a number of hops, or addresses, subnets and the
+   * names loopback, linklocal, uniquelocal.
+   */
+  trustProxy: false | number | string[];
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -53,7 +59,28 @@ export function loadConfig(env: Env): GatewayConfig {
     bootstrapAdminPassword,
     logLevel: parseLogLevel(optional(env, 'QG_LOG_LEVEL') ?? 'info'),
     operationTimeoutSeconds: parseSeconds('QG_OPERATION_TIMEOUT_SECONDS', optional(env, 'QG_OPERATION_TIMEOUT_SECONDS') ?? '60', 1, 3600),
+    trustProxy: parseTrustProxy(optional(env, 'QG_TRUST_PROXY')),
   };
+}
+
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+function parseTrustProxy(raw: string | undefined): false | number | string[] {
+  if (raw === undefined) return false;
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops < 1 || hops > 10) throw new ConfigError('QG_TRUST_PROXY', 'a number of proxy hops must be from 1 to 10');
+    return hops;
+  }
+  // Believing every X-Forwarded-For would let any client choose the address the login throttle counts by.
+  if (raw === 'true') throw new ConfigError('QG_TRUST_PROXY', 'name the proxies (addresses, subnets, loopback, uniquelocal) or their number of hops, not true');
+  const entries = raw.split(',').map((e) => e.trim());
+  for (const entry of entries) {
+    if (!PROXY_NAMES.includes(entry) && !/^[0-9A-Fa-f:.]+(\/\d{1,3})?$/.test(entry)) {
+      throw new ConfigError('QG_TRUST_PROXY', `"${entry}" is not an address, a subnet, or one of ${PROXY_NAMES.join(', ')}`);
+    }
+  }
+  return entries;
 }
 
 function optional(env: Env, name: string): string | undefined {

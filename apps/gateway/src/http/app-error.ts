@@ -22,7 +22,8 @@ export type AppErrorCode =
   | 'STATEMENT_REJECTED'
   | 'SHARE_REJECTED'
   | 'POLICY_INVALID'
-  | 'CREDENTIAL_INVALID';
+  | 'CREDENTIAL_INVALID'
+  | 'TOO_MANY_ATTEMPTS';
 
 export class AppError extends Error {
   constructor(
@@ -63,5 +64,7 @@ export function statusForCode(code: AppErrorCode): number {
       return 409;
     case 'KEYS_NOT_ENROLLED':
       return 422;
+    case 'TOO_MANY_ATTEMPTS':
+      return 429;
   }
 }
