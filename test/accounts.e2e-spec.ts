@@ -219,7 +219,7 @@ describe.each(testDatabaseKinds())('accounts and authentication (%s database)', 
       const retryAfter = Number(refused.headers.get('retry-after'));
       expect(retryAfter).toBeGreaterThan(0);
       expect(retryAfter).toBeLessThanOrEqual(LOGIN_FAILURE_WINDOW_SECONDS);
-      expect(refused.body).toMatchObject({ code: 'TOO_MANY_ATTEMPTS', retryAfterSeconds: retryAfter });
+      expect(refused.body).toMatchObject({ code: 'TOO_MANY_ATTEMPTS', retryAfterSeconds: retryAfter, detail: expect.stringMatching(/try again in 1[45] min$/) });
       // Another person on the same address is not refused.
       expect((await login('dave-auditor', 'dave-auditor-password')).status).toBe(200);
       const auditor = await anonymous.login('dave-auditor', 'dave-auditor-password');

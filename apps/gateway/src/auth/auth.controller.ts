@@ -36,7 +36,8 @@ export class AuthController {
     if (retryAfterSeconds !== undefined) {
       this.ctx.log.warn({ username: body.username, address }, 'login refused: too many failed attempts');
       res.setHeader('Retry-After', String(retryAfterSeconds));
-      throw new AppError('TOO_MANY_ATTEMPTS', `too many failed logins for this username from this address; try again in ${retryAfterSeconds} s`, { retryAfterSeconds });
+      const wait = retryAfterSeconds < 120 ? `${retryAfterSeconds} s` : `${Math.ceil(retryAfterSeconds / 60)} min`;
+      throw new AppError('TOO_MANY_ATTEMPTS', `too many failed logins for this username from this address; try again in ${wait}`, { retryAfterSeconds });
     }
     const user = await findUserByUsername(this.ctx.dataSource, body.username);
     const ok = await verifyPassword(user?.passwordHash ?? DUMMY_PASSWORD_HASH, body.password);
