@@ -4,6 +4,7 @@ import { InstallJobQueue1763900200000 } from './1763900200000-InstallJobQueue.js
 import { AddOperationTimeouts1763900300000 } from './1763900300000-AddOperationTimeouts.js';
 import { ChainAuditInDatabase1763900400000 } from './1763900400000-ChainAuditInDatabase.js';
 import { AddLoginFailures1763900500000 } from './1763900500000-AddLoginFailures.js';
+import { AddAccountLifecycle1763900600000 } from './1763900600000-AddAccountLifecycle.js';
 
 /** Every migration, oldest first. Listed explicitly so that builds and tests load the same set. */
-export const MIGRATIONS = [CreateAccounts1763900000000, CreateQuorumCore1763900100000, InstallJobQueue1763900200000, AddOperationTimeouts1763900300000, ChainAuditInDatabase1763900400000, AddLoginFailures1763900500000];
+export const MIGRATIONS = [CreateAccounts1763900000000, CreateQuorumCore1763900100000, InstallJobQueue1763900200000, AddOperationTimeouts1763900300000, ChainAuditInDatabase1763900400000, AddLoginFailures1763900500000, AddAccountLifecycle1763900600000];

@@ -4,11 +4,14 @@ import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT, base64url } from 'jose';
 import { issueAccessToken } from '../apps/gateway/src/auth/access-tokens.js';
 import { LOGIN_FAILURES_ALLOWED, LOGIN_FAILURE_WINDOW_SECONDS } from '../apps/gateway/src/auth/login-throttle.js';
+import { EVENTS_HEARTBEAT_MS } from '../apps/gateway/src/requests/events.controller.js';
 import { startGateway } from '../apps/gateway/src/gateway.js';
 import { Http } from './support/http.js';
 import { dumpAllTables, findLeaks } from './support/leak-scan.js';
 import { testDatabaseKinds } from './support/test-databases.js';
 import { ADMIN_PASSWORD, logCollector, startTestGateway, testConfig, type TestGateway } from './support/test-gateway.js';
+
+const NO_SUCH_ID = '00000000-0000-4000-8000-000000000000';
 
 describe.each(testDatabaseKinds())('accounts and authentication (%s database)', (kind) => {
   let gateway: TestGateway;
@@ -93,7 +96,7 @@ describe.each(testDatabaseKinds())('accounts and authentication (%s database)', 
     it('creates users (201), refuses a duplicate username (409) and lists them', async () => {
       const alice = await admin.post('/api/v1/users', { username: 'alice', password: passwords.alice, displayName: 'Alice', roles: ['operator'], groups: ['sre'] });
       expect(alice.status).toBe(201);
-      expect(alice.body).toEqual({ id: expect.any(String), username: 'alice', displayName: 'Alice', roles: ['operator'], groups: ['sre'] });
+      expect(alice.body).toEqual({ id: expect.any(String), username: 'alice', displayName: 'Alice', roles: ['operator'], groups: ['sre'], disabled: false });
       const bob = await admin.post('/api/v1/users', { username: 'bob', password: passwords.bob, displayName: 'Bob', roles: ['requester'] });
       expect(bob.status).toBe(201);
       expectProblem(await admin.post('/api/v1/users', { username: 'alice', password: 'another-password-1', displayName: 'A2', roles: [] }), 409);
@@ -105,7 +108,7 @@ describe.each(testDatabaseKinds())('accounts and authentication (%s database)', 
     it('issues a service-account token once; it authenticates and is never shown again', async () => {
       const created = await admin.post('/api/v1/service-accounts', { name: 'ci-release', roles: ['requester'] });
       expect(created.status).toBe(201);
-      expect(created.body).toEqual({ id: expect.any(String), name: 'ci-release', roles: ['requester'], createdAt: expect.any(String), token: expect.stringMatching(/^qgs_/) });
+      expect(created.body).toEqual({ id: expect.any(String), name: 'ci-release', roles: ['requester'], createdAt: expect.any(String), revokedAt: null, token: expect.stringMatching(/^qgs_/) });
       serviceToken = created.body.token;
       const me = await anonymous.as(serviceToken).get('/api/v1/me');
       expect(me.status).toBe(200);
@@ -127,12 +130,14 @@ describe.each(testDatabaseKinds())('accounts and authentication (%s database)', 
       expect((await bob.put('/api/v1/me/password', { currentPassword: 'bob-new-password-123', newPassword: passwords.bob })).status).toBe(204);
     });
 
-    const endpoints: { method: 'GET' | 'POST'; path: string; body?: unknown; allowed: string[] }[] = [
+    const endpoints: { method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; path: string; body?: unknown; allowed: string[] }[] = [
       { method: 'GET', path: '/api/v1/me', allowed: ['admin', 'operator', 'requester', 'service'] },
       { method: 'POST', path: '/api/v1/users', body: { username: 'zed', password: 'zed-password-1234', displayName: 'Zed', roles: [] }, allowed: ['admin'] },
       { method: 'GET', path: '/api/v1/users', allowed: ['admin'] },
       { method: 'POST', path: '/api/v1/service-accounts', body: { name: 'zed-bot', roles: [] }, allowed: ['admin'] },
       { method: 'GET', path: '/api/v1/service-accounts', allowed: ['admin'] },
+      { method: 'PATCH', path: `/api/v1/users/${NO_SUCH_ID}`, body: { disabled: false }, allowed: ['admin'] },
+      { method: 'DELETE', path: `/api/v1/service-accounts/${NO_SUCH_ID}`, allowed: ['admin'] },
     ];
 
     it.each(endpoints)('guards $method $path: 401 anonymous, 403 for the wrong role', async ({ method, path, body, allowed }) => {
@@ -178,6 +183,108 @@ describe.each(testDatabaseKinds())('accounts and authentication (%s database)', 
     it('answers an unknown route with 404 problem+json', async () => {
       expectProblem(await admin.get('/api/v1/no-such-thing'), 404);
     });
+  });
+
+  describe('account lifecycle', () => {
+    const patchUser = (id: string, change: unknown) => admin.request('PATCH', `/api/v1/users/${id}`, change);
+
+    async function createUser(username: string, roles: string[]): Promise<{ id: string; password: string }> {
+      const password = `${username}-password-1234`;
+      const res = await admin.post('/api/v1/users', { username, password, displayName: username, roles });
+      expect(res.status).toBe(201);
+      expect(res.body.disabled).toBe(false);
+      return { id: res.body.id, password };
+    }
+
+    it('disables a user: their token and cookie are refused from the next call and login answers 403; enabling restores them; both audited', async () => {
+      const henry = await createUser('henry', ['operator']);
+      const login = await anonymous.post('/api/v1/auth/login', { username: 'henry', password: henry.password });
+      const token = anonymous.as(login.body.accessToken);
+      const cookie = { cookie: (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '' };
+      expect((await token.get('/api/v1/me')).status).toBe(200);
+
+      const disabled = await patchUser(henry.id, { disabled: true });
+      expect(disabled.status).toBe(200);
+      expect(disabled.body).toMatchObject({ id: henry.id, username: 'henry', roles: ['operator'], disabled: true });
+      expectProblem(await token.get('/api/v1/me'), 401);
+      expectProblem(await anonymous.get('/api/v1/me', cookie), 401);
+      const refused = await anonymous.post('/api/v1/auth/login', { username: 'henry', password: henry.password });
+      expectProblem(refused, 403);
+      expect(refused.body.detail).toMatch(/disabled/);
+      expect(refused.body).not.toHaveProperty('accessToken');
+      const listed = (await admin.get('/api/v1/users')).body.users.find((u: { id: string }) => u.id === henry.id);
+      expect(listed.disabled).toBe(true);
+
+      expect((await patchUser(henry.id, { disabled: false })).body.disabled).toBe(false);
+      expect((await token.get('/api/v1/me')).status).toBe(200);
+      expect((await anonymous.post('/api/v1/auth/login', { username: 'henry', password: henry.password })).status).toBe(200);
+
+      const auditor = await anonymous.login('henry-auditor', (await createUser('henry-auditor', ['auditor'])).password);
+      const entries = (await auditor.get('/api/v1/audit?limit=1000')).body.entries as { action: string; subject: string; data: unknown }[];
+      expect(entries.filter((e) => e.action === 'user.updated' && e.subject === `user:${henry.id}`).map((e) => e.data)).toEqual([{ disabled: true }, { disabled: false }]);
+      expect(entries).toContainEqual(expect.objectContaining({ action: 'auth.login_failed', subject: `user:${henry.id}`, data: { reason: 'disabled' } }));
+    });
+
+    it('changes roles and groups with effect on the next call of a token issued before', async () => {
+      const ivy = await createUser('ivy', ['requester']);
+      const ivyHttp = await anonymous.login('ivy', ivy.password);
+      expectProblem(await ivyHttp.get('/api/v1/users'), 403);
+      const changed = await patchUser(ivy.id, { roles: ['auditor'], groups: ['sre'] });
+      expect(changed.body).toMatchObject({ roles: ['auditor'], groups: ['sre'], disabled: false });
+      expect((await ivyHttp.get('/api/v1/users')).status).toBe(200);
+      expect((await ivyHttp.get('/api/v1/me')).body).toMatchObject({ roles: ['auditor'], groups: ['sre'] });
+    });
+
+    it('keeps an enabled admin: the last one cannot be disabled or demoted (409, nothing changes); another admin can be', async () => {
+      const me = (await admin.get('/api/v1/me')).body;
+      expectProblem(await patchUser(me.id, { disabled: true }), 409);
+      expectProblem(await patchUser(me.id, { roles: ['operator'] }), 409);
+      expect((await admin.get('/api/v1/me')).body).toMatchObject({ roles: me.roles, disabled: false });
+      const jade = await createUser('jade', ['admin']);
+      expect((await patchUser(jade.id, { disabled: true })).status).toBe(200);
+      expect((await patchUser(jade.id, { roles: [], disabled: false })).body).toMatchObject({ roles: [], disabled: false });
+    });
+
+    it.each([
+      ['an unknown id', NO_SUCH_ID, { disabled: true }, 404],
+      ['an id that is no uuid', 'not-a-uuid', { disabled: true }, 404],
+      ['an empty change', undefined, {}, 400],
+      ['an unknown role', undefined, { roles: ['root'] }, 400],
+      ['a disabled that is no boolean', undefined, { disabled: 'yes' }, 400],
+      ['an unknown field', undefined, { disabled: false, isRoot: true }, 400],
+    ])('refuses %s with a problem and changes nothing', async (_, id, change, status) => {
+      const target = id ?? (await admin.get('/api/v1/users')).body.users.find((u: { username: string }) => u.username === 'bob').id;
+      const before = (await admin.get('/api/v1/users')).body;
+      expectProblem(await patchUser(target, change), status);
+      expect((await admin.get('/api/v1/users')).body).toEqual(before);
+    });
+
+    it('revokes a service account: its token is refused from the next call, it stays listed with revokedAt, a second revoke is 404', async () => {
+      const created = await admin.post('/api/v1/service-accounts', { name: 'old-bot', roles: ['requester'] });
+      const bot = anonymous.as(created.body.token);
+      expect((await bot.get('/api/v1/me')).status).toBe(200);
+      const revoked = await admin.request('DELETE', `/api/v1/service-accounts/${created.body.id}`);
+      expect(revoked.status).toBe(204);
+      expectProblem(await bot.get('/api/v1/me'), 401);
+      const listed = (await admin.get('/api/v1/service-accounts')).body.serviceAccounts.find((a: { id: string }) => a.id === created.body.id);
+      expect(listed).toMatchObject({ name: 'old-bot', revokedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+      expectProblem(await admin.request('DELETE', `/api/v1/service-accounts/${created.body.id}`), 404);
+      expectProblem(await admin.request('DELETE', `/api/v1/service-accounts/${NO_SUCH_ID}`), 404);
+    });
+
+    it(`ends a disabled user's event stream at the next heartbeat (${EVENTS_HEARTBEAT_MS / 1000} s)`, async () => {
+      const kate = await createUser('kate', ['operator']);
+      const token = (await anonymous.post('/api/v1/auth/login', { username: 'kate', password: kate.password })).body.accessToken;
+      const stream = await fetch(`${gateway.url}/api/v1/events`, { headers: { authorization: `Bearer ${token}` } });
+      expect(stream.status).toBe(200);
+      const reader = stream.body!.getReader();
+      expect(new TextDecoder().decode((await reader.read()).value)).toContain(': connected');
+      await patchUser(kate.id, { disabled: true });
+      const started = Date.now();
+      let ended = false;
+      while (!ended && Date.now() - started < EVENTS_HEARTBEAT_MS + 5000) ended = (await reader.read()).done;
+      expect(ended).toBe(true);
+    }, EVENTS_HEARTBEAT_MS + 15000);
   });
 
   describe('operations surface', () => {

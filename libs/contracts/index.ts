@@ -65,13 +65,15 @@ export interface Me {
   keys: EnrolledKeys | null;
 }
 
-/** POST /users (`toUserResponse`); GET /users adds `keysEnrolled`. */
+/** POST /users, PATCH /users/:id (`toUserResponse`); GET /users adds `keysEnrolled`. */
 export interface User {
   id: string;
   username: string;
   displayName: string;
   roles: Role[];
   groups: string[];
+  /** a disabled user cannot sign in and their tokens are refused */
+  disabled: boolean;
   keysEnrolled?: boolean;
 }
 
@@ -83,16 +85,26 @@ export interface NewUser {
   groups?: string[];
 }
 
-/** GET /service-accounts (`toServiceAccountResponse`). */
+/** PATCH /users/:id: at least one field; absent fields stay as they are. */
+export interface UserChange {
+  roles?: Role[];
+  groups?: string[];
+  disabled?: boolean;
+}
+
+/** GET /service-accounts (`toServiceAccountResponse`); revoked accounts stay listed. */
 export interface ServiceAccount {
   id: string;
   name: string;
   roles: Role[];
   createdAt: string;
+  /** set by DELETE /service-accounts/:id; the account's token is refused from then on */
+  revokedAt: string | null;
 }
 
-/** POST /service-accounts: the token is shown once. */
+/** POST /service-accounts: the token is shown once; a new account is never revoked. */
 export interface CreatedServiceAccount extends ServiceAccount {
+  revokedAt: null;
   token: string;
 }
 

@@ -369,4 +369,114 @@ interface Person {
     await page.locator('[data-testid="audit-verify"][data-ok="true"]').waitFor();
     await page.getByTestId('audit-table').getByText('keys.enrolled').first().waitFor();
   }, 60_000);
+
+  it('an admin disables and enables a user, edits roles and revokes a service account in the UI; the gateway enforces each', async () => {
+    // Dedicated throwaway accounts: the earlier tests' people and ci-release stay as they were.
+    const dora = await person('dora-lifecycle', ['operator']);
+    const eddie = await person('eddie-lifecycle', ['requester']);
+    const adminMe = (await admin.get('/api/v1/me')).body;
+    const anonymous = new Http(gateway.url);
+    const listedUser = async (username: string) => ((await admin.get('/api/v1/users')).body.users as any[]).find((u) => u.username === username);
+
+    const page = await newPage();
+    await signIn(page, { id: adminMe.id, username: 'admin', password: ADMIN_PASSWORD, http: admin });
+    await page.getByRole('link', { name: 'Users' }).click();
+    const table = page.getByTestId('users-table');
+    const row = (username: string) => table.locator(`tr[data-testid="user-row"][data-username="${username}"]`);
+    const confirm = table.getByTestId('user-confirm');
+    const notice = page.getByTestId('users-notice');
+    await expect(row('dora-lifecycle').getByTestId('user-status').textContent()).resolves.toBe('active');
+
+    // Disabling asks first, naming the user; Cancel (which has the focus) changes nothing.
+    await row('dora-lifecycle').getByRole('button', { name: 'Disable', exact: true }).click();
+    await expect(confirm.textContent()).resolves.toContain('Disable dora-lifecycle?');
+    await expect(confirm.getByRole('button', { name: 'Cancel' }).evaluate((b) => b === document.activeElement)).resolves.toBe(true);
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    await confirm.waitFor({ state: 'detached' });
+    expect((await listedUser('dora-lifecycle')).disabled).toBe(false);
+
+    await row('dora-lifecycle').getByRole('button', { name: 'Disable', exact: true }).click();
+    await confirm.getByRole('button', { name: 'Disable dora-lifecycle', exact: true }).click();
+    await table.locator('tr[data-username="dora-lifecycle"][data-disabled="true"]').waitFor();
+    await expect(notice.textContent()).resolves.toContain('User dora-lifecycle disabled');
+    await expect(row('dora-lifecycle').getByTestId('user-status').textContent()).resolves.toBe('disabled');
+    const refused = await anonymous.post('/api/v1/auth/login', { username: dora.username, password: dora.password });
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('content-type')).toContain('application/problem+json');
+    expect((await dora.http.get('/api/v1/me')).status).toBe(401);
+    expect(await listedUser('dora-lifecycle')).toMatchObject({ id: dora.id, disabled: true });
+
+    await row('dora-lifecycle').getByRole('button', { name: 'Enable', exact: true }).click();
+    await expect(confirm.textContent()).resolves.toContain('Enable dora-lifecycle?');
+    await confirm.getByRole('button', { name: 'Enable dora-lifecycle', exact: true }).click();
+    await table.locator('tr[data-username="dora-lifecycle"][data-disabled="false"]').waitFor();
+    await expect(notice.textContent()).resolves.toContain('User dora-lifecycle enabled');
+    expect(await listedUser('dora-lifecycle')).toMatchObject({ id: dora.id, disabled: false, roles: ['operator'] });
+    expect((await anonymous.post('/api/v1/auth/login', { username: dora.username, password: dora.password })).status).toBe(200);
+
+    // Roles, edited inline; Save sends them, GET /users shows them.
+    await row('eddie-lifecycle').getByRole('button', { name: 'Edit roles' }).click();
+    const editor = table.getByTestId('role-editor');
+    await expect(editor.getByRole('checkbox', { name: /^requester/ }).isChecked()).resolves.toBe(true);
+    await editor.getByRole('checkbox', { name: /^requester/ }).uncheck();
+    await editor.getByRole('checkbox', { name: /^auditor/ }).check();
+    await editor.getByRole('checkbox', { name: /^operator/ }).check();
+    await editor.getByRole('button', { name: 'Save roles' }).click();
+    await editor.waitFor({ state: 'detached' });
+    await expect(notice.textContent()).resolves.toBe('Roles of eddie-lifecycle are now auditor, operator.');
+    await expect(row('eddie-lifecycle').locator('td').nth(2).textContent()).resolves.toBe('auditor, operator');
+    expect((await listedUser('eddie-lifecycle')).roles.sort()).toEqual(['auditor', 'operator']);
+    expect((await eddie.http.get('/api/v1/me')).body.roles.sort()).toEqual(['auditor', 'operator']);
+
+    // A refusal shows the gateway's problem detail: the last enabled admin cannot disable themselves.
+    await row('admin').getByRole('button', { name: 'Disable', exact: true }).click();
+    await expect(confirm.textContent()).resolves.toContain('your own account');
+    await confirm.getByRole('button', { name: 'Disable admin', exact: true }).click();
+    const alert = confirm.getByRole('alert');
+    await alert.waitFor();
+    const conflict = await admin.request('PATCH', `/api/v1/users/${adminMe.id}`, { disabled: true });
+    expect(conflict.status).toBe(409);
+    expect(conflict.body.code).toBe('CONFLICT');
+    await expect(alert.textContent()).resolves.toContain(conflict.body.detail);
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    expect((await listedUser('admin')).disabled).toBe(false);
+
+    // A security lead reads the list, status included, and is offered no action.
+    const leadPage = await newPage();
+    await signIn(leadPage, people.lead);
+    await leadPage.goto(`${gateway.url}/users`);
+    const leadRow = leadPage.locator('tr[data-testid="user-row"][data-username="dora-lifecycle"]');
+    await expect(leadRow.getByTestId('user-status').textContent()).resolves.toBe('active');
+    expect(await leadPage.getByTestId('users-table').getByRole('button').count()).toBe(0);
+
+    // A service account made in the UI, revoked in the UI: its token is refused from then on.
+    await page.getByRole('link', { name: 'Service accounts' }).click();
+    const saForm = page.getByTestId('service-account-form');
+    await saForm.getByLabel('Name').fill('throwaway-bot');
+    await saForm.getByRole('button', { name: 'Create service account' }).click();
+    const token = ((await page.getByTestId('service-token').textContent()) ?? '').trim();
+    const bot = anonymous.as(token);
+    expect((await bot.get('/api/v1/me')).status).toBe(200);
+    await page.getByRole('button', { name: 'I have stored it' }).click();
+
+    const accounts = page.getByTestId('service-accounts-table');
+    const botRow = accounts.locator('tr[data-testid="service-account-row"][data-name="throwaway-bot"]');
+    await expect(botRow.getByTestId('service-account-status').textContent()).resolves.toBe('active');
+    await botRow.getByRole('button', { name: 'Revoke', exact: true }).click();
+    const saConfirm = accounts.getByTestId('service-account-confirm');
+    await expect(saConfirm.textContent()).resolves.toContain('Revoke throwaway-bot?');
+    await saConfirm.getByRole('button', { name: 'Revoke throwaway-bot', exact: true }).click();
+    await accounts.locator('tr[data-name="throwaway-bot"][data-revoked="true"]').waitFor();
+    await expect(page.getByTestId('service-accounts-notice').textContent()).resolves.toContain('Service account throwaway-bot revoked');
+    expect(await botRow.getByRole('button').count()).toBe(0);
+
+    expect((await bot.get('/api/v1/me')).status).toBe(401);
+    const listedAccounts = (await admin.get('/api/v1/service-accounts')).body.serviceAccounts as any[];
+    const revoked = listedAccounts.find((a) => a.name === 'throwaway-bot');
+    expect(typeof revoked.revokedAt).toBe('string');
+    const shown = await page.evaluate((iso) => new Date(iso).toLocaleString(), revoked.revokedAt as string);
+    await expect(botRow.getByTestId('service-account-status').textContent()).resolves.toBe(`revoked ${shown}`);
+    expect(listedAccounts.find((a) => a.name === 'ci-release')).toMatchObject({ id: automationId, revokedAt: null });
+    expect((await admin.request('DELETE', `/api/v1/service-accounts/${revoked.id}`)).status).toBe(404);
+  }, 120_000);
 });

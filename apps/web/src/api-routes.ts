@@ -23,11 +23,13 @@ export const API_ROUTES = {
   createPolicy: { method: 'POST', path: '/api/v1/policies' },
   listUsers: { method: 'GET', path: '/api/v1/users' },
   createUser: { method: 'POST', path: '/api/v1/users' },
+  updateUser: { method: 'PATCH', path: '/api/v1/users/{id}' },
   listServiceAccounts: { method: 'GET', path: '/api/v1/service-accounts' },
   createServiceAccount: { method: 'POST', path: '/api/v1/service-accounts' },
+  revokeServiceAccount: { method: 'DELETE', path: '/api/v1/service-accounts/{id}' },
   listAudit: { method: 'GET', path: '/api/v1/audit' },
   verifyAudit: { method: 'GET', path: '/api/v1/audit/verify' },
-} as const satisfies Record<string, { method: 'GET' | 'POST' | 'PUT'; path: string }>;
+} as const satisfies Record<string, { method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; path: string }>;
 
 export type ApiRoute = (typeof API_ROUTES)[keyof typeof API_ROUTES];
 

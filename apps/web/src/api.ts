@@ -25,6 +25,7 @@ import type {
   ServiceAccount,
   ShareEnvelope,
   User,
+  UserChange,
 } from '../../../libs/contracts/index.ts';
 import { API_ROUTES, routePath, type ApiRoute } from './api-routes.ts';
 
@@ -48,6 +49,7 @@ export type {
   ServiceAccount,
   ShareEnvelope,
   User,
+  UserChange,
 } from '../../../libs/contracts/index.ts';
 /** A request as `GET /requests/:id` returns it. */
 export type QgRequest = RequestDetail;
@@ -93,6 +95,7 @@ async function call<T>(route: ApiRoute, options: { params?: Record<string, strin
   } catch {
     throw new ApiError(0, 'Network error', 'The gateway did not answer. Check your connection and try again.');
   }
+  // 204 No Content (logout, revoking a service account) has an empty body: it parses to undefined.
   const text = await res.text();
   let parsed: unknown;
   try {
@@ -136,8 +139,10 @@ export const api = {
 
   listUsers: () => call<{ users: User[] }>(R.listUsers).then((r) => r.users),
   createUser: (body: NewUser) => call<User>(R.createUser, { body }),
+  updateUser: (id: string, body: UserChange) => call<User>(R.updateUser, { params: { id }, body }),
   listServiceAccounts: () => call<{ serviceAccounts: ServiceAccount[] }>(R.listServiceAccounts).then((r) => r.serviceAccounts),
   createServiceAccount: (body: NewServiceAccount) => call<CreatedServiceAccount>(R.createServiceAccount, { body }),
+  revokeServiceAccount: (id: string) => call<void>(R.revokeServiceAccount, { params: { id } }),
 
   listAudit: (afterSeq: number, limit = 100) =>
     call<{ entries: AuditEntry[] }>(R.listAudit, { query: new URLSearchParams({ afterSeq: String(afterSeq), limit: String(limit) }) }).then((r) => r.entries),

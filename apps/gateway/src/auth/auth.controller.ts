@@ -49,6 +49,12 @@ export class AuthController {
       throw new AppError('AUTH_INVALID_CREDENTIALS', 'wrong username or password');
     }
     await this.throttle.clear(body.username, address);
+    if (user.disabledAt !== null) {
+      await this.audit.transaction((tx) =>
+        this.audit.append(tx, { actor: `user:${user.id}`, action: 'auth.login_failed', subject: `user:${user.id}`, data: { reason: 'disabled' } }),
+      );
+      throw new AppError('FORBIDDEN', 'this account is disabled; an admin can enable it again');
+    }
     const accessToken = await issueAccessToken(this.ctx.signingKey, user.id, Math.floor(this.ctx.now().getTime() / 1000));
     await this.audit.transaction((tx) => this.audit.append(tx, { actor: `user:${user.id}`, action: 'auth.login', subject: `user:${user.id}` }));
     res.cookie(SESSION_COOKIE, accessToken, {

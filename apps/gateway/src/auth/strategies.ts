@@ -22,7 +22,8 @@ async function userFromAccessToken(ctx: GatewayContext, token: string | undefine
   const userId = await verifyAccessToken(ctx.signingKey, token);
   if (userId === undefined) return null;
   const user = await findUserById(ctx.dataSource, userId);
-  return user === undefined ? null : userPrincipal(user);
+  // Read at every call, so that disabling a user takes effect on their next call.
+  return user === undefined || user.disabledAt !== null ? null : userPrincipal(user);
 }
 
 /** `Authorization: Bearer <access token>` issued by POST /api/v1/auth/login. */
@@ -61,6 +62,6 @@ export class ServiceTokenStrategy extends PassportStrategy(Strategy, 'service-to
     const token = bearerToken(req);
     if (token === undefined || !token.startsWith(SERVICE_TOKEN_PREFIX)) return null;
     const account = await findServiceAccountByTokenHmac(this.ctx.dataSource, serviceTokenHmac(this.ctx.masterKey, token));
-    return account === undefined ? null : serviceAccountPrincipal(account);
+    return account === undefined || account.revokedAt !== null ? null : serviceAccountPrincipal(account);
   }
 }

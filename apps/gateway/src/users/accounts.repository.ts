@@ -16,11 +16,12 @@ export interface UserRow {
   signingKid: string | null;
   keysEnrolledAt: Date | null;
   createdAt: Date;
+  disabledAt: Date | null;
 }
 
 const USER_COLUMNS = `id, username, display_name AS "displayName", password_hash AS "passwordHash", roles, groups,
   encryption_key AS "encryptionKey", encryption_kid AS "encryptionKid", signing_key AS "signingKey",
-  signing_kid AS "signingKid", keys_enrolled_at AS "keysEnrolledAt", created_at AS "createdAt"`;
+  signing_kid AS "signingKid", keys_enrolled_at AS "keysEnrolledAt", created_at AS "createdAt", disabled_at AS "disabledAt"`;
 
 type Db = Pick<EntityManager, 'query'>;
 
@@ -79,7 +80,10 @@ export interface ServiceAccountRow {
   name: string;
   roles: Role[];
   createdAt: Date;
+  revokedAt: Date | null;
 }
+
+const SERVICE_ACCOUNT_COLUMNS = `id, name, roles, created_at AS "createdAt", revoked_at AS "revokedAt"`;
 
 export async function insertServiceAccount(
   db: Db,
@@ -87,14 +91,50 @@ export async function insertServiceAccount(
 ): Promise<ServiceAccountRow | undefined> {
   const rows: ServiceAccountRow[] = await db.query(
     `INSERT INTO service_accounts (name, roles, token_hmac, created_by) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (name) DO NOTHING RETURNING id, name, roles, created_at AS "createdAt"`,
+     ON CONFLICT (name) DO NOTHING RETURNING ${SERVICE_ACCOUNT_COLUMNS}`,
     [account.name, account.roles, account.tokenHmac, account.createdBy],
   );
   return rows[0];
 }
 
 export async function listServiceAccounts(db: Db): Promise<ServiceAccountRow[]> {
-  return db.query(`SELECT id, name, roles, created_at AS "createdAt" FROM service_accounts ORDER BY name`);
+  return db.query(`SELECT ${SERVICE_ACCOUNT_COLUMNS} FROM service_accounts ORDER BY name`);
+}
+
+/** Revokes an active account; undefined when there is none by that id (or it was revoked already). */
+export async function revokeServiceAccount(db: Db, id: string): Promise<ServiceAccountRow | undefined> {
+  if (!isUuid(id)) return undefined;
+  // Wrapped in a SELECT: TypeORM answers a bare UPDATE … RETURNING with [rows, count].
+  const rows: ServiceAccountRow[] = await db.query(
+    `WITH revoked AS (UPDATE service_accounts SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING *)
+     SELECT ${SERVICE_ACCOUNT_COLUMNS} FROM revoked`,
+    [id],
+  );
+  return rows[0];
+}
+
+/** The row, locked until the transaction ends. */
+export async function lockUser(db: Db, id: string): Promise<UserRow | undefined> {
+  if (!isUuid(id)) return undefined;
+  const rows: UserRow[] = await db.query(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1 FOR UPDATE`, [id]);
+  return rows[0];
+}
+
+/** Locks the enabled admins' rows, so that two admins cannot each remove the other at once. */
+export async function lockEnabledAdminIds(db: Db): Promise<string[]> {
+  const rows: { id: string }[] = await db.query(`SELECT id FROM users WHERE 'admin' = ANY(roles) AND disabled_at IS NULL ORDER BY id FOR UPDATE`);
+  return rows.map((r) => r.id);
+}
+
+export async function updateUserAccess(db: Db, id: string, change: { roles: Role[]; groups: string[]; disabled: boolean }): Promise<UserRow> {
+  const rows: UserRow[] = await db.query(
+    `WITH updated AS (UPDATE users SET roles = $2, groups = $3,
+       disabled_at = CASE WHEN $4::boolean THEN coalesce(disabled_at, now()) ELSE NULL END
+     WHERE id = $1 RETURNING *)
+     SELECT ${USER_COLUMNS} FROM updated`,
+    [id, change.roles, change.groups, change.disabled],
+  );
+  return rows[0]!;
 }
 
 export async function findServiceAccountByTokenHmac(db: PreparableDb, tokenHmac: string): Promise<ServiceAccountRow | undefined> {
@@ -102,7 +142,18 @@ export async function findServiceAccountByTokenHmac(db: PreparableDb, tokenHmac:
 }
 
 /** Every authenticated call of a service account runs it. */
-const SERVICE_ACCOUNT_BY_TOKEN = prepared('qg_service_account_by_token', `SELECT id, name, roles, created_at AS "createdAt" FROM service_accounts WHERE token_hmac = $1`);
+const SERVICE_ACCOUNT_BY_TOKEN = prepared('qg_service_account_by_token', `SELECT ${SERVICE_ACCOUNT_COLUMNS} FROM service_accounts WHERE token_hmac = $1`);
+
+/** The principal as it stands now: null once the user is disabled or the service account revoked. */
+export async function currentPrincipal(db: PreparableDb, principal: Principal): Promise<Principal | null> {
+  if (principal.kind === 'user') {
+    const user = await findUserById(db, principal.id);
+    return user === undefined || user.disabledAt !== null ? null : userPrincipal(user);
+  }
+  const rows: ServiceAccountRow[] = await db.query(`SELECT ${SERVICE_ACCOUNT_COLUMNS} FROM service_accounts WHERE id = $1`, [principal.id]);
+  const account = rows[0];
+  return account === undefined || account.revokedAt !== null ? null : serviceAccountPrincipal(account);
+}
 
 export function userPrincipal(user: UserRow): Principal {
   return { kind: 'user', id: user.id, name: user.username, roles: user.roles, groups: user.groups, signingKey: user.signingKey };

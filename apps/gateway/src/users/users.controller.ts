@@ -1,9 +1,9 @@
-import { Body, Controller, Get, HttpCode, Post, Put } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put } from '@nestjs/common';
 import { AppError } from '../http/app-error.js';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentPrincipal, Roles } from '../auth/decorators.js';
 import type { Principal } from '../auth/principal.js';
-import { ChangePasswordDto, CreateServiceAccountDto, CreateUserDto } from './users.dto.js';
+import { ChangePasswordDto, CreateServiceAccountDto, CreateUserDto, UpdateUserDto } from './users.dto.js';
 import { toMeResponse, toServiceAccountMe, toServiceAccountResponse, toUserResponse } from './users.mapper.js';
 import { UsersService } from './users.service.js';
 
@@ -41,6 +41,15 @@ export class UsersController {
     return { users: (await this.users.listUsers()).map((u) => ({ ...toUserResponse(u), keysEnrolled: u.signingKey !== null })) };
   }
 
+  @Patch('users/:id')
+  @Roles('admin')
+  async updateUser(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: UpdateUserDto) {
+    if (body.roles === undefined && body.groups === undefined && body.disabled === undefined) {
+      throw new AppError('VALIDATION_FAILED', 'give at least one of roles, groups, disabled');
+    }
+    return toUserResponse(await this.users.updateUser(principal, id, body));
+  }
+
   @Post('service-accounts')
   @HttpCode(201)
   @Roles('admin')
@@ -53,5 +62,12 @@ export class UsersController {
   @Roles('admin', 'auditor')
   async listServiceAccounts() {
     return { serviceAccounts: (await this.users.listServiceAccounts()).map(toServiceAccountResponse) };
+  }
+
+  @Delete('service-accounts/:id')
+  @HttpCode(204)
+  @Roles('admin')
+  async revokeServiceAccount(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
+    await this.users.revokeServiceAccount(principal, id);
   }
 }

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayUnique, IsArray, IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { ArrayUnique, IsArray, IsBoolean, IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { ROLES, type Role } from '../auth/principal.js';
 
 const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{1,63}$/;
@@ -34,6 +34,29 @@ export class CreateUserDto {
   @IsString({ each: true })
   @Matches(NAME_PATTERN, { each: true, message: NAME_MESSAGE })
   groups?: string[];
+}
+
+/** At least one field (checked by the controller); absent fields stay as they are. */
+export class UpdateUserDto {
+  @ApiPropertyOptional({ enum: ROLES, isArray: true })
+  @IsOptional()
+  @IsArray()
+  @ArrayUnique()
+  @IsIn(ROLES, { each: true })
+  roles?: Role[];
+
+  @ApiPropertyOptional({ type: [String], example: ['sre'] })
+  @IsOptional()
+  @IsArray()
+  @ArrayUnique()
+  @IsString({ each: true })
+  @Matches(NAME_PATTERN, { each: true, message: NAME_MESSAGE })
+  groups?: string[];
+
+  @ApiPropertyOptional({ description: 'true: the user can no longer sign in, and their tokens are refused from their next call' })
+  @IsOptional()
+  @IsBoolean()
+  disabled?: boolean;
 }
 
 export class CreateServiceAccountDto {

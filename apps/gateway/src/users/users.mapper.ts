@@ -3,7 +3,7 @@ import type { ServiceAccountRow, UserRow } from './accounts.repository.js';
 
 /** Each mapper lists the fields it sends: a new column never leaks by default. */
 export function toUserResponse(user: UserRow) {
-  return { id: user.id, username: user.username, displayName: user.displayName, roles: user.roles, groups: user.groups };
+  return { id: user.id, username: user.username, displayName: user.displayName, roles: user.roles, groups: user.groups, disabled: user.disabledAt !== null };
 }
 
 export function toMeResponse(user: UserRow) {
@@ -25,5 +25,5 @@ export function toServiceAccountMe(principal: Principal) {
 }
 
 export function toServiceAccountResponse(account: ServiceAccountRow) {
-  return { id: account.id, name: account.name, roles: account.roles, createdAt: account.createdAt.toISOString() };
+  return { id: account.id, name: account.name, roles: account.roles, createdAt: account.createdAt.toISOString(), revokedAt: account.revokedAt?.toISOString() ?? null };
 }

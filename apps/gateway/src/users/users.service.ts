@@ -10,9 +10,20 @@ import {
   insertUser,
   listServiceAccounts,
   listUsers,
+  lockEnabledAdminIds,
+  lockUser,
+  revokeServiceAccount,
+  updateUserAccess,
   type ServiceAccountRow,
   type UserRow,
 } from './accounts.repository.js';
+
+/** What an admin may change of a user; absent fields stay as they are. */
+export interface UserChange {
+  roles?: Role[];
+  groups?: string[];
+  disabled?: boolean;
+}
 
 export interface NewUser {
   username: string;
@@ -88,6 +99,36 @@ export class UsersService {
 
   listServiceAccounts(): Promise<ServiceAccountRow[]> {
     return listServiceAccounts(this.ctx.dataSource);
+  }
+
+  /**
+   * Roles, groups and whether the user may sign in; effective from their next call.
+   * Enforces: at least one enabled admin remains (the admins' rows are locked, so two
+   * admins removing each other at once cannot both succeed).
+   */
+  async updateUser(actor: Principal, id: string, change: UserChange): Promise<UserRow> {
+    return this.audit.transaction(async (tx) => {
+      const admins = await lockEnabledAdminIds(tx);
+      const user = await lockUser(tx, id);
+      if (user === undefined) throw new AppError('NOT_FOUND', 'no such user');
+      const next = { roles: change.roles ?? user.roles, groups: change.groups ?? user.groups, disabled: change.disabled ?? user.disabledAt !== null };
+      const staysEnabledAdmin = next.roles.includes('admin') && !next.disabled;
+      if (admins.includes(user.id) && !staysEnabledAdmin && admins.length === 1) {
+        throw new AppError('CONFLICT', 'this would leave no enabled admin; make another user admin first');
+      }
+      const updated = await updateUserAccess(tx, user.id, next);
+      await this.audit.append(tx, { actor: actorId(actor), action: 'user.updated', subject: `user:${user.id}`, data: { ...change } });
+      return updated;
+    });
+  }
+
+  /** The account's token is refused from the next call on; the row stays for the audit log and past requests. */
+  async revokeServiceAccount(actor: Principal, id: string): Promise<void> {
+    await this.audit.transaction(async (tx) => {
+      const account = await revokeServiceAccount(tx, id);
+      if (account === undefined) throw new AppError('NOT_FOUND', 'no active service account with this id');
+      await this.audit.append(tx, { actor: actorId(actor), action: 'service_account.revoked', subject: `service_account:${account.id}`, data: { name: account.name } });
+    });
   }
 }
 

@@ -1,9 +1,11 @@
-import { useState, type FormEvent } from 'react';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import { api, ROLES, type Role, type User } from '../api.ts';
+import { ConfirmRow } from '../components/confirm-row.tsx';
 import { Notice } from '../components/feedback.tsx';
 import { Field, FormFooter } from '../components/form-parts.tsx';
 import { LoadedTable } from '../components/loaded-table.tsx';
 import { RoleChecks } from '../components/role-checks.tsx';
+import { useSession } from '../session.tsx';
 import { useLoad } from '../use-load.ts';
 import { useSubmit } from '../use-submit.ts';
 
@@ -59,15 +61,152 @@ function CreateUser({ onCreated }: { onCreated: (u: User) => void }) {
   );
 }
 
+function rolesText(roles: readonly Role[]): string {
+  return roles.length === 0 ? 'none' : roles.join(', ');
+}
+
+/**
+ * One user, and for an admin its actions: disable or enable (after a confirmation that names the
+ * user) and an inline roles editor, each in a row under the user's.
+ */
+function UserRow({ user, columns, manage, isMe, onChanged }: { user: User; columns: number; manage: boolean; isMe: boolean; onChanged: (updated: User, what: 'access' | 'roles') => void }) {
+  const [open, setOpen] = useState<'none' | 'access' | 'roles'>('none');
+  const [roles, setRoles] = useState<Role[]>(user.roles);
+  const { busy, error, setError, run } = useSubmit();
+
+  const show = (panel: 'none' | 'access' | 'roles') => {
+    setError(null);
+    setRoles(user.roles);
+    setOpen(open === panel ? 'none' : panel);
+  };
+
+  const setDisabled = () =>
+    void run(async () => {
+      const updated = await api.updateUser(user.id, { disabled: !user.disabled });
+      setOpen('none');
+      onChanged(updated, 'access');
+    });
+
+  const saveRoles = (e: FormEvent) => {
+    e.preventDefault();
+    void run(async () => {
+      const updated = await api.updateUser(user.id, { roles });
+      setOpen('none');
+      onChanged(updated, 'roles');
+    });
+  };
+
+  const verb = user.disabled ? 'Enable' : 'Disable';
+  return (
+    <>
+      <tr data-testid="user-row" data-username={user.username} data-disabled={String(user.disabled)}>
+        <td>
+          <code>{user.username}</code>
+        </td>
+        <td>{user.displayName}</td>
+        <td>{user.roles.join(', ')}</td>
+        <td>{user.groups.join(', ')}</td>
+        <td>{user.keysEnrolled === true ? <span className="tag tag-ok">enrolled</span> : <span className="tag">none</span>}</td>
+        <td data-testid="user-status">{user.disabled ? <span className="tag tag-warn">disabled</span> : <span className="tag tag-ok">active</span>}</td>
+        {manage && (
+          <td>
+            <div className="actions">
+              <button type="button" className="secondary small" aria-expanded={open === 'roles'} onClick={() => show('roles')}>
+                Edit roles
+              </button>
+              <button type="button" className={user.disabled ? 'secondary small' : 'danger small'} aria-expanded={open === 'access'} onClick={() => show('access')}>
+                {verb}
+              </button>
+            </div>
+          </td>
+        )}
+      </tr>
+      {open === 'access' && (
+        <ConfirmRow
+          colSpan={columns}
+          testId="user-confirm"
+          question={`${verb} ${user.username}${isMe ? ' (your own account)' : ''}?`}
+          confirmLabel={`${verb} ${user.username}`}
+          busyLabel={user.disabled ? 'Enabling…' : 'Disabling…'}
+          danger={!user.disabled}
+          busy={busy}
+          error={error}
+          onConfirm={setDisabled}
+          onCancel={() => show('none')}
+        >
+          {user.disabled ? (
+            <p>They can sign in again with their current password, and their roles ({rolesText(user.roles)}) apply again.</p>
+          ) : (
+            <>
+              <p>They cannot sign in any more, and every session and token of theirs is refused from their next call. An admin can enable the account again.</p>
+              {user.roles.includes('operator') && (
+                <p>They are a custodian: while disabled they cannot approve, so a credential that needs their share may not reach its quorum.</p>
+              )}
+              {isMe && <p className="danger-text">This is your own account: you will be signed out.</p>}
+            </>
+          )}
+        </ConfirmRow>
+      )}
+      {open === 'roles' && (
+        <tr data-testid="role-editor">
+          <td colSpan={columns}>
+            <form className="stack" onSubmit={saveRoles}>
+              <RoleChecks roles={roles} onChange={setRoles} legend={`Roles of ${user.username}`} />
+              {isMe && !roles.includes('admin') && <p className="danger-text">Without the admin role you lose access to users and service accounts.</p>}
+              {error !== null && (
+                <div role="alert" className="notice notice-error">
+                  {error}
+                </div>
+              )}
+              <div className="actions">
+                <button type="submit" disabled={busy}>
+                  {busy ? 'Saving the roles…' : 'Save roles'}
+                </button>
+                <button type="button" className="secondary" disabled={busy} onClick={() => show('none')}>
+                  Cancel
+                </button>
+              </div>
+            </form>
+          </td>
+        </tr>
+      )}
+    </>
+  );
+}
+
 export function UsersPage() {
+  const session = useSession();
+  // Security leads and auditors may read this list; only admins change it.
+  const manage = session.has('admin');
   const users = useLoad(() => api.listUsers(), []);
-  const [created, setCreated] = useState<User | null>(null);
+  const [notice, setNotice] = useState<ReactNode>(null);
+  const columns = ['Username', 'Name', 'Roles', 'Groups', 'Custodian keys', 'Status', ...(manage ? ['Actions'] : [])];
+
+  const changed = (u: User, what: 'access' | 'roles') => {
+    setNotice(
+      what === 'roles' ? (
+        <>
+          Roles of <code>{u.username}</code> are now {rolesText(u.roles)}.
+        </>
+      ) : u.disabled ? (
+        <>
+          User <code>{u.username}</code> disabled: they cannot sign in, and their sessions and tokens are refused.
+        </>
+      ) : (
+        <>
+          User <code>{u.username}</code> enabled: they can sign in again.
+        </>
+      ),
+    );
+    users.reload();
+  };
+
   return (
     <section className="stack">
       <h1>Users</h1>
-      {created !== null && (
+      {notice !== null && (
         <Notice tone="success" role="status">
-          User <code>{created.username}</code> created with roles {created.roles.join(', ') || 'none'}.
+          <span data-testid="users-notice">{notice}</span>
         </Notice>
       )}
       <LoadedTable
@@ -75,26 +214,23 @@ export function UsersPage() {
         errorTitle="The users could not be loaded"
         what="users"
         empty="No users."
-        columns={['Username', 'Name', 'Roles', 'Groups', 'Custodian keys']}
-        row={(u) => (
-          <tr key={u.id}>
-            <td>
-              <code>{u.username}</code>
-            </td>
-            <td>{u.displayName}</td>
-            <td>{u.roles.join(', ')}</td>
-            <td>{u.groups.join(', ')}</td>
-            <td>{u.keysEnrolled === true ? <span className="tag tag-ok">enrolled</span> : <span className="tag">none</span>}</td>
-          </tr>
-        )}
+        columns={columns}
+        testId="users-table"
+        row={(u) => <UserRow key={u.id} user={u} columns={columns.length} manage={manage} isMe={u.id === session.me.id} onChanged={changed} />}
       />
-      <CreateUser
-        onCreated={(u) => {
-          setCreated(u);
-          users.reload();
-        }}
-      />
-      <p className="muted small">Roles: {ROLES.join(', ')}. Changing roles of existing users is not offered by the API yet.</p>
+      {manage && (
+        <CreateUser
+          onCreated={(u) => {
+            setNotice(
+              <>
+                User <code>{u.username}</code> created with roles {rolesText(u.roles)}.
+              </>,
+            );
+            users.reload();
+          }}
+        />
+      )}
+      <p className="muted small">Roles: {ROLES.join(', ')}.</p>
     </section>
   );
 }
