@@ -1,9 +1,16 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayUnique, IsArray, IsBoolean, IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { ROLES, type Role } from '../auth/principal.js';
 
 const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{1,63}$/;
 const NAME_MESSAGE = '$property must be 2-64 characters of a-z, 0-9, dot, underscore or dash, starting with a letter or digit';
+
+/** A list of distinct roles. */
+const IsRoleList = () => applyDecorators(IsArray(), ArrayUnique(), IsIn(ROLES, { each: true }));
+
+/** A list of distinct group names. */
+const IsGroupList = () => applyDecorators(IsArray(), ArrayUnique(), IsString({ each: true }), Matches(NAME_PATTERN, { each: true, message: NAME_MESSAGE }));
 
 export class CreateUserDto {
   @ApiProperty({ example: 'alice' })
@@ -22,17 +29,12 @@ export class CreateUserDto {
   displayName!: string;
 
   @ApiProperty({ enum: ROLES, isArray: true })
-  @IsArray()
-  @ArrayUnique()
-  @IsIn(ROLES, { each: true })
+  @IsRoleList()
   roles!: Role[];
 
   @ApiPropertyOptional({ type: [String], example: ['sre'] })
   @IsOptional()
-  @IsArray()
-  @ArrayUnique()
-  @IsString({ each: true })
-  @Matches(NAME_PATTERN, { each: true, message: NAME_MESSAGE })
+  @IsGroupList()
   groups?: string[];
 }
 
@@ -40,17 +42,12 @@ export class CreateUserDto {
 export class UpdateUserDto {
   @ApiPropertyOptional({ enum: ROLES, isArray: true })
   @IsOptional()
-  @IsArray()
-  @ArrayUnique()
-  @IsIn(ROLES, { each: true })
+  @IsRoleList()
   roles?: Role[];
 
   @ApiPropertyOptional({ type: [String], example: ['sre'] })
   @IsOptional()
-  @IsArray()
-  @ArrayUnique()
-  @IsString({ each: true })
-  @Matches(NAME_PATTERN, { each: true, message: NAME_MESSAGE })
+  @IsGroupList()
   groups?: string[];
 
   @ApiPropertyOptional({ description: 'true: the user can no longer sign in, and their tokens are refused from their next call' })
@@ -66,9 +63,7 @@ export class CreateServiceAccountDto {
   name!: string;
 
   @ApiProperty({ enum: ROLES, isArray: true })
-  @IsArray()
-  @ArrayUnique()
-  @IsIn(ROLES, { each: true })
+  @IsRoleList()
   roles!: Role[];
 }
 
