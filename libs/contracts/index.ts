@@ -215,7 +215,7 @@ export interface DecisionResponse extends Approval {
   request: { id: string; status: RequestStatus; approvalsReceived: number; approvalsRequired: number };
 }
 
-/** The data of one `request` server-sent event of `GET /events` (request-events.ts `RequestChange`): a request changed, and the change committed. */
+/** The data of one `request` server-sent event of `GET /events`, as request-events.ts publishes it: a request changed, and the change committed. */
 export interface RequestChange {
   id: string;
   status: RequestStatus;

@@ -2,17 +2,9 @@ import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationB
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import type { EntityManager } from 'typeorm';
+import type { RequestChange } from '#libs/contracts';
 import { AuditWriter } from '../audit/audit-writer.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
-import type { RequestStatus } from './requests.repository.js';
-
-export interface RequestChange {
-  id: string;
-  status: RequestStatus;
-  credentialId: string;
-  requesterId: string;
-  at: string;
-}
 
 const CHANNEL = 'qg_request_changes';
 
