@@ -1,4 +1,5 @@
 import { useId, type ReactNode } from 'react';
+import { Notice } from './feedback.tsx';
 
 /**
  * A table row under the row it acts on, asking to confirm a consequential action that it names
@@ -39,9 +40,9 @@ export function ConfirmRow({
           </p>
           {children}
           {error !== null && (
-            <div role="alert" className="notice notice-error">
+            <Notice tone="error" role="alert">
               {error}
-            </div>
+            </Notice>
           )}
           <div className="actions">
             <button type="button" className={danger ? 'danger' : undefined} disabled={busy} onClick={onConfirm}>

@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import { Notice } from './feedback.tsx';
 
 /** A label wrapping its control, with an optional hint line under it. */
 export function Field({ label, hint, className, children }: { label: ReactNode; hint?: ReactNode; className?: string; children: ReactNode }) {
@@ -11,19 +12,39 @@ export function Field({ label, hint, className, children }: { label: ReactNode; 
   );
 }
 
-/** The end of a form: the submit error, if any, and the submit button that says what it is doing while busy. */
-export function FormFooter({ error, busy, busyLabel, label }: { error: string | null; busy: boolean; busyLabel: ReactNode; label: ReactNode }) {
+/**
+ * The end of a form: the submit error, if any, and the submit button that says what
+ * it is doing while busy; with `onCancel`, a Cancel button beside it.
+ */
+export function FormFooter({
+  error,
+  busy,
+  busyLabel,
+  label,
+  onCancel,
+}: {
+  error: string | null;
+  busy: boolean;
+  busyLabel: ReactNode;
+  label: ReactNode;
+  onCancel?: () => void;
+}) {
   return (
     <>
       {error !== null && (
-        <div role="alert" className="notice notice-error">
+        <Notice tone="error" role="alert">
           {error}
-        </div>
+        </Notice>
       )}
-      <div>
+      <div className={onCancel === undefined ? undefined : 'actions'}>
         <button type="submit" disabled={busy}>
           {busy ? busyLabel : label}
         </button>
+        {onCancel !== undefined && (
+          <button type="button" className="secondary" disabled={busy} onClick={onCancel}>
+            Cancel
+          </button>
+        )}
       </div>
     </>
   );

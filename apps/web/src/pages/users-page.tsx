@@ -153,19 +153,7 @@ function UserRow({ user, columns, manage, isMe, onChanged }: { user: User; colum
             <form className="stack" onSubmit={saveRoles}>
               <RoleChecks roles={roles} onChange={setRoles} legend={`Roles of ${user.username}`} />
               {isMe && !roles.includes('admin') && <p className="danger-text">Without the admin role you lose access to users and service accounts.</p>}
-              {error !== null && (
-                <div role="alert" className="notice notice-error">
-                  {error}
-                </div>
-              )}
-              <div className="actions">
-                <button type="submit" disabled={busy}>
-                  {busy ? 'Saving the roles…' : 'Save roles'}
-                </button>
-                <button type="button" className="secondary" disabled={busy} onClick={() => show('none')}>
-                  Cancel
-                </button>
-              </div>
+              <FormFooter error={error} busy={busy} busyLabel="Saving the roles…" label="Save roles" onCancel={() => show('none')} />
             </form>
           </td>
         </tr>
