@@ -33,6 +33,15 @@ describe.each(testDatabaseKinds())('accounts and authentication (%s database)', 
     expect(res.body).toMatchObject({ status, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
   }
 
+  /** A new, enabled user, created by the admin, and their password. */
+  async function createUser(username: string, roles: string[] = []): Promise<{ id: string; password: string }> {
+    const password = `${username}-password-1234`;
+    const res = await admin.post('/api/v1/users', { username, password, displayName: username, roles });
+    expect(res.status).toBe(201);
+    expect(res.body.disabled).toBe(false);
+    return { id: res.body.id, password };
+  }
+
   describe('login', () => {
     it('returns an access token and an HttpOnly SameSite=Strict session cookie', async () => {
       const res = await anonymous.post('/api/v1/auth/login', { username: 'admin', password: ADMIN_PASSWORD });
@@ -188,14 +197,6 @@ describe.each(testDatabaseKinds())('accounts and authentication (%s database)', 
   describe('account lifecycle', () => {
     const patchUser = (id: string, change: unknown) => admin.request('PATCH', `/api/v1/users/${id}`, change);
 
-    async function createUser(username: string, roles: string[]): Promise<{ id: string; password: string }> {
-      const password = `${username}-password-1234`;
-      const res = await admin.post('/api/v1/users', { username, password, displayName: username, roles });
-      expect(res.status).toBe(201);
-      expect(res.body.disabled).toBe(false);
-      return { id: res.body.id, password };
-    }
-
     it('disables a user: their token and cookie are refused from the next call and login answers 403; enabling restores them; both audited', async () => {
       const henry = await createUser('henry', ['operator']);
       const login = await anonymous.post('/api/v1/auth/login', { username: 'henry', password: henry.password });
@@ -313,40 +314,36 @@ describe.each(testDatabaseKinds())('accounts and authentication (%s database)', 
     const login = (username: string, password: string, from?: string) =>
       anonymous.post('/api/v1/auth/login', { username, password }, from === undefined ? {} : { 'x-forwarded-for': from });
 
-    async function createUser(username: string, password: string, roles: string[] = []): Promise<void> {
-      expect((await admin.post('/api/v1/users', { username, password, displayName: username, roles })).status).toBe(201);
-    }
-
     it(`refuses a username from one address after ${LOGIN_FAILURES_ALLOWED} failures with 429 and Retry-After, even with the right password; the refusal is not audited`, async () => {
-      await createUser('dave', 'dave-password-1234');
-      await createUser('dave-auditor', 'dave-auditor-password', ['auditor']);
+      const dave = await createUser('dave');
+      const daveAuditor = await createUser('dave-auditor', ['auditor']);
       for (let i = 0; i < LOGIN_FAILURES_ALLOWED; i++) expectProblem(await login('dave', `wrong-guess-${i}`), 401);
-      const refused = await login('dave', 'dave-password-1234');
+      const refused = await login('dave', dave.password);
       expectProblem(refused, 429);
       const retryAfter = Number(refused.headers.get('retry-after'));
       expect(retryAfter).toBeGreaterThan(0);
       expect(retryAfter).toBeLessThanOrEqual(LOGIN_FAILURE_WINDOW_SECONDS);
       expect(refused.body).toMatchObject({ code: 'TOO_MANY_ATTEMPTS', retryAfterSeconds: retryAfter, detail: expect.stringMatching(/try again in 1[45] min$/) });
       // Another person on the same address is not refused.
-      expect((await login('dave-auditor', 'dave-auditor-password')).status).toBe(200);
-      const auditor = await anonymous.login('dave-auditor', 'dave-auditor-password');
+      expect((await login('dave-auditor', daveAuditor.password)).status).toBe(200);
+      const auditor = await anonymous.login('dave-auditor', daveAuditor.password);
       const entries = (await auditor.get('/api/v1/audit?limit=1000')).body.entries as { action: string; subject: string }[];
       expect(entries.filter((e) => e.action === 'auth.login_failed' && e.subject === 'username:dave')).toHaveLength(LOGIN_FAILURES_ALLOWED);
     });
 
     it('forgets the failures once the right password is given', async () => {
-      await createUser('erin', 'erin-password-1234');
+      const erin = await createUser('erin');
       for (let round = 0; round < 2; round++) {
         for (let i = 0; i < LOGIN_FAILURES_ALLOWED - 1; i++) expectProblem(await login('erin', `wrong-guess-${i}`), 401);
-        expect((await login('erin', 'erin-password-1234')).status).toBe(200);
+        expect((await login('erin', erin.password)).status).toBe(200);
       }
     });
 
     it('counts by the address a trusted proxy reports, and believes no address from an untrusted one', async () => {
-      await createUser('frank', 'frank-password-1234');
+      const frank = await createUser('frank');
       for (let i = 0; i < LOGIN_FAILURES_ALLOWED; i++) expectProblem(await login('frank', `wrong-guess-${i}`, '203.0.113.7'), 401);
       // This gateway trusts no proxy: the header is ignored and every attempt came from 127.0.0.1.
-      expectProblem(await login('frank', 'frank-password-1234', '203.0.113.8'), 429);
+      expectProblem(await login('frank', frank.password, '203.0.113.8'), 429);
 
       const behindProxy = await startTestGateway(kind, { trustProxy: ['loopback'] });
       try {
