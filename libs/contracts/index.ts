@@ -1,25 +1,62 @@
 /**
  * The gateway's HTTP API on the wire (PROTOCOL.md §4, §7): one set of request
- * and response types shared by the web UI and the CLI. Types only — no runtime
- * code, only `import type` (jose, the policy lib's rule shapes) — so it is safe in the
- * browser bundle. Each response type follows the gateway mapper that writes it
- * (requests.mapper.ts, users.mapper.ts and the controllers' `to…Response`).
+ * and response types shared by the gateway, the web UI, the CLI and the pure
+ * libraries. Types, and the closed lists of the product's concepts (roles,
+ * statuses, credential and operation kinds) as `as const` arrays: no other
+ * runtime code and only `import type` (jose), so it is safe in the browser
+ * bundle and every lib may import it. Each response type follows the gateway
+ * mapper that writes it (requests.mapper.ts, users.mapper.ts and the
+ * controllers' `to…Response`).
  *
  * Fields marked "absent from older gateways" are sent by the current gateway
  * but stay optional so clients keep reading older ones.
  */
 import type { JWK } from 'jose';
-import type { OperationRule, RequesterRule, ApprovalRule } from '../policy/index.js';
 
 export type { JWK };
 
-export type Role = 'admin' | 'security_lead' | 'operator' | 'requester' | 'auditor';
+// ---- the closed lists: each declared once, so that adding a member is a compile error wherever it must be handled ----
 
-export type FinalRequestStatus = 'succeeded' | 'failed' | 'rejected' | 'expired' | 'cancelled';
-export type RequestStatus = 'pending' | 'approved' | 'executing' | FinalRequestStatus;
+export const ROLES = ['admin', 'security_lead', 'operator', 'requester', 'auditor'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const FINAL_REQUEST_STATUSES = ['succeeded', 'failed', 'rejected', 'expired', 'cancelled'] as const;
+export type FinalRequestStatus = (typeof FINAL_REQUEST_STATUSES)[number];
+export const REQUEST_STATUSES = ['pending', 'approved', 'executing', ...FINAL_REQUEST_STATUSES] as const;
+export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 
 /** Executor credential kinds (§6). */
-export type CredentialKind = 'signing-key' | 'http-token' | 'kubeconfig' | 'ssh-key' | 'postgres';
+export const CREDENTIAL_KINDS = ['signing-key', 'http-token', 'kubeconfig', 'ssh-key', 'postgres'] as const;
+export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
+
+/** Operation kinds that an executor runs against a system outside the gateway (§6). */
+export const EXECUTOR_OPERATION_KINDS = ['sign', 'http', 'kubernetes.exec', 'ssh.exec', 'sql.exec'] as const;
+export type ExecutorOperationKind = (typeof EXECUTOR_OPERATION_KINDS)[number];
+
+/** Operation kinds that act on the credential itself, answered by the gateway (§6): no executor. */
+export const INTERNAL_OPERATION_KINDS = ['reveal'] as const;
+export type InternalOperationKind = (typeof INTERNAL_OPERATION_KINDS)[number];
+
+/** Every operation kind a policy may name and a request may carry. */
+export const OPERATION_KINDS = Object.freeze([...EXECUTOR_OPERATION_KINDS, ...INTERNAL_OPERATION_KINDS] as const);
+export type OperationKind = (typeof OPERATION_KINDS)[number];
+
+export function isOperationKind(kind: unknown): kind is OperationKind {
+  return OPERATION_KINDS.some((k) => k === kind);
+}
+
+export function isInternalOperationKind(kind: unknown): kind is InternalOperationKind {
+  return INTERNAL_OPERATION_KINDS.some((k) => k === kind);
+}
+
+export function isFinalRequestStatus(status: unknown): status is FinalRequestStatus {
+  return FINAL_REQUEST_STATUSES.some((s) => s === status);
+}
+
+/** For the `default` of an exhaustive switch: a new member of a list above fails the compile there. */
+export function assertUnreachable(value: never, what: string): never {
+  throw new TypeError(`unhandled ${what}: ${JSON.stringify(value)}`);
+}
 
 export type PrincipalKind = 'user' | 'service_account';
 
@@ -116,7 +153,7 @@ export interface NewServiceAccount {
 // ---- requests and approvals (requests.mapper.ts, requests.controller.ts) ----
 
 export interface Operation {
-  kind: string;
+  kind: OperationKind;
   params: Record<string, unknown>;
 }
 
@@ -251,8 +288,26 @@ export interface NewCredential {
 
 // ---- policies (policies.controller.ts `toPolicyResponse`) ----
 
-// The rule shapes are the policy library's own: one definition for the evaluator and the wire.
-export type { ConstraintValue, OperationRule, ApprovalRule, RequesterRule } from '../policy/index.js';
+// The rule shapes: one definition for the policy evaluator and the wire.
+
+export type ConstraintValue = string | string[] | boolean;
+
+export interface OperationRule {
+  kind: OperationKind;
+  constraints?: Record<string, ConstraintValue>;
+}
+
+export interface ApprovalRule {
+  min: number;
+  groups?: { group: string; min: number }[];
+  allowRequesterApproval?: boolean;
+}
+
+export interface RequesterRule {
+  roles?: string[];
+  users?: string[];
+  serviceAccounts?: string[];
+}
 
 export interface Policy {
   id: string;

@@ -8,9 +8,9 @@ import { checkKeyPair, defaultAlgorithm, parseSigningKey } from './signing-key.j
 import { checkPostgresPassword } from './sql-params.js';
 import { parseSshPrivateKey, sshPublicInfo } from './ssh-key.js';
 
-/** Credential kinds of PROTOCOL.md §6. */
-export const CREDENTIAL_KINDS = ['signing-key', 'http-token', 'kubeconfig', 'ssh-key', 'postgres'] as const;
-export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
+import { CREDENTIAL_KINDS, type CredentialKind } from '../contracts/index.js';
+
+export { CREDENTIAL_KINDS, type CredentialKind };
 
 const MAX_SECRET_BYTES = 1024 * 1024;
 

@@ -1,3 +1,5 @@
+import type { ExecutorOperationKind } from '../contracts/index.js';
+
 /** What an executor receives for one run. `secret` belongs to the caller, who zeroes it afterwards. */
 export interface ExecutionInput {
   secret: Buffer;
@@ -9,7 +11,7 @@ export interface ExecutionInput {
 /** One adapter per operation kind (PROTOCOL.md §6). */
 export interface Executor {
   /** Operation kind, e.g. `sign`, `http`. */
-  readonly kind: string;
+  readonly kind: ExecutorOperationKind;
   /** Credential kinds it works with, e.g. `['signing-key']`. */
   readonly credentialKinds: readonly string[];
   /** At credential creation. Returns the config to store, defaults filled in; throws CONFIG_INVALID. */

@@ -1,3 +1,4 @@
+import { EXECUTOR_OPERATION_KINDS, OPERATION_KINDS, type ExecutorOperationKind } from '../contracts/index.js';
 import type { Executor } from './executor.js';
 import { ExecutorError } from './executor-error.js';
 import { httpExecutor } from './http-executor.js';
@@ -6,13 +7,24 @@ import { signExecutor } from './sign-executor.js';
 import { sqlExecutor } from './sql-executor.js';
 import { sshExecutor } from './ssh-executor.js';
 
-const EXECUTORS: readonly Executor[] = [signExecutor, httpExecutor, kubernetesExecutor, sshExecutor, sqlExecutor];
+/** One executor per executor operation kind: a kind added to the contracts list and missing here fails the compile. */
+const EXECUTORS: Readonly<Record<ExecutorOperationKind, Executor>> = {
+  sign: signExecutor,
+  http: httpExecutor,
+  'kubernetes.exec': kubernetesExecutor,
+  'ssh.exec': sshExecutor,
+  'sql.exec': sqlExecutor,
+};
 
 /**
- * Operation kinds a policy may name. `reveal` is one, but has no executor:
- * the gateway answers it itself, and `executorFor('reveal')` throws.
+ * Operation kinds a policy may name (the contracts list). `reveal` is one, but has
+ * no executor: the gateway answers it itself, and `executorFor('reveal')` throws.
  */
-export const OPERATION_KINDS: readonly string[] = Object.freeze([...EXECUTORS.map((e) => e.kind), 'reveal']);
+export { OPERATION_KINDS };
+
+function isExecutorKind(kind: string): kind is ExecutorOperationKind {
+  return EXECUTOR_OPERATION_KINDS.some((k) => k === kind);
+}
 
 /**
  * The executor of an operation kind; KIND_UNSUPPORTED for any other.
@@ -21,20 +33,8 @@ export const OPERATION_KINDS: readonly string[] = Object.freeze([...EXECUTORS.ma
  * const params = executorFor(body.operation.kind).validateParams(body.operation.params, credential.config);
  */
 export function executorFor(kind: string): Executor {
-  switch (kind) {
-    case 'sign':
-      return signExecutor;
-    case 'http':
-      return httpExecutor;
-    case 'kubernetes.exec':
-      return kubernetesExecutor;
-    case 'ssh.exec':
-      return sshExecutor;
-    case 'sql.exec':
-      return sqlExecutor;
-    default:
-      throw new ExecutorError('KIND_UNSUPPORTED', `operation kind "${String(kind).slice(0, 64)}" is not supported`);
-  }
+  if (!isExecutorKind(kind)) throw new ExecutorError('KIND_UNSUPPORTED', `operation kind "${String(kind).slice(0, 64)}" is not supported`);
+  return EXECUTORS[kind];
 }
 
 /**
@@ -46,5 +46,5 @@ export function executorFor(kind: string): Executor {
  * for (const executor of executorsForCredential('http-token')) config = executor.validateConfig(config);
  */
 export function executorsForCredential(credentialKind: string): readonly Executor[] {
-  return EXECUTORS.filter((e) => e.credentialKinds.includes(credentialKind));
+  return EXECUTOR_OPERATION_KINDS.map((kind) => EXECUTORS[kind]).filter((e) => e.credentialKinds.includes(credentialKind));
 }

@@ -1,23 +1,6 @@
-export type Role = 'admin' | 'security_lead' | 'operator' | 'requester' | 'auditor';
+import type { ApprovalRule, OperationRule, RequesterRule } from '../contracts/index.js';
 
-export type ConstraintValue = string | string[] | boolean;
-
-export interface OperationRule {
-  kind: string;
-  constraints?: Record<string, ConstraintValue>;
-}
-
-export interface ApprovalRule {
-  min: number;
-  groups?: { group: string; min: number }[];
-  allowRequesterApproval?: boolean;
-}
-
-export interface RequesterRule {
-  roles?: string[];
-  users?: string[];
-  serviceAccounts?: string[];
-}
+export type { ApprovalRule, ConstraintValue, Operation, OperationRule, RequesterRule, Role } from '../contracts/index.js';
 
 export interface PolicyDefinition {
   id: string;
@@ -36,11 +19,6 @@ export interface Principal {
   kind: 'user' | 'service_account';
   roles: string[];
   groups: string[];
-}
-
-export interface Operation {
-  kind: string;
-  params: Record<string, unknown>;
 }
 
 export interface Vote {

@@ -1,7 +1,7 @@
 import type { JWK } from 'jose';
+import type { Role } from '#libs/contracts';
 
-export const ROLES = ['admin', 'security_lead', 'operator', 'requester', 'auditor'] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, type Role } from '#libs/contracts';
 
 /** Who is calling: a person or an automation's service account. */
 export interface Principal {

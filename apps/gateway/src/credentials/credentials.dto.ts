@@ -1,8 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBase64, IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
 
-export const CREDENTIAL_KINDS = ['signing-key', 'http-token', 'kubeconfig', 'ssh-key', 'postgres'] as const;
-export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
+import { CREDENTIAL_KINDS, type CredentialKind } from '#libs/contracts';
+
+export type { CredentialKind };
 
 export class CreateCredentialDto {
   @ApiProperty({ example: 'prod-release-key' })

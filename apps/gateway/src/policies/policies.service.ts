@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { executorFor, OPERATION_KINDS } from '#libs/executors';
-import { PolicyError, validatePolicyDefinition, type PolicyDefinition } from '#libs/policy';
+import { isOperationKind, OPERATION_KINDS } from '#libs/contracts';
+import { executorFor } from '#libs/executors';
+import { PolicyError, validatePolicyDefinition, type OperationRule, type PolicyDefinition } from '#libs/policy';
 import { AuditWriter } from '../audit/audit-writer.js';
 import type { Principal } from '../auth/principal.js';
 import { findCredential, listShares } from '../credentials/credentials.repository.js';
@@ -26,8 +27,11 @@ export class PoliciesService {
     if (credential === undefined) throw new AppError('POLICY_INVALID', `credentialId ${input.credentialId} names no credential`);
     const shares = await listShares(this.ctx.dataSource, credential.id, credential.version);
     const custodians = await findUsersByIds(this.ctx.dataSource, shares.map((s) => s.custodianId));
+    const operations: OperationRule[] = [];
     for (const op of input.operations) {
-      if (!OPERATION_KINDS.includes(op.kind)) throw new AppError('POLICY_INVALID', `operation kind "${op.kind}" is not one of ${OPERATION_KINDS.join(', ')}`);
+      const kind = op.kind;
+      if (!isOperationKind(kind)) throw new AppError('POLICY_INVALID', `operation kind "${kind}" is not one of ${OPERATION_KINDS.join(', ')}`);
+      operations.push({ kind, ...(op.constraints !== undefined ? { constraints: op.constraints } : {}) });
       if (op.kind !== 'reveal' && !executorFor(op.kind).credentialKinds.includes(credential.kind)) {
         throw new AppError('POLICY_INVALID', `operation kind "${op.kind}" cannot use a ${credential.kind} credential`);
       }
@@ -35,7 +39,7 @@ export class PoliciesService {
     const definition: Omit<PolicyDefinition, 'id'> = {
       name: input.name,
       credentialId: credential.id,
-      operations: input.operations.map((o) => ({ kind: o.kind, ...(o.constraints !== undefined ? { constraints: o.constraints } : {}) })),
+      operations,
       approvals: {
         min: input.approvals.min,
         ...(input.approvals.groups !== undefined ? { groups: input.approvals.groups.map((g) => ({ group: g.group, min: g.min })) } : {}),

@@ -8,16 +8,17 @@ import { isUuid } from '../users/accounts.repository.js';
 
 type Db = Pick<EntityManager, 'query'>;
 
-export const REQUEST_STATUSES = ['pending', 'approved', 'executing', 'succeeded', 'failed', 'rejected', 'expired', 'cancelled'] as const;
-export type RequestStatus = (typeof REQUEST_STATUSES)[number];
-export const FINAL_STATUSES: readonly RequestStatus[] = ['succeeded', 'failed', 'rejected', 'expired', 'cancelled'];
+import { FINAL_REQUEST_STATUSES, type Operation, type RequestStatus } from '#libs/contracts';
+
+export { REQUEST_STATUSES, type RequestStatus } from '#libs/contracts';
+export const FINAL_STATUSES: readonly RequestStatus[] = FINAL_REQUEST_STATUSES;
 
 export interface RequestRow {
   id: string;
   credentialId: string;
   credentialVersion: number;
   policyId: string;
-  operation: { kind: string; params: Record<string, unknown> };
+  operation: Operation;
   requesterId: string;
   requesterKind: 'user' | 'service_account';
   reason: string;

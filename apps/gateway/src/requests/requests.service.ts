@@ -15,6 +15,7 @@ import {
   type JWK,
   type RequestDigestInput,
 } from '#libs/crypto';
+import { isOperationKind, type Operation } from '#libs/contracts';
 import { executorFor, ExecutorError } from '#libs/executors';
 import { checkApprover, evaluatePolicy, PolicyError, selectPolicy, type Outcome, type PolicyDefinition, type Vote } from '#libs/policy';
 import { AuditWriter } from '../audit/audit-writer.js';
@@ -99,8 +100,10 @@ export class RequestsService {
     }
     const credential = await findCredential(this.ctx.dataSource, body.credential);
     if (credential === undefined) throw new AppError('NOT_FOUND', `no credential "${body.credential}"`);
-    const params = this.validateParams(body.operation.kind, body.operation.params, credential);
-    const operation = { kind: body.operation.kind, params };
+    const kind = body.operation.kind;
+    if (!isOperationKind(kind)) throw new AppError('VALIDATION_FAILED', `operation.params: operation kind "${String(kind).slice(0, 64)}" is not supported`);
+    const params = this.validateParams(kind, body.operation.params, credential);
+    const operation: Operation = { kind, params };
     if (operation.kind === 'reveal' && principal.kind === 'user') {
       const requester = await findUserById(this.ctx.dataSource, principal.id);
       if (requester?.encryptionKey == null) throw new AppError('KEYS_NOT_ENROLLED', 'reveal seals the secret to your own encryption key: enrol keys first');
