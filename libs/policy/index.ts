@@ -1,8 +1,10 @@
+export { applyVote, type CastVote, type VotedRequest, type VoteResolution } from './apply-vote.js';
 export { checkApprover } from './check-approver.js';
 export { evaluatePolicy } from './evaluate-policy.js';
 export { globToRegExp } from './glob.js';
 export { matchesOperation, REST_ELEMENTS } from './match-operation.js';
 export { PolicyError, type PolicyErrorCode } from './policy-error.js';
+export { assertLegalTransition, isLegalTransition, REQUEST_TRANSITIONS } from './request-transitions.js';
 export { canRequest, selectPolicy } from './select-policy.js';
 export type {
   ApprovalRule,

@@ -3,7 +3,9 @@ export type PolicyErrorCode =
   | 'POLICY_INVALID'
   | 'APPROVAL_SELF_FORBIDDEN'
   | 'APPROVER_NOT_ELIGIBLE'
-  | 'APPROVAL_DUPLICATE';
+  | 'APPROVAL_DUPLICATE'
+  | 'REQUEST_NOT_PENDING'
+  | 'TRANSITION_ILLEGAL';
 
 /**
  * A policy decision refused, or a policy or state that cannot be right.
