@@ -8,7 +8,6 @@ import type {
   AuditVerification,
   CreatedServiceAccount,
   Credential,
-  CredentialKind,
   DecisionBody,
   DecisionResponse,
   EnrolKeysBody,
@@ -21,7 +20,6 @@ import type {
   Policy,
   RequestDetail,
   RequestStatus,
-  Role,
   ServiceAccount,
   ShareEnvelope,
   User,
@@ -37,10 +35,13 @@ export type {
   Credential,
   CredentialKind,
   EnrolledKeys,
+  ExecutorOperationKind,
+  FinalRequestStatus,
   Me,
   NewCredential,
   NewPolicy,
   Operation,
+  OperationKind,
   OperationRule,
   Policy,
   RequestChange,
@@ -54,12 +55,18 @@ export type {
 /** A request as `GET /requests/:id` returns it. */
 export type QgRequest = RequestDetail;
 
-export const ROLES = ['admin', 'security_lead', 'operator', 'requester', 'auditor'] as const satisfies readonly Role[];
-
-export const REQUEST_STATUSES = ['pending', 'approved', 'executing', 'succeeded', 'failed', 'rejected', 'expired', 'cancelled'] as const satisfies readonly RequestStatus[];
-export const FINAL_STATUSES: readonly RequestStatus[] = ['succeeded', 'failed', 'rejected', 'expired', 'cancelled'];
-
-export const CREDENTIAL_KINDS = ['signing-key', 'http-token', 'kubeconfig', 'ssh-key', 'postgres'] as const satisfies readonly CredentialKind[];
+/** The closed lists, declared once in libs/contracts: a new member fails the compile wherever the UI must handle it. */
+export {
+  assertUnreachable,
+  CREDENTIAL_KINDS,
+  EXECUTOR_OPERATION_KINDS,
+  FINAL_REQUEST_STATUSES,
+  isFinalRequestStatus,
+  isOperationKind,
+  OPERATION_KINDS,
+  REQUEST_STATUSES,
+  ROLES,
+} from '../../../libs/contracts/index.ts';
 
 /** An RFC 9457 problem from the gateway, or a network failure (status 0). */
 export class ApiError extends Error {

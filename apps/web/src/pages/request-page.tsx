@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { api, describeError, FINAL_STATUSES, type QgRequest } from '../api.ts';
+import { api, describeError, isFinalRequestStatus, type QgRequest } from '../api.ts';
 import { ApprovalsList } from '../components/approvals-list.tsx';
 import { Countdown } from '../components/countdown.tsx';
 import { DecisionPanel } from '../components/decision-panel.tsx';
@@ -141,7 +141,7 @@ export function RequestPage({ id }: { id: string }) {
     );
   }
 
-  const final = FINAL_STATUSES.includes(request.status);
+  const final = isFinalRequestStatus(request.status);
   return (
     <article className="stack" data-testid="request-detail" data-status={request.status}>
       <p>
