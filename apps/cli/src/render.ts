@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isRecord } from './api-client.js';
-import type { RequestView } from './api-types.js';
+import { assertUnreachable, isOperationKind, type OperationKind, type RequestView } from './api-types.js';
 
 /**
  * Makes text from the gateway safe to print on a terminal: control characters
@@ -56,12 +56,23 @@ function describePayload(b64u: unknown): string[] {
   return lines;
 }
 
-/** What the operation will do, in words, then its exact parameters. */
+/**
+ * What the operation will do, in words, then its exact parameters. The kind is
+ * as received: one this qg version does not know gets only its parameters.
+ */
 export function describeOperation(operation: { kind: string; params: Record<string, unknown> }): string {
   const p = operation.params;
+  const lines = isOperationKind(operation.kind)
+    ? describeKnownOperation(operation.kind, p)
+    : [`  ${safeText(operation.kind, true)} (unknown to this qg version: read the parameters)`];
+  lines.push(`  params:    ${safeJson(p).replace(/\n/g, '\n             ')}`);
+  return lines.join('\n');
+}
+
+function describeKnownOperation(kind: OperationKind, p: Record<string, unknown>): string[] {
   const str = (v: unknown) => (typeof v === 'string' ? safeText(v, true) : safeJson(v));
   const lines: string[] = [];
-  switch (operation.kind) {
+  switch (kind) {
     case 'sign':
       lines.push(`  SIGN with the credential's private key (format ${str(p.format ?? 'raw')}${p.alg !== undefined ? `, alg ${str(p.alg)}` : ''})`);
       lines.push(...describePayload(p.payload));
@@ -87,10 +98,9 @@ export function describeOperation(operation: { kind: string; params: Record<stri
       lines.push('  REVEAL: the secret itself goes to the requester (break-glass)');
       break;
     default:
-      lines.push(`  ${safeText(operation.kind, true)} (unknown to this qg version: read the parameters)`);
+      return assertUnreachable(kind, 'operation kind');
   }
-  lines.push(`  params:    ${safeJson(p).replace(/\n/g, '\n             ')}`);
-  return lines.join('\n');
+  return lines;
 }
 
 export function shortId(id: string): string {

@@ -1,6 +1,6 @@
 import { compactDecrypt } from 'jose';
 import { isRecord, type ApiClient } from './api-client.js';
-import type { RequestView } from './api-types.js';
+import { assertUnreachable, isOperationKind, type RequestView } from './api-types.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import type { LoadedKeys } from './key-file.js';
 import { note, printJson } from './output.js';
@@ -65,7 +65,15 @@ export async function reportFinal(api: ApiClient, view: RequestView, options: Re
 
 async function printSucceeded(view: RequestView, options: ReportOptions): Promise<number> {
   const result = isRecord(view.result) ? view.result : {};
-  switch (view.operation.kind) {
+  // A gateway newer than this qg may answer with a kind it does not know: print the result as it came.
+  const kind: string = view.operation.kind;
+  if (!isOperationKind(kind)) {
+    if (options.json) printJson(view);
+    else printJson(view.result);
+    note(`qg: request ${shortId(view.id)} succeeded (operation ${safeText(kind, true)} is unknown to this qg version)`);
+    return ExitCode.ok;
+  }
+  switch (kind) {
     case 'sign': {
       if (options.json) {
         printJson(view);
@@ -125,10 +133,7 @@ async function printSucceeded(view: RequestView, options: ReportOptions): Promis
       return ExitCode.ok;
     }
     default:
-      if (options.json) printJson(view);
-      else printJson(view.result);
-      note(`qg: request ${shortId(view.id)} succeeded (operation ${safeText(view.operation.kind, true)} is unknown to this qg version)`);
-      return ExitCode.ok;
+      return assertUnreachable(kind, 'operation kind');
   }
 }
 

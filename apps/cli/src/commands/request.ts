@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ApiError, type ApiClient, type ApiResponse } from '../api-client.js';
-import type { MeView, SubmittedRequest } from '../api-types.js';
+import type { MeView, Operation, SubmittedRequest } from '../api-types.js';
 import { authenticatedClient } from '../config.js';
 import { CliError, ExitCode, usageError } from '../exit-codes.js';
 import { defaultKeyFilePath, loadKeyFile, type LoadedKeys } from '../key-file.js';
@@ -68,7 +68,7 @@ async function readInput(path: string | undefined, what: string): Promise<Buffer
 /** Submits the request; with --wait follows it to the end and returns the exit code. */
 async function submit(
   command: Command,
-  operation: { kind: string; params: Record<string, unknown> },
+  operation: Operation,
   options: SubmitOptions,
   revealKeys?: () => Promise<LoadedKeys>,
 ): Promise<number> {

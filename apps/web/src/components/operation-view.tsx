@@ -1,16 +1,27 @@
-import { useEffect, useState } from 'react';
-import type { Operation } from '../api.ts';
+import { useEffect, useState, type ReactNode } from 'react';
+import { assertUnreachable, isOperationKind, type OperationKind } from '../api.ts';
 import { b64uToBytes, formatBytes, printableText, sha256Hex, shellQuote } from '../format.ts';
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
 
 /**
+ * An operation as the gateway sent it: a gateway newer than this UI may send a kind it does not
+ * know, so each function below handles an unknown kind first, then switches exhaustively over
+ * the kinds of libs/contracts (a new kind there fails the compile here).
+ */
+export interface ReceivedOperation {
+  kind: string;
+  params: Record<string, unknown>;
+}
+
+/**
  * Whether this UI can show the operation completely. Deny by default: an
  * operation it cannot render is one a custodian cannot review, so the
  * request page refuses to sign it.
  */
-export function unrenderableReason(op: Operation): string | null {
+export function unrenderableReason(op: ReceivedOperation): string | null {
+  if (!isOperationKind(op.kind)) return `this UI does not know how to display operations of kind "${op.kind}"`;
   const p = op.params;
   switch (op.kind) {
     case 'sign':
@@ -26,12 +37,13 @@ export function unrenderableReason(op: Operation): string | null {
     case 'reveal':
       return null;
     default:
-      return `this UI does not know how to display operations of kind "${op.kind}"`;
+      return assertUnreachable(op.kind, 'operation kind');
   }
 }
 
 /** One line for lists: what the operation does. */
-export function operationSummary(op: Operation): string {
+export function operationSummary(op: ReceivedOperation): string {
+  if (!isOperationKind(op.kind)) return `unknown operation "${op.kind}"`;
   const p = op.params;
   switch (op.kind) {
     case 'sign': {
@@ -49,7 +61,7 @@ export function operationSummary(op: Operation): string {
     case 'reveal':
       return 'reveal the secret (break-glass)';
     default:
-      return `unknown operation "${op.kind}"`;
+      return assertUnreachable(op.kind, 'operation kind');
   }
 }
 
@@ -85,25 +97,21 @@ function SignPayload({ payload }: { payload: Uint8Array<ArrayBuffer> }) {
   );
 }
 
-/** The exact operation, rendered per kind, from the digest input (what the approval signs). */
-export function OperationView({ operation }: { operation: Operation }) {
-  const p = operation.params;
-  const why = unrenderableReason(operation);
-  let body;
-  switch (operation.kind) {
+/** The fields of a known kind, in words; `p` is the operation's params. */
+function kindFields(kind: OperationKind, p: Record<string, unknown>): ReactNode {
+  switch (kind) {
     case 'sign': {
       const bytes = b64uToBytes(p.payload);
-      body = (
+      return (
         <>
           <dt>Format</dt>
           <dd>{str(p.format) ?? 'raw'}{str(p.alg) !== null ? `, algorithm ${String(p.alg)}` : ''}</dd>
           {bytes !== null && <SignPayload payload={bytes} />}
         </>
       );
-      break;
     }
     case 'http':
-      body = (
+      return (
         <>
           <dt>Request</dt>
           <dd>
@@ -129,9 +137,8 @@ export function OperationView({ operation }: { operation: Operation }) {
           )}
         </>
       );
-      break;
     case 'kubernetes.exec':
-      body = (
+      return (
         <>
           <dt>Namespace</dt>
           <dd>
@@ -149,9 +156,8 @@ export function OperationView({ operation }: { operation: Operation }) {
           </dd>
         </>
       );
-      break;
     case 'ssh.exec':
-      body = (
+      return (
         <>
           <dt>Command</dt>
           <dd>
@@ -159,9 +165,8 @@ export function OperationView({ operation }: { operation: Operation }) {
           </dd>
         </>
       );
-      break;
     case 'sql.exec':
-      body = (
+      return (
         <>
           <dt>SQL</dt>
           <dd>
@@ -171,9 +176,8 @@ export function OperationView({ operation }: { operation: Operation }) {
           <dd>{p.readOnly === false ? <strong className="danger-text">read-write</strong> : 'read-only'}</dd>
         </>
       );
-      break;
     case 'reveal':
-      body = (
+      return (
         <>
           <dt>Effect</dt>
           <dd>
@@ -181,17 +185,28 @@ export function OperationView({ operation }: { operation: Operation }) {
           </dd>
         </>
       );
-      break;
     default:
-      body = (
-        <>
-          <dt>Parameters</dt>
-          <dd>
-            <pre className="code">{JSON.stringify(p, null, 2)}</pre>
-          </dd>
-        </>
-      );
+      return assertUnreachable(kind, 'operation kind');
   }
+}
+
+/** A kind this UI does not know: its raw parameters (and unrenderableReason refuses to sign it). */
+function rawParams(p: Record<string, unknown>): ReactNode {
+  return (
+    <>
+      <dt>Parameters</dt>
+      <dd>
+        <pre className="code">{JSON.stringify(p, null, 2)}</pre>
+      </dd>
+    </>
+  );
+}
+
+/** The exact operation, rendered per kind, from the digest input (what the approval signs). */
+export function OperationView({ operation }: { operation: ReceivedOperation }) {
+  const p = operation.params;
+  const why = unrenderableReason(operation);
+  const body = isOperationKind(operation.kind) ? kindFields(operation.kind, p) : rawParams(p);
   return (
     <dl className="fields">
       <dt>Operation</dt>

@@ -1,5 +1,17 @@
 import { useState, type FormEvent } from 'react';
-import { api, ROLES, type Credential, type CredentialKind, type OperationRule, type Policy, type Role, type User } from '../api.ts';
+import {
+  api,
+  isOperationKind,
+  ROLES,
+  type Credential,
+  type CredentialKind,
+  type ExecutorOperationKind,
+  type OperationKind,
+  type OperationRule,
+  type Policy,
+  type Role,
+  type User,
+} from '../api.ts';
 import { ErrorMessage, Loading, Notice } from '../components/feedback.tsx';
 import { Field, FormFooter } from '../components/form-parts.tsx';
 import { LoadedTable } from '../components/loaded-table.tsx';
@@ -7,7 +19,7 @@ import { useLoad } from '../use-load.ts';
 import { useSubmit } from '../use-submit.ts';
 
 /** The operation kinds each credential kind serves (PROTOCOL §6); `reveal` is break-glass on any. */
-const OPERATIONS_FOR: Record<CredentialKind, string[]> = {
+const OPERATIONS_FOR: Record<CredentialKind, readonly ExecutorOperationKind[]> = {
   'signing-key': ['sign'],
   'http-token': ['http'],
   kubeconfig: ['kubernetes.exec'],
@@ -15,7 +27,8 @@ const OPERATIONS_FOR: Record<CredentialKind, string[]> = {
   postgres: ['sql.exec'],
 };
 
-const CONSTRAINT_EXAMPLES: Record<string, string> = {
+/** A placeholder per kind: what its constraints may look like. */
+const CONSTRAINT_EXAMPLES: Record<OperationKind, string> = {
   sign: 'format=raw',
   http: 'method=POST\npath=/admin/rotate/*',
   'kubernetes.exec': 'namespace=prod-*\npod=api-*',
@@ -23,6 +36,10 @@ const CONSTRAINT_EXAMPLES: Record<string, string> = {
   'sql.exec': 'readOnly=true',
   reveal: '',
 };
+
+function exampleFor(kind: OperationKind | undefined): string {
+  return kind !== undefined ? CONSTRAINT_EXAMPLES[kind] : '';
+}
 
 /** `key=glob` lines; `true`/`false` become booleans, a JSON array a list of globs. */
 export function parseConstraints(text: string): Record<string, string | string[] | boolean> | undefined {
@@ -59,7 +76,8 @@ function parseGroups(text: string): { group: string; min: number }[] | undefined
 }
 
 interface OperationRow {
-  kind: string;
+  /** '' until chosen: the first kind offered */
+  kind: OperationKind | '';
   constraints: string;
 }
 
@@ -67,7 +85,7 @@ function CreatePolicy({ credentials, users, onCreated }: { credentials: Credenti
   const [name, setName] = useState('');
   const [credentialId, setCredentialId] = useState(credentials[0]?.id ?? '');
   const credential = credentials.find((c) => c.id === credentialId);
-  const kinds = credential !== undefined ? [...OPERATIONS_FOR[credential.kind], 'reveal'] : [];
+  const kinds: OperationKind[] = credential !== undefined ? [...OPERATIONS_FOR[credential.kind], 'reveal'] : [];
   const [operations, setOperations] = useState<OperationRow[]>([{ kind: '', constraints: '' }]);
   const [min, setMin] = useState(credential?.threshold ?? 2);
   const [groups, setGroups] = useState('');
@@ -146,7 +164,7 @@ function CreatePolicy({ credentials, users, onCreated }: { credentials: Credenti
           <div key={i} className="grid-2 operation-row">
             <label>
               Operation {i + 1}
-              <select name={`operation-${i}`} value={o.kind === '' ? kinds[0] : o.kind} onChange={(e) => setOp(i, { kind: e.target.value })}>
+              <select name={`operation-${i}`} value={o.kind === '' ? kinds[0] : o.kind} onChange={(e) => isOperationKind(e.target.value) && setOp(i, { kind: e.target.value })}>
                 {kinds.map((k) => (
                   <option key={k} value={k}>
                     {k === 'reveal' ? 'reveal (break-glass: hands the secret to the requester)' : k}
@@ -160,7 +178,7 @@ function CreatePolicy({ credentials, users, onCreated }: { credentials: Credenti
                 name={`constraints-${i}`}
                 rows={2}
                 spellCheck={false}
-                placeholder={CONSTRAINT_EXAMPLES[o.kind === '' ? (kinds[0] ?? '') : o.kind] ?? ''}
+                placeholder={exampleFor(o.kind === '' ? kinds[0] : o.kind)}
                 value={o.constraints}
                 onChange={(e) => setOp(i, { constraints: e.target.value })}
               />
