@@ -1,5 +1,6 @@
 export { CustodianError, type CustodianErrorCode } from './errors.js';
 export { computeDigest, parseDigestInput, type DigestInput } from './digest.js';
+export { DIGEST_DRIFT_FIELDS, findDigestDrift, type DigestDriftField, type DigestDriftSubject } from './digest-drift.js';
 export {
   generateCustodianKeys,
   exportPublicJwks,

@@ -1,5 +1,4 @@
-import canonicalize from 'canonicalize';
-import { computeDigest, CustodianError, parseDigestInput, type DigestInput } from '#libs/custodian';
+import { computeDigest, CustodianError, findDigestDrift, parseDigestInput, type DigestDriftField, type DigestInput } from '#libs/custodian';
 import type { ApiClient } from './api-client.js';
 import type { CredentialView, RequestView } from './api-types.js';
 import { describeApprovals, describeOperation, namesOf, safeText, timeLeft } from './render.js';
@@ -12,8 +11,8 @@ export interface DigestCheck {
   problem?: string;
   /** the signed content, when digestInput has the §5 shape */
   signed?: DigestInput;
-  /** top-level fields that say something else than the signed digestInput */
-  divergentFields: string[];
+  /** top-level fields that say something else than the signed digestInput (a differing id is the `problem`) */
+  divergentFields: DigestDriftField[];
 }
 
 /**
@@ -30,15 +29,7 @@ export async function checkDigest(view: RequestView, expectedId: string): Promis
     throw error;
   }
   const recomputed = await computeDigest(signed);
-  const same = (a: unknown, b: unknown) => canonicalize(a) === canonicalize(b);
-  const divergentFields = [
-    ['operation', same(view.operation, signed.operation)],
-    ['reason', view.reason === signed.reason],
-    ['expiresAt', view.expiresAt === signed.expiresAt],
-    ['credential', same(view.credential, signed.credential)],
-  ]
-    .filter(([, ok]) => ok === false)
-    .map(([name]) => String(name));
+  const divergentFields = findDigestDrift(view).filter((field) => field !== 'id');
   if (signed.id !== expectedId || view.id !== expectedId) {
     return { recomputed, matches: false, problem: `digestInput is for request ${signed.id}, not ${expectedId}`, signed, divergentFields };
   }

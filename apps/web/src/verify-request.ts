@@ -1,4 +1,4 @@
-import { computeDigest, CustodianError } from '../../../libs/custodian/index.ts';
+import { computeDigest, CustodianError, findDigestDrift, type DigestDriftField } from '../../../libs/custodian/index.ts';
 import type { QgRequest } from './api.ts';
 import { unrenderableReason } from './components/operation-view.tsx';
 import { shortDigest } from './format.ts';
@@ -10,7 +10,15 @@ export interface Verification {
   refusals: string[];
 }
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+/** The drifted fields in the refusal's words. */
+const FIELD_WORDS: Record<DigestDriftField, string> = {
+  id: 'id',
+  credential: 'credential',
+  operation: 'operation',
+  requester: 'requester',
+  reason: 'reason',
+  expiresAt: 'expiry',
+};
 
 /**
  * What the custodian's browser checks before it shows an approve button.
@@ -36,16 +44,11 @@ export async function verifyRequest(request: QgRequest): Promise<Verification> {
     );
   }
   const input = request.digestInput;
-  if (input?.id !== request.id) refusals.push('The digest input belongs to another request.');
+  const drift = findDigestDrift(request);
+  if (drift.includes('id')) refusals.push('The digest input belongs to another request.');
   else {
-    const drift: string[] = [];
-    if (!same(input.operation, request.operation)) drift.push('operation');
-    if (input.reason !== request.reason) drift.push('reason');
-    if (input.requester !== request.requester.id) drift.push('requester');
-    if (input.expiresAt !== request.expiresAt) drift.push('expiry');
-    if (!same(input.credential, request.credential)) drift.push('credential');
-    if (drift.length > 0) refusals.push(`The request’s ${drift.join(', ')} differ${drift.length === 1 ? 's' : ''} from what its digest covers.`);
-    const unrenderable = input.operation !== undefined ? unrenderableReason(input.operation) : 'there is no operation';
+    if (drift.length > 0) refusals.push(`The request’s ${drift.map((f) => FIELD_WORDS[f]).join(', ')} differ${drift.length === 1 ? 's' : ''} from what its digest covers.`);
+    const unrenderable = typeof input.operation === 'object' && input.operation !== null ? unrenderableReason(input.operation) : 'there is no operation';
     if (unrenderable !== null) refusals.push(`This page cannot show the operation completely (${unrenderable}); decide with the qg CLI instead.`);
   }
   return { digest, refusals };
