@@ -2,6 +2,7 @@ import { useRef, useState, type FormEvent } from 'react';
 import { CustodianError, prepareDecision, type CustodianErrorCode } from '../../../../libs/custodian/index.ts';
 import { api, describeError, type QgRequest } from '../api.ts';
 import { useSession } from '../session.tsx';
+import { useSubmit } from '../use-submit.ts';
 import type { Verification } from '../verify-request.ts';
 import { useNow } from './countdown.tsx';
 import { Link } from './link.tsx';
@@ -28,8 +29,8 @@ function explain(error: unknown): string {
  */
 export function DecisionPanel({ request, verification, onDecided }: { request: QgRequest; verification: Verification | null; onDecided: () => void }) {
   const { me, localKeys, keyState } = useSession();
-  const [busy, setBusy] = useState<null | 'approve' | 'reject'>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useSubmit();
+  const [deciding, setDeciding] = useState<'approve' | 'reject'>('approve');
   const [done, setDone] = useState<string | null>(null);
   const [reason, setReason] = useState('');
   const dialog = useRef<HTMLDialogElement>(null);
@@ -57,13 +58,13 @@ export function DecisionPanel({ request, verification, onDecided }: { request: Q
   const refused = refusals.length > 0;
   const expired = Date.parse(request.digestInput.expiresAt) <= now;
   const keysReady = keyState === 'ok' && localKeys != null && me.keys !== null;
-  const canDecide = verification !== null && !refused && !expired && keysReady && busy === null;
+  const canDecide = verification !== null && !refused && !expired && keysReady && !busy;
 
-  const decide = async (decision: 'approve' | 'reject', why?: string) => {
-    if (localKeys == null || me.keys === null) return;
-    setBusy(decision);
-    setError(null);
-    try {
+  const decide = (decision: 'approve' | 'reject', why?: string) => {
+    const enrolled = me.keys;
+    if (localKeys == null || enrolled === null) return;
+    setDeciding(decision);
+    void run(async () => {
       const shareEnvelope = decision === 'approve' ? await api.getShare(request.id) : undefined;
       const prepared = await prepareDecision({
         request,
@@ -73,7 +74,7 @@ export function DecisionPanel({ request, verification, onDecided }: { request: Q
         keys: {
           encryptionPrivateKey: localKeys.keys.encryption.privateKey,
           signingPrivateKey: localKeys.keys.signing.privateKey,
-          signingKid: me.keys.signingThumbprint,
+          signingKid: enrolled.signingThumbprint,
         },
         nowSeconds: Math.floor(Date.now() / 1000),
       });
@@ -89,18 +90,14 @@ export function DecisionPanel({ request, verification, onDecided }: { request: Q
           : `Your rejection was recorded. The request is ${answer.request.status}.`,
       );
       onDecided();
-    } catch (err) {
-      setError(explain(err));
-    } finally {
-      setBusy(null);
-    }
+    }, explain);
   };
 
   const submitReject = (e: FormEvent) => {
     e.preventDefault();
     if (reason.trim().length < 3) return;
     dialog.current?.close();
-    void decide('reject', reason.trim());
+    decide('reject', reason.trim());
   };
 
   return (
@@ -130,8 +127,8 @@ export function DecisionPanel({ request, verification, onDecided }: { request: Q
         </div>
       )}
       <div className="actions">
-        <button type="button" className="approve" disabled={!canDecide} onClick={() => void decide('approve')}>
-          {busy === 'approve' ? 'Opening your share and signing…' : 'Approve'}
+        <button type="button" className="approve" disabled={!canDecide} onClick={() => decide('approve')}>
+          {busy && deciding === 'approve' ? 'Opening your share and signing…' : 'Approve'}
         </button>
         <button
           type="button"
@@ -142,7 +139,7 @@ export function DecisionPanel({ request, verification, onDecided }: { request: Q
             dialog.current?.showModal();
           }}
         >
-          {busy === 'reject' ? 'Signing the rejection…' : 'Reject…'}
+          {busy && deciding === 'reject' ? 'Signing the rejection…' : 'Reject…'}
         </button>
       </div>
       <dialog ref={dialog} aria-labelledby="reject-title">

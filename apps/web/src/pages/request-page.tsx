@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { api, describeError, isFinalRequestStatus, type QgRequest } from '../api.ts';
 import { ApprovalsList } from '../components/approvals-list.tsx';
+import { ConfirmPrompt } from '../components/confirm-row.tsx';
 import { Countdown } from '../components/countdown.tsx';
 import { DecisionPanel } from '../components/decision-panel.tsx';
 import { ErrorMessage, Loading } from '../components/feedback.tsx';
@@ -14,6 +15,7 @@ import { formatTime, shortDigest } from '../format.ts';
 import { useSession } from '../session.tsx';
 import { useLoad } from '../use-load.ts';
 import { useRequestEvents } from '../use-request-events.ts';
+import { useSubmit } from '../use-submit.ts';
 import { verifyRequest, type Verification } from '../verify-request.ts';
 
 function DigestCheck({ request, verification }: { request: QgRequest; verification: Verification | null }) {
@@ -77,32 +79,45 @@ function Names({ request }: { request: QgRequest }) {
   );
 }
 
+/** The requester may withdraw a pending request, after confirming: it cannot be approved afterwards. */
 function CancelButton({ request, onDone }: { request: QgRequest; onDone: () => void }) {
   const { me } = useSession();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState(false);
+  const { busy, error, setError, run } = useSubmit();
   if (request.requester.id !== me.id || request.status !== 'pending') return null;
-  const cancel = () => {
-    if (!window.confirm('Cancel this request? It cannot be approved afterwards.')) return;
-    setBusy(true);
-    api.cancelRequest(request.id).then(
-      () => onDone(),
-      (err: unknown) => {
-        setError(describeError(err));
-        setBusy(false);
-      },
-    );
+  const show = (open: boolean) => {
+    setError(null);
+    setConfirming(open);
   };
+  const cancel = () =>
+    void run(async () => {
+      await api.cancelRequest(request.id);
+      setConfirming(false);
+      onDone();
+    });
+  if (confirming) {
+    return (
+      <ConfirmPrompt
+        testId="cancel-confirm"
+        question="Cancel this request?"
+        confirmLabel="Cancel my request"
+        busyLabel="Cancelling…"
+        cancelLabel="Keep it pending"
+        danger
+        busy={busy}
+        error={error}
+        onConfirm={cancel}
+        onCancel={() => show(false)}
+      >
+        <p>It cannot be approved afterwards.</p>
+      </ConfirmPrompt>
+    );
+  }
   return (
     <div className="actions">
-      <button type="button" className="secondary" disabled={busy} onClick={cancel}>
-        {busy ? 'Cancelling…' : 'Cancel my request'}
+      <button type="button" className="secondary" onClick={() => show(true)}>
+        Cancel my request
       </button>
-      {error !== null && (
-        <span role="alert" className="danger-text">
-          {error}
-        </span>
-      )}
     </div>
   );
 }
