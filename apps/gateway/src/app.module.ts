@@ -7,6 +7,7 @@ import { AuditService } from './audit/audit.service.js';
 import { AuditWriter } from './audit/audit-writer.js';
 import { AuthController } from './auth/auth.controller.js';
 import { AuthenticationGuard, RolesGuard } from './auth/guards.js';
+import { SessionService } from './auth/session.service.js';
 import { BearerTokenStrategy, ServiceTokenStrategy, SessionCookieStrategy } from './auth/strategies.js';
 import { CredentialsController } from './credentials/credentials.controller.js';
 import { CredentialsService } from './credentials/credentials.service.js';
@@ -57,6 +58,7 @@ export class AppModule {
         BearerTokenStrategy,
         SessionCookieStrategy,
         ServiceTokenStrategy,
+        SessionService,
         AuditWriter,
         AuditService,
         UsersService,
