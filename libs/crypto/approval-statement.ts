@@ -2,8 +2,8 @@ import { compactVerify, decodeProtectedHeader, type JWK } from 'jose';
 import { CryptoError } from './errors.js';
 import { importPublicJwk } from './public-jwk.js';
 
-export const APPROVAL_STATEMENT_TYP = 'qg-approval+jwt';
-export const STATEMENT_MAX_SKEW_SECONDS = 300;
+const APPROVAL_STATEMENT_TYP = 'qg-approval+jwt';
+const STATEMENT_MAX_SKEW_SECONDS = 300;
 
 export interface ApprovalClaims {
   req: string;

@@ -1,5 +1,5 @@
 /** For specs: a base64url segment with its first character changed, so its bytes differ. */
-export function flipFirstChar(segment: string): string {
+function flipFirstChar(segment: string): string {
   return (segment[0] === 'A' ? 'B' : 'A') + segment.slice(1);
 }
 

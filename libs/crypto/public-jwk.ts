@@ -2,7 +2,7 @@ import { calculateJwkThumbprint, type JWK } from 'jose';
 import { fromB64u } from './encoding.js';
 import { CryptoError } from './errors.js';
 
-export type KeyUse = 'encryption' | 'signing';
+type KeyUse = 'encryption' | 'signing';
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv'] as const;
 const ALLOWED_ALG: Record<KeyUse, readonly string[]> = {

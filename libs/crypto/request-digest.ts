@@ -14,11 +14,8 @@ export interface RequestDigestInput {
 /**
  * Builds exactly the §5 object from `input`, so extra properties of whatever
  * the caller holds (an entity, a DTO) never change the digest.
- *
- * @example
- * const digestInput = toRequestDigestInput(requestEntity);
  */
-export function toRequestDigestInput(input: RequestDigestInput): RequestDigestInput {
+function toRequestDigestInput(input: RequestDigestInput): RequestDigestInput {
   const { id, credential, operation, requester, reason, expiresAt } = input;
   if (typeof id !== 'string' || id === '') throw new TypeError('digest input: id must be a non-empty string');
   if (typeof credential !== 'object' || credential === null) throw new TypeError('digest input: credential missing');

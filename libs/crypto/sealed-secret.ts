@@ -3,7 +3,7 @@ import { CryptoError } from './errors.js';
 import { openDirect, sealDirect } from './jose-helpers.js';
 import { zeroize } from './zeroize.js';
 
-export interface SealedSecretMeta {
+interface SealedSecretMeta {
   cred: string;
   ver: number;
 }

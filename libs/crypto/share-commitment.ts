@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { canonicalJson, toB64u } from './encoding.js';
 import { CryptoError } from './errors.js';
 
-export interface ShareCommitmentInput {
+interface ShareCommitmentInput {
   cred: string;
   ver: number;
   idx: number;
