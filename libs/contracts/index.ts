@@ -53,6 +53,33 @@ export function isFinalRequestStatus(status: unknown): status is FinalRequestSta
   return FINAL_REQUEST_STATUSES.some((s) => s === status);
 }
 
+/** Every action an audit entry may name (§7): a closed list, so no entry is written under a misspelt or made-up action. */
+export const AUDIT_ACTIONS = [
+  'auth.login',
+  'auth.login_failed',
+  'user.created',
+  'user.updated',
+  'user.password_changed',
+  'service_account.created',
+  'service_account.revoked',
+  'keys.enrolled',
+  'credential.created',
+  'policy.created',
+  'request.submitted',
+  'request.approval_recorded',
+  'request.rejection_recorded',
+  'request.share_rejected',
+  'request.reopened',
+  'request.approved',
+  'request.rejected',
+  'request.expired',
+  'request.cancelled',
+  'request.executing',
+  'request.succeeded',
+  'request.failed',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
 /** For the `default` of an exhaustive switch: a new member of a list above fails the compile there. */
 export function assertUnreachable(value: never, what: string): never {
   throw new TypeError(`unhandled ${what}: ${JSON.stringify(value)}`);

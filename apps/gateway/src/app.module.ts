@@ -23,6 +23,10 @@ import { EventsController } from './requests/events.controller.js';
 import { RequestEvents } from './requests/request-events.js';
 import { RequestsController } from './requests/requests.controller.js';
 import { RequestsService } from './requests/requests.service.js';
+import { RequestLifecycle } from './requests/request-lifecycle.js';
+import { RequestReader } from './requests/request-reader.js';
+import { JobQueue } from './jobs/job-queue.js';
+import { NotificationOutbox } from './notifications/notification-outbox.js';
 import { KeysController } from './users/keys.controller.js';
 import { UsersController } from './users/users.controller.js';
 import { UsersService } from './users/users.service.js';
@@ -65,6 +69,10 @@ export class AppModule {
         CredentialsService,
         PoliciesService,
         RequestEvents,
+        JobQueue,
+        NotificationOutbox,
+        RequestLifecycle,
+        RequestReader,
         RequestsService,
         ExecutionQueue,
         ExecutionService,

@@ -2,11 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import pg from 'pg';
 import type { EntityManager, QueryRunner } from 'typeorm';
 import { entryHashTemplate } from '#libs/audit';
+import type { AuditAction } from '#libs/contracts';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 
 export interface AuditEvent {
   actor: string;
-  action: string;
+  action: AuditAction;
   subject: string;
   data?: Record<string, unknown>;
 }

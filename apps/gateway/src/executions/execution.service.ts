@@ -1,29 +1,20 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import {
-  canonicalJson,
-  combineShares,
-  CryptoError,
-  importRequestPrivateKey,
-  openSealedSecret,
-  openShareForRequest,
-  openWithMasterKey,
-  sealToPublicKey,
-  sha256Hex,
-  verifyShareCommitment,
-  zeroize,
-  type JWK,
-} from '#libs/crypto';
-import { executorFor, ExecutorError, runWithTimeout } from '#libs/executors';
+import { canonicalJson, combineShares, CryptoError, openSealedSecret, openShareForRequest, sha256Hex, verifyShareCommitment, zeroize } from '#libs/crypto';
 import { evaluatePolicy } from '#libs/policy';
 import { AuditWriter } from '../audit/audit-writer.js';
 import { findCredential } from '../credentials/credentials.repository.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
-import { findUserById } from '../users/accounts.repository.js';
-import { findRequestView, invalidateApproval, setStatus, type RequestRow, type RequestView } from '../requests/requests.repository.js';
-import { RequestsService, requestKeyPurpose, votesOf } from '../requests/requests.service.js';
+import { operationFor } from '../operations/operations.js';
+import { withRequestKey } from '../requests/request-keys.js';
+import { RequestLifecycle } from '../requests/request-lifecycle.js';
+import { findRequestView, invalidateApproval, votedRequestOf, votesOf, type RequestRow, type RequestView } from '../requests/requests.repository.js';
 import { ExecutionQueue } from './execution-queue.js';
-import { executionLeaseMs } from './maintenance.service.js';
 import { executionMetrics } from './execution-metrics.js';
+
+/** An execution holding `executing` longer than its time limit plus this margin was interrupted (its replica died). */
+export function executionLeaseMs(operationTimeoutSeconds: number): number {
+  return (operationTimeoutSeconds + Math.min(30, operationTimeoutSeconds)) * 1000;
+}
 
 interface OpenedShare {
   approverId: string;
@@ -41,14 +32,14 @@ export class ExecutionService implements OnApplicationBootstrap {
   constructor(
     @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
     private readonly audit: AuditWriter,
-    private readonly requests: RequestsService,
+    private readonly lifecycle: RequestLifecycle,
     private readonly queue: ExecutionQueue,
   ) {
     this.metrics = executionMetrics(ctx.metrics);
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.queue.start((requestId, approved) => this.execute(requestId, approved));
+    await this.queue.work((requestId, approved) => this.execute(requestId, approved));
   }
 
   async execute(requestId: string, approved?: RequestView): Promise<void> {
@@ -74,7 +65,7 @@ export class ExecutionService implements OnApplicationBootstrap {
         if (error instanceof CryptoError) return await this.finish(request, 'failed', { error: 'the credential could not be reconstructed from the approved shares' });
         throw error;
       }
-      const result = await this.run(request, credential.config, secret, timeoutSeconds);
+      const result = await operationFor(request.operation.kind).run(this.ctx, request, { config: credential.config, secret, timeoutSeconds });
       await this.finish(request, 'error' in result ? 'failed' : 'succeeded', result);
     } catch (error) {
       this.ctx.log.error({ err: error, requestId }, 'execution crashed');
@@ -101,10 +92,8 @@ export class ExecutionService implements OnApplicationBootstrap {
       if (view?.request.status !== 'approved') return undefined;
       const limit = view.policy.operationTimeoutSeconds ?? this.ctx.config.operationTimeoutSeconds;
       const leaseUntil = new Date(this.ctx.now().getTime() + executionLeaseMs(limit));
-      if (!(await setStatus(tx, requestId, 'executing', { leaseUntil, from: 'approved' }))) return undefined;
+      if (!(await this.lifecycle.transition(tx, view.request, 'executing', { actor: 'system', data: { timeoutSeconds: limit }, leaseUntil }))) return undefined;
       await this.queue.forget(tx, requestId);
-      await this.audit.append(tx, { actor: 'system', action: 'request.executing', subject: `request:${requestId}`, data: { timeoutSeconds: limit } });
-      this.requests.publish(tx, view.request, 'executing');
       return { view, timeoutSeconds: limit };
     });
     return claimed;
@@ -114,11 +103,9 @@ export class ExecutionService implements OnApplicationBootstrap {
   private async openShares(view: RequestView): Promise<{ good: OpenedShare[]; bad: { approverId: string; reason: string }[] }> {
     const request = view.request;
     if (request.requestPrivateKeySealed === null) throw new Error('request key already destroyed');
-    const privateBytes = await openWithMasterKey(request.requestPrivateKeySealed, this.ctx.masterKey, requestKeyPurpose(request.id));
     const good: OpenedShare[] = [];
     const bad: { approverId: string; reason: string }[] = [];
-    try {
-      const requestKey = await importRequestPrivateKey(JSON.parse(privateBytes.toString('utf8')) as JWK);
+    return withRequestKey(this.ctx.masterKey, { id: request.id, requestPrivateKeySealed: request.requestPrivateKeySealed }, async (requestKey) => {
       const commitments = new Map(view.custodians.map((c) => [c.index, c.commitment]));
       const approvals = view.approvals.filter((a) => a.decision === 'approve' && a.valid);
       for (const approval of approvals) {
@@ -135,9 +122,7 @@ export class ExecutionService implements OnApplicationBootstrap {
         }
       }
       return { good, bad };
-    } finally {
-      zeroize(privateBytes);
-    }
+    });
   }
 
   /**
@@ -155,53 +140,28 @@ export class ExecutionService implements OnApplicationBootstrap {
       }
       const invalid = new Set(bad.map((b) => b.approverId));
       const votes = votesOf(locked).map((v) => (invalid.has(v.userId) ? { ...v, valid: false } : v));
-      const outcome = evaluatePolicy(locked.policy, { requesterId: locked.request.requesterId, expiresAt: locked.request.expiresAt, custodianIds: locked.custodianIds }, votes, this.ctx.now());
-      const stillApproved = outcome.status === 'approved';
-      if (!stillApproved) await this.requests.applyOutcome(tx, locked.request, outcome, 'system');
-      this.requests.publish(tx, request, stillApproved ? 'executing' : outcome.status);
-      return stillApproved;
-    });
-  }
-
-  private async run(request: RequestRow, config: Record<string, unknown>, secret: Buffer, timeoutSeconds: number): Promise<Record<string, unknown>> {
-    if (request.operation.kind === 'reveal') return this.reveal(request, secret);
-    try {
-      const result = await runWithTimeout(executorFor(request.operation.kind), { secret, config, params: request.operation.params }, timeoutSeconds * 1000);
-      // An API that refuses the credential did not run the operation: that is a failure, not a result.
-      if (request.operation.kind === 'http' && (result['status'] === 401 || result['status'] === 403)) {
-        return { ...result, error: `the upstream refused the credential (HTTP ${String(result['status'])})`, code: 'UPSTREAM_REFUSED' };
+      const outcome = evaluatePolicy(locked.policy, votedRequestOf(locked), votes, this.ctx.now());
+      if (outcome.status === 'approved') {
+        this.lifecycle.announceUnchanged(tx, request, 'executing');
+        return true;
       }
-      return result;
-    } catch (error) {
-      if (error instanceof ExecutorError) return { error: error.message, code: error.code };
-      throw error;
-    }
-  }
-
-  /** Break-glass: the secret itself, sealed to the requester's own encryption key. */
-  private async reveal(request: RequestRow, secret: Buffer): Promise<Record<string, unknown>> {
-    const requester = await findUserById(this.ctx.dataSource, request.requesterId);
-    if (requester?.encryptionKey == null) return { error: 'the requester has no enrolled encryption key', code: 'KEYS_NOT_ENROLLED' };
-    return { envelope: await sealToPublicKey(secret, requester.encryptionKey, { req: request.id, cred: request.credentialId }) };
+      await this.lifecycle.resolve(tx, locked.request, outcome, 'system');
+      return false;
+    });
   }
 
   private async finish(request: RequestRow, status: 'succeeded' | 'failed', result: Record<string, unknown>): Promise<void> {
-    const finished = await this.audit.transaction(async (tx) => {
-      if (!(await setStatus(tx, request.id, status, { result: storableJson(result), from: 'executing' }))) return false;
-      await this.audit.append(tx, {
+    const finished = await this.audit.transaction((tx) =>
+      this.lifecycle.transition(tx, { ...request, status: 'executing' }, status, {
         actor: 'system',
-        action: `request.${status}`,
-        subject: `request:${request.id}`,
+        result: storableJson(result),
         data: {
           resultSha256: sha256Hex(canonicalJson(result)),
           ...(status === 'failed' ? { error: result['error'] } : {}),
-          ...(request.operation.kind === 'reveal' ? { breakGlass: true } : {}),
-          requestKeyDestroyed: true,
+          ...operationFor(request.operation.kind).finalAuditData,
         },
-      });
-      this.requests.publish(tx, request, status);
-      return true;
-    });
+      }),
+    );
     if (finished) this.metrics.finished.inc({ kind: request.operation.kind, status });
   }
 }

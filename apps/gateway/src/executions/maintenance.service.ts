@@ -1,16 +1,12 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { AuditWriter } from '../audit/audit-writer.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
-import { setStatus } from '../requests/requests.repository.js';
-import { RequestsService, type RequestIdentity } from '../requests/requests.service.js';
+import { RequestLifecycle, type TransitionSubject } from '../requests/request-lifecycle.js';
 
 export const SWEEP_INTERVAL_MS = 2000;
 const CHECKPOINT_EVERY_SWEEPS = 30;
-/** An execution holding `executing` longer than its time limit plus this margin was interrupted (its replica died). */
-export function executionLeaseMs(operationTimeoutSeconds: number): number {
-  return (operationTimeoutSeconds + Math.min(30, operationTimeoutSeconds)) * 1000;
-}
 
 /**
  * Periodic work, safe on every replica (row locks with SKIP LOCKED): expiry of
@@ -24,7 +20,7 @@ export class MaintenanceService implements OnApplicationBootstrap, BeforeApplica
 
   constructor(
     @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
-    private readonly requests: RequestsService,
+    private readonly lifecycle: RequestLifecycle,
     private readonly audit: AuditService,
     private readonly auditWriter: AuditWriter,
   ) {}
@@ -44,26 +40,33 @@ export class MaintenanceService implements OnApplicationBootstrap, BeforeApplica
   }
 
   async sweep(): Promise<void> {
-    await this.requests.expireOverdue();
+    await this.expireOverdue();
     await this.failInterrupted();
     if (++this.sweeps % CHECKPOINT_EVERY_SWEEPS === 0) await this.audit.checkpoint();
   }
 
+  /** Moves overdue pending requests to `expired`, destroying their keys. */
+  async expireOverdue(limit = 100): Promise<number> {
+    return this.auditWriter.transaction(async (tx) => {
+      const rows = await lockRequests(tx, `status = 'pending' AND expires_at <= $1 ORDER BY expires_at LIMIT $2`, [this.ctx.now(), limit]);
+      for (const request of rows) await this.lifecycle.transition(tx, request, 'expired', { actor: 'system' });
+      return rows.length;
+    });
+  }
+
   /** At most once: an interrupted execution is never retried, it ends `failed` with reason `interrupted`. */
   async failInterrupted(): Promise<number> {
-    const interrupted = await this.auditWriter.transaction(async (tx) => {
-      const rows: RequestIdentity[] = await tx.query(
-        `SELECT id, credential_id AS "credentialId", requester_id AS "requesterId" FROM requests
-          WHERE status = 'executing' AND execution_lease_until < $1 LIMIT 100 FOR UPDATE SKIP LOCKED`,
-        [this.ctx.now()],
-      );
+    return this.auditWriter.transaction(async (tx) => {
+      const rows = await lockRequests(tx, `status = 'executing' AND execution_lease_until < $1 LIMIT 100`, [this.ctx.now()]);
       for (const request of rows) {
-        await setStatus(tx, request.id, 'failed', { result: { error: 'interrupted', reason: 'interrupted' } });
-        await this.auditWriter.append(tx, { actor: 'system', action: 'request.failed', subject: `request:${request.id}`, data: { error: 'interrupted', requestKeyDestroyed: true } });
-        this.requests.publish(tx, request, 'failed');
+        await this.lifecycle.transition(tx, request, 'failed', { actor: 'system', result: { error: 'interrupted', reason: 'interrupted' }, data: { error: 'interrupted' } });
       }
-      return rows;
+      return rows.length;
     });
-    return interrupted.length;
   }
+}
+
+/** The requests matching `where`, locked, skipping those another replica holds. */
+function lockRequests(tx: EntityManager, where: string, params: unknown[]): Promise<TransitionSubject[]> {
+  return tx.query(`SELECT id, credential_id AS "credentialId", requester_id AS "requesterId", status FROM requests WHERE ${where} FOR UPDATE SKIP LOCKED`, params);
 }

@@ -14,6 +14,11 @@ export function fromPolicyError(error: PolicyError): AppError {
       return new AppError('APPROVAL_DUPLICATE', error.message);
     case 'POLICY_INVALID':
       return new AppError('POLICY_INVALID', error.message);
+    case 'REQUEST_NOT_PENDING':
+      return new AppError('REQUEST_NOT_PENDING', error.message);
+    case 'TRANSITION_ILLEGAL':
+      // The lifecycle was asked for a move its table forbids: a bug, never the caller's fault.
+      throw new TypeError(error.message);
   }
 }
 

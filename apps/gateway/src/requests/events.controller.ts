@@ -6,7 +6,7 @@ import type { Principal } from '../auth/principal.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 import { currentPrincipal } from '../users/accounts.repository.js';
 import { RequestEvents } from './request-events.js';
-import { RequestsService } from './requests.service.js';
+import { RequestReader } from './request-reader.js';
 
 /** How often a stream sends a keep-alive and checks that its caller may still listen. */
 export const EVENTS_HEARTBEAT_MS = 15000;
@@ -23,7 +23,7 @@ export class EventsController {
   constructor(
     @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
     private readonly events: RequestEvents,
-    private readonly requests: RequestsService,
+    private readonly requests: RequestReader,
   ) {}
 
   @Get()

@@ -6,13 +6,17 @@ import type { Principal } from '../auth/principal.js';
 import { AppError } from '../http/app-error.js';
 import { DecisionDto, ListRequestsQuery, SubmitRequestDto, WaitQuery } from './requests.dto.js';
 import { toApprovalResponse, toRequestResponse, toSubmittedResponse } from './requests.mapper.js';
+import { RequestReader } from './request-reader.js';
 import { RequestsService } from './requests.service.js';
 
 @ApiTags('requests')
 @ApiBearerAuth()
 @Controller('api/v1/requests')
 export class RequestsController {
-  constructor(private readonly requests: RequestsService) {}
+  constructor(
+    private readonly requests: RequestsService,
+    private readonly reader: RequestReader,
+  ) {}
 
   @Post()
   @HttpCode(201)
@@ -31,26 +35,26 @@ export class RequestsController {
   @Get()
   @Authenticated()
   async list(@CurrentPrincipal() principal: Principal, @Query() query: ListRequestsQuery) {
-    const views = await this.requests.list(principal, { status: query.status, approvable: query.approvable === 'true', limit: query.limit ?? 100 });
+    const views = await this.reader.list(principal, { status: query.status, approvable: query.approvable === 'true', limit: query.limit ?? 100 });
     return { requests: views.map(toRequestResponse) };
   }
 
   @Get(':id')
   @Authenticated()
   async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
-    return toRequestResponse(await this.requests.get(principal, id));
+    return toRequestResponse(await this.reader.get(principal, id));
   }
 
   @Get(':id/wait')
   @Authenticated()
   async wait(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Query() query: WaitQuery) {
-    return toRequestResponse(await this.requests.waitForFinal(principal, id, query.timeoutSeconds ?? 30));
+    return toRequestResponse(await this.reader.waitForFinal(principal, id, query.timeoutSeconds ?? 30));
   }
 
   @Get(':id/share')
   @Roles('operator')
   async share(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
-    const share = await this.requests.share(principal, id);
+    const share = await this.reader.share(principal, id);
     return { envelope: share.envelope, index: share.index, credentialVersion: share.version };
   }
 

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBooleanString, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
-import { REQUEST_STATUSES, type RequestStatus } from './requests.repository.js';
+import { REQUEST_STATUSES, type RequestStatus } from '#libs/contracts';
 
 export class OperationDto {
   @ApiProperty({ example: 'sign' })

@@ -1,6 +1,6 @@
-import type { ApprovalRow } from './requests.repository.js';
-import { FINAL_STATUSES } from './requests.repository.js';
-import type { RequestView, SubmittedView } from './requests.service.js';
+import { isFinalRequestStatus } from '#libs/contracts';
+import type { ApprovalRow, RequestView } from './requests.repository.js';
+import type { SubmittedView } from './requests.service.js';
 
 function counts(view: Pick<RequestView, 'approvals' | 'policy'>) {
   const received = view.approvals.filter((a) => a.decision === 'approve' && a.valid).length;
@@ -29,7 +29,7 @@ export function toApprovalResponse(a: ApprovalRow, names: Record<string, string>
 /** GET /requests/:id (spec §7): the request as submitted, its status, decisions and, once final, the result. */
 export function toRequestResponse(view: RequestView) {
   const r = view.request;
-  const final = FINAL_STATUSES.includes(r.status);
+  const final = isFinalRequestStatus(r.status);
   return {
     id: r.id,
     status: r.status,

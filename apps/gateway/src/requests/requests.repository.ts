@@ -1,17 +1,15 @@
 import type { JWK } from 'jose';
 import type { EntityManager } from 'typeorm';
+import type { Operation, RequestStatus } from '#libs/contracts';
 import type { RequestDigestInput } from '#libs/crypto';
-import type { PolicyDefinition } from '#libs/policy';
+import type { PolicyDefinition, Vote, VotedRequest } from '#libs/policy';
+import type { Principal } from '../auth/principal.js';
 import { POLICY_COLUMNS, policyFromRow, type PolicyRow } from '../policies/policies.repository.js';
 import { prepared, queryPrepared, type Db as PreparableDb } from '../persistence/prepared.js';
 import { isUuid } from '../users/accounts.repository.js';
+import { visibleRequestsSql } from './request-access.js';
 
 type Db = Pick<EntityManager, 'query'>;
-
-import { FINAL_REQUEST_STATUSES, type Operation, type RequestStatus } from '#libs/contracts';
-
-export { REQUEST_STATUSES, type RequestStatus } from '#libs/contracts';
-export const FINAL_STATUSES: readonly RequestStatus[] = FINAL_REQUEST_STATUSES;
 
 export interface RequestRow {
   id: string;
@@ -31,7 +29,6 @@ export interface RequestRow {
   idempotencyKey: string | null;
   idempotencyFingerprint: string | null;
   result: Record<string, unknown> | null;
-  executingSince: Date | null;
   createdAt: Date;
   updatedAt: Date;
   finishedAt: Date | null;
@@ -54,7 +51,7 @@ const REQUEST_COLUMNS = `id, credential_id AS "credentialId", credential_version
   operation, requester_id AS "requesterId", requester_kind AS "requesterKind", reason, digest, digest_input AS "digestInput",
   status, request_key AS "requestKey", request_private_key_sealed AS "requestPrivateKeySealed", expires_at AS "expiresAt",
   idempotency_key AS "idempotencyKey", idempotency_fingerprint AS "idempotencyFingerprint", result,
-  executing_since AS "executingSince", created_at AS "createdAt", updated_at AS "updatedAt", finished_at AS "finishedAt"`;
+  created_at AS "createdAt", updated_at AS "updatedAt", finished_at AS "finishedAt"`;
 
 const APPROVAL_COLUMNS = `request_id AS "requestId", approver_id AS "approverId", decision, statement, share_envelope AS "shareEnvelope",
   share_index AS "shareIndex", valid, invalid_reason AS "invalidReason", reason, created_at AS "createdAt"`;
@@ -140,6 +137,17 @@ function toView(row: ViewRow): RequestView {
   };
 }
 
+/** The decisions recorded so far, as the policy counts them (with each approver's groups). */
+export function votesOf(view: RequestView): Vote[] {
+  const groups = new Map(view.custodians.map((c) => [c.userId, c.groups]));
+  return view.approvals.map((a) => ({ userId: a.approverId, decision: a.decision, valid: a.valid, groups: groups.get(a.approverId) ?? [] }));
+}
+
+/** The request as the policy decides it. */
+export function votedRequestOf(view: RequestView): VotedRequest {
+  return { status: view.request.status, requesterId: view.request.requesterId, expiresAt: view.request.expiresAt, custodianIds: view.custodianIds };
+}
+
 export async function findRequest(db: Db, id: string, lock = false): Promise<RequestRow | undefined> {
   if (!isUuid(id)) return undefined;
   const rows: RequestRow[] = await db.query(`SELECT ${REQUEST_COLUMNS} FROM requests WHERE id = $1 ${lock ? 'FOR UPDATE' : ''}`, [id]);
@@ -171,44 +179,6 @@ export async function findByIdempotencyKey(db: Db, requesterId: string, key: str
   return rows[0];
 }
 
-export async function insertRequest(db: Db, r: Omit<RequestRow, 'result' | 'executingSince' | 'createdAt' | 'updatedAt' | 'finishedAt'>): Promise<boolean> {
-  const rows: unknown[] = await db.query(
-    `INSERT INTO requests (id, credential_id, credential_version, policy_id, operation, requester_id, requester_kind, reason, digest,
-       digest_input, status, request_key, request_private_key_sealed, expires_at, idempotency_key, idempotency_fingerprint)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-     ON CONFLICT (requester_id, idempotency_key) DO NOTHING RETURNING id`,
-    [r.id, r.credentialId, r.credentialVersion, r.policyId, r.operation, r.requesterId, r.requesterKind, r.reason, r.digest, r.digestInput,
-      r.status, r.requestKey, r.requestPrivateKeySealed, r.expiresAt, r.idempotencyKey, r.idempotencyFingerprint],
-  );
-  return rows.length === 1;
-}
-
-/**
- * Moves a request to a new status. Entering a final status destroys the request's
- * private key in the same statement (crypto-shredding, spec §2.8).
- */
-export async function setStatus(
-  db: PreparableDb,
-  id: string,
-  status: RequestStatus,
-  extra: { result?: Record<string, unknown>; leaseUntil?: Date; from?: RequestStatus } = {},
-): Promise<boolean> {
-  const final = FINAL_STATUSES.includes(status);
-  const rows = await queryPrepared(db, SET_STATUS, [id, status, extra.result ?? null, final, extra.leaseUntil ?? null, extra.from ?? null]);
-  return rows.length === 1;
-}
-
-const SET_STATUS = prepared(
-  'qg_set_request_status',
-  `UPDATE requests SET status = $2, updated_at = now(),
-     result = COALESCE($3, result),
-     executing_since = CASE WHEN $2 = 'executing' THEN now() ELSE executing_since END,
-     execution_lease_until = COALESCE($5, execution_lease_until),
-     finished_at = CASE WHEN $4 THEN now() ELSE finished_at END,
-     request_private_key_sealed = CASE WHEN $4 THEN NULL ELSE request_private_key_sealed END
-   WHERE id = $1 AND ($6::text IS NULL OR status = $6) RETURNING id`,
-);
-
 /** Records a decision; answers when it was recorded, or undefined when this approver had already decided. */
 export async function insertApproval(db: PreparableDb, a: Omit<ApprovalRow, 'valid' | 'invalidReason' | 'createdAt'>): Promise<Date | undefined> {
   const rows = await queryPrepared<{ createdAt: Date }>(db, INSERT_APPROVAL, [a.requestId, a.approverId, a.decision, a.statement, a.shareEnvelope, a.shareIndex, a.reason]);
@@ -227,8 +197,8 @@ export async function invalidateApproval(db: Db, requestId: string, approverId: 
 
 export interface RequestFilter {
   status?: RequestStatus;
-  /** Only requests this principal may see; undefined = all. */
-  visibleTo?: { id: string };
+  /** Only the requests this principal may see. */
+  visibleTo: Principal;
   /** Only pending requests this user can still decide. */
   approvableBy?: string;
   limit: number;
@@ -241,10 +211,10 @@ export async function listRequests(db: Db, filter: RequestFilter): Promise<Reque
     params.push(filter.status);
     where.push(`r.status = $${params.length}`);
   }
-  if (filter.visibleTo !== undefined) {
-    params.push(filter.visibleTo.id);
-    const p = `$${params.length}`;
-    where.push(`(r.requester_id = ${p} OR EXISTS (SELECT 1 FROM credential_shares s WHERE s.credential_id = r.credential_id AND s.version = r.credential_version AND s.custodian_id = ${p}))`);
+  const visible = visibleRequestsSql(filter.visibleTo, params.length + 1);
+  if (visible !== undefined) {
+    params.push(visible.value);
+    where.push(visible.sql);
   }
   if (filter.approvableBy !== undefined) {
     params.push(filter.approvableBy);

@@ -1,53 +1,34 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { EntityManager } from 'typeorm';
-import {
-  canonicalJson,
-  computeRequestDigest,
-  CryptoError,
-  generateRequestKeyPair,
-  openShareForRequest,
-  openWithMasterKey,
-  sealWithMasterKey,
-  sha256Hex,
-  verifyApprovalStatement,
-  zeroize,
-  type JWK,
-  type RequestDigestInput,
-} from '#libs/crypto';
-import { isOperationKind, type Operation } from '#libs/contracts';
-import { executorFor, ExecutorError } from '#libs/executors';
-import { checkApprover, evaluatePolicy, PolicyError, selectPolicy, type Outcome, type PolicyDefinition, type Vote } from '#libs/policy';
+import { isFinalRequestStatus, isOperationKind, type Operation } from '#libs/contracts';
+import { canonicalJson, computeRequestDigest, CryptoError, openShareForRequest, sha256Hex, verifyApprovalStatement, zeroize, type RequestDigestInput } from '#libs/crypto';
+import { applyVote, PolicyError, selectPolicy, type PolicyDefinition, type VoteResolution } from '#libs/policy';
 import { AuditWriter } from '../audit/audit-writer.js';
 import type { Principal } from '../auth/principal.js';
 import { findCredential } from '../credentials/credentials.repository.js';
+import { ExecutionQueue } from '../executions/execution-queue.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 import { AppError } from '../http/app-error.js';
 import { fromPolicyError, fromStatementError } from '../http/library-errors.js';
+import { operationFor } from '../operations/operations.js';
 import { policiesOfCredential } from '../policies/policies.repository.js';
-import { findUserById } from '../users/accounts.repository.js';
 import { actorId } from '../users/users.service.js';
-import { ExecutionQueue } from '../executions/execution-queue.js';
-import { RequestEvents } from './request-events.js';
+import { mayCancel } from './request-access.js';
+import { newRequestKey, withRequestKey } from './request-keys.js';
+import { RequestLifecycle } from './request-lifecycle.js';
+import { RequestReader } from './request-reader.js';
 import {
-  FINAL_STATUSES,
   findByIdempotencyKey,
   findRequest,
-  findRequestShare,
   findRequestView,
-  findRequestViews,
   insertApproval,
-  insertRequest,
-  listRequests,
-  setStatus,
+  votedRequestOf,
+  votesOf,
   type ApprovalRow,
   type RequestRow,
-  type RequestStatus,
   type RequestView,
 } from './requests.repository.js';
 import type { DecisionDto, SubmitRequestDto } from './requests.dto.js';
-
-export type { RequestView } from './requests.repository.js';
 
 /** What a submission answers with (spec §4): the request as inserted and the approvals it needs. */
 export interface SubmittedView {
@@ -56,43 +37,30 @@ export interface SubmittedView {
   policy: PolicyDefinition;
 }
 
-const SEES_ALL_REQUESTS = ['admin', 'security_lead', 'auditor'];
-
-/** What a change notification names: the request, its credential and its requester. */
-export type RequestIdentity = Pick<RequestRow, 'id' | 'credentialId' | 'requesterId'>;
-
-/** The decisions recorded so far, as the policy counts them (with each approver's groups). */
-export function votesOf(view: RequestView): Vote[] {
-  const groups = new Map(view.custodians.map((c) => [c.userId, c.groups]));
-  return view.approvals.map((a) => ({ userId: a.approverId, decision: a.decision, valid: a.valid, groups: groups.get(a.approverId) ?? [] }));
-}
-
-export function requestKeyPurpose(requestId: string): string {
-  return `request-key:${requestId}`;
-}
-
 /** RFC 3339 UTC to the second: what the digest binds and what clients show. */
 export function rfc3339(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** The commands on requests: submit, decide, cancel. Status changes go through the lifecycle. */
 @Injectable()
 export class RequestsService {
   constructor(
     @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
     private readonly audit: AuditWriter,
-    private readonly events: RequestEvents,
-    private readonly queue: ExecutionQueue,
+    private readonly lifecycle: RequestLifecycle,
+    private readonly reader: RequestReader,
+    private readonly executions: ExecutionQueue,
   ) {}
 
   /**
-   * Enforces: the caller holds the requester role; the operation's parameters are
-   * valid for its kind; some policy of the credential admits this caller and this
-   * exact operation (else 403); the TTL never exceeds the policy's; an
+   * Enforces (the requester role is the route's): the operation's parameters are
+   * valid for its kind and this credential, and the requester may ask for it (the
+   * operation's own checks); some policy of the credential admits this caller and
+   * this exact operation (else 403); the TTL never exceeds the policy's; an
    * Idempotency-Key replays the same request and refuses a different body.
    */
   async submit(principal: Principal, body: SubmitRequestDto, idempotencyKey: string | undefined): Promise<{ view: SubmittedView; replayed: boolean }> {
-    if (!principal.roles.includes('requester')) throw new AppError('FORBIDDEN', 'submitting requests needs the requester role');
     const fingerprint = idempotencyKey === undefined ? null : sha256Hex(canonicalJson(body));
     if (idempotencyKey !== undefined) {
       const existing = await findByIdempotencyKey(this.ctx.dataSource, principal.id, idempotencyKey);
@@ -102,14 +70,7 @@ export class RequestsService {
     if (credential === undefined) throw new AppError('NOT_FOUND', `no credential "${body.credential}"`);
     const kind = body.operation.kind;
     if (!isOperationKind(kind)) throw new AppError('VALIDATION_FAILED', `operation.params: operation kind "${String(kind).slice(0, 64)}" is not supported`);
-    const params = this.validateParams(kind, body.operation.params, credential);
-    const operation: Operation = { kind, params };
-    if (operation.kind === 'reveal' && principal.kind === 'user') {
-      const requester = await findUserById(this.ctx.dataSource, principal.id);
-      if (requester?.encryptionKey == null) throw new AppError('KEYS_NOT_ENROLLED', 'reveal seals the secret to your own encryption key: enrol keys first');
-    } else if (operation.kind === 'reveal') {
-      throw new AppError('FORBIDDEN', 'reveal is for people with enrolled keys, not service accounts');
-    }
+    const operation: Operation = { kind, params: await operationFor(kind).admit(this.ctx, principal, body.operation.params, credential) };
     const policy = selectPolicy(await policiesOfCredential(this.ctx.dataSource, credential.id), principal, operation);
     if (policy === undefined) throw new AppError('NO_MATCHING_POLICY', `no policy of credential "${credential.name}" lets you run this ${operation.kind} operation`);
 
@@ -124,10 +85,7 @@ export class RequestsService {
       reason: body.reason,
       expiresAt: rfc3339(expiresAt),
     };
-    const { publicJwk, privateJwk } = await generateRequestKeyPair();
-    const privateBytes = Buffer.from(JSON.stringify(privateJwk));
-    const sealedPrivate = await sealWithMasterKey(privateBytes, this.ctx.masterKey, requestKeyPurpose(id));
-    zeroize(privateBytes);
+    const requestKey = await newRequestKey(this.ctx.masterKey, id);
     const row = {
       id,
       credentialId: credential.id,
@@ -139,65 +97,35 @@ export class RequestsService {
       reason: body.reason,
       digest: computeRequestDigest(digestInput),
       digestInput,
-      status: 'pending' as const,
-      requestKey: publicJwk,
-      requestPrivateKeySealed: sealedPrivate,
+      requestKey: requestKey.publicJwk,
+      requestPrivateKeySealed: requestKey.sealedPrivate,
       expiresAt,
       idempotencyKey: idempotencyKey ?? null,
       idempotencyFingerprint: fingerprint,
     };
-    const inserted = await this.audit.transaction(async (tx) => {
-      if (!(await insertRequest(tx, row))) return false;
-      await this.audit.append(tx, {
+    const inserted = await this.audit.transaction((tx) =>
+      this.lifecycle.submitted(tx, row, {
         actor: actorId(principal),
-        action: 'request.submitted',
-        subject: `request:${id}`,
         data: { credentialId: credential.id, policyId: policy.id, operation, reason: body.reason, digest: row.digest, expiresAt: digestInput.expiresAt },
-      });
-      this.publish(tx, row, 'pending');
-      return true;
-    });
+      }),
+    );
     if (!inserted && idempotencyKey !== undefined) {
       const raced = await findByIdempotencyKey(this.ctx.dataSource, principal.id, idempotencyKey);
       if (raced !== undefined) return { view: await this.replay(raced, fingerprint), replayed: true };
     }
-    return { view: { request: row, approvals: [], policy }, replayed: false };
-  }
-
-  async get(principal: Principal, id: string): Promise<RequestView> {
-    const view = await this.view(id);
-    if (!this.canSee(principal, view)) throw new AppError('NOT_FOUND', 'no such request');
-    return view;
-  }
-
-  async list(principal: Principal, query: { status?: RequestStatus; approvable?: boolean; limit: number }): Promise<RequestView[]> {
-    const rows = await listRequests(this.ctx.dataSource, {
-      status: query.status,
-      limit: query.limit,
-      visibleTo: principal.roles.some((r) => SEES_ALL_REQUESTS.includes(r)) ? undefined : { id: principal.id },
-      approvableBy: query.approvable === true ? principal.id : undefined,
-    });
-    return findRequestViews(this.ctx.dataSource, rows.map((r) => r.id));
-  }
-
-  /** The caller's own share envelope for this request's credential version. */
-  async share(principal: Principal, id: string): Promise<{ envelope: string; index: number; version: number }> {
-    const found = await findRequestShare(this.ctx.dataSource, id, principal.id);
-    if (found === undefined) throw new AppError('NOT_FOUND', 'no such request');
-    if (found.share === null) throw new AppError('APPROVER_NOT_ELIGIBLE', 'you are not a custodian of this credential');
-    if (found.status !== 'pending') throw new AppError('REQUEST_NOT_PENDING', `the request is ${found.status}`);
-    return found.share;
+    return { view: { request: { ...row, status: 'pending' }, approvals: [], policy }, replayed: false };
   }
 
   /**
-   * Records one custodian's decision. Enforces, with the request row locked:
-   * the request is pending and not expired; the approver is an eligible custodian
-   * who has not decided yet and is not the requester (unless the policy allows);
-   * the statement is an ES256 JWS by the approver's enrolled signing key over this
-   * request's stored digest, with a fresh iat and the same decision; an approval
-   * carries a share that opens with this request's key at the approver's index.
-   * When the policy is met the request becomes `approved` and its execution is
-   * queued in the same transaction.
+   * Records one custodian's decision, in one transaction with the request row locked.
+   * Enforces: what a vote may do (`applyVote`: the request is pending and not expired —
+   * an expired one is expired now and the vote refused —, the approver is an eligible
+   * custodian who has not decided yet and is not the requester unless the policy
+   * allows); the statement is an ES256 JWS by the approver's enrolled signing key over
+   * this request's stored digest, with a fresh iat and the same decision; an approval
+   * carries a share that opens with this request's key at the approver's index. When
+   * the policy is met the request becomes `approved` and its execution is queued in
+   * the same transaction.
    */
   async decide(principal: Principal, id: string, body: DecisionDto): Promise<{ approval: ApprovalRow; view: RequestView }> {
     if (principal.kind !== 'user') throw new AppError('APPROVER_NOT_ELIGIBLE', 'service accounts cannot approve');
@@ -206,20 +134,15 @@ export class RequestsService {
     if (body.decision === 'reject' && body.share !== undefined) throw new AppError('VALIDATION_FAILED', 'a reject carries no share');
     if (body.decision === 'approve' && body.share === undefined) throw new AppError('VALIDATION_FAILED', 'an approval must carry your share sealed to the request key');
 
-    const outcome = await this.audit.transaction(async (tx) => {
+    const decided = await this.audit.transaction(async (tx) => {
       const locked = await findRequestView(tx, id, true);
       if (locked === undefined) throw new AppError('NOT_FOUND', 'no such request');
-      const { request, policy, custodianIds } = locked;
-      if (request.status !== 'pending') throw new AppError('REQUEST_NOT_PENDING', `the request is ${request.status}`);
-      if (request.expiresAt.getTime() <= this.ctx.now().getTime()) {
-        return { expired: true as const };
-      }
-      const votes = votesOf(locked);
-      try {
-        checkApprover(policy, { requesterId: request.requesterId, expiresAt: request.expiresAt, custodianIds }, { id: principal.id, roles: principal.roles }, votes);
-      } catch (error) {
-        if (error instanceof PolicyError) throw fromPolicyError(error);
-        throw error;
+      const { request } = locked;
+      const ownShare = locked.custodians.find((c) => c.userId === principal.id);
+      const resolution = this.applyVote(locked, principal, body.decision, ownShare?.groups ?? principal.groups);
+      if (!resolution.counted) {
+        await this.lifecycle.transition(tx, request, 'expired', { actor: 'system' });
+        return undefined;
       }
       try {
         const claims = await verifyApprovalStatement(body.statement, signingKey, { req: id, digest: request.digest, sub: principal.id }, Math.floor(this.ctx.now().getTime() / 1000));
@@ -228,7 +151,6 @@ export class RequestsService {
         if (error instanceof CryptoError) throw fromStatementError(error);
         throw error;
       }
-      const ownShare = locked.custodians.find((c) => c.userId === principal.id);
       if (body.decision === 'approve') {
         if (ownShare === undefined) throw new AppError('APPROVER_NOT_ELIGIBLE', 'you are not a custodian of this credential');
         await this.checkShareOpens(request, body.share ?? '', ownShare.index);
@@ -250,28 +172,23 @@ export class RequestsService {
         subject: `request:${id}`,
         data: { digest: request.digest, statement: body.statement, reason: body.reason ?? null, shareIndex: approval.shareIndex },
       });
-      // The row lock keeps the decisions read above current: this one is the only new vote.
-      const vote: Vote = { userId: principal.id, decision: body.decision, valid: true, groups: ownShare?.groups ?? principal.groups };
-      const result = evaluatePolicy(policy, { requesterId: request.requesterId, expiresAt: request.expiresAt, custodianIds }, [...votes, vote], this.ctx.now());
-      await this.applyOutcome(tx, request, result, actorId(principal));
-      this.publish(tx, request, result.status);
+      const outcome = resolution.outcome;
+      await this.lifecycle.resolve(tx, request, outcome, actorId(principal));
+      // A vote that leaves the request pending changes no status, but what watchers show (the approvals so far).
+      if (outcome.status === 'pending') this.lifecycle.announceUnchanged(tx, request, 'pending');
       const recorded: ApprovalRow = { ...approval, valid: true, invalidReason: null, createdAt: recordedAt };
       // The request as this transaction leaves it: nothing else can change it while it is locked.
-      const final = FINAL_STATUSES.includes(result.status);
       const committed: RequestView = {
         ...locked,
-        request: { ...request, status: result.status, requestPrivateKeySealed: final ? null : request.requestPrivateKeySealed },
+        request: { ...request, status: outcome.status, requestPrivateKeySealed: isFinalRequestStatus(outcome.status) ? null : request.requestPrivateKeySealed },
         approvals: [...locked.approvals, recorded],
       };
-      return { expired: false as const, committed, approval: recorded };
+      return { committed, approval: recorded };
     });
-    if (outcome.expired) {
-      await this.expire(id);
-      throw new AppError('REQUEST_NOT_PENDING', 'the request has expired');
-    }
-    const { committed, approval } = outcome;
+    if (decided === undefined) throw new AppError('REQUEST_NOT_PENDING', 'the request has expired');
+    const { committed, approval } = decided;
     // Start the execution before answering: it is what the requester waits for.
-    if (committed.request.status === 'approved') this.queue.runSoon(committed);
+    if (committed.request.status === 'approved') this.executions.runSoon(committed);
     return { approval, view: committed };
   }
 
@@ -280,144 +197,42 @@ export class RequestsService {
     await this.audit.transaction(async (tx) => {
       const request = await findRequest(tx, id, true);
       if (request === undefined) throw new AppError('NOT_FOUND', 'no such request');
-      const mayCancel = request.requesterId === principal.id || principal.roles.includes('admin') || principal.roles.includes('security_lead');
-      if (!mayCancel) throw new AppError('FORBIDDEN', 'only the requester or a security lead can cancel a request');
+      if (!mayCancel(principal, request)) throw new AppError('FORBIDDEN', 'only the requester or a security lead can cancel a request');
       if (request.status !== 'pending') throw new AppError('REQUEST_NOT_PENDING', `the request is ${request.status}`);
-      await setStatus(tx, id, 'cancelled');
-      await this.audit.append(tx, { actor: actorId(principal), action: 'request.cancelled', subject: `request:${id}`, data: { requestKeyDestroyed: true } });
-      this.publish(tx, request, 'cancelled');
+      await this.lifecycle.transition(tx, request, 'cancelled', { actor: actorId(principal) });
     });
-    return this.view(id);
+    return this.reader.view(id);
   }
 
-  /** Moves overdue pending requests to `expired`, destroying their keys. Safe on every replica. */
-  async expireOverdue(limit = 100): Promise<number> {
-    const expired = await this.audit.transaction(async (tx) => {
-      const rows: RequestIdentity[] = await tx.query(
-        `SELECT id, credential_id AS "credentialId", requester_id AS "requesterId" FROM requests
-          WHERE status = 'pending' AND expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
-        [this.ctx.now(), limit],
-      );
-      for (const request of rows) {
-        await setStatus(tx, request.id, 'expired');
-        await this.audit.append(tx, { actor: 'system', action: 'request.expired', subject: `request:${request.id}`, data: { requestKeyDestroyed: true } });
-        this.publish(tx, request, 'expired');
-      }
-      return rows;
-    });
-    return expired.length;
-  }
-
-  async expire(id: string): Promise<void> {
-    await this.audit.transaction(async (tx) => {
-      const request = await findRequest(tx, id, true);
-      if (request?.status !== 'pending' || request.expiresAt.getTime() > this.ctx.now().getTime()) return;
-      await setStatus(tx, id, 'expired');
-      await this.audit.append(tx, { actor: 'system', action: 'request.expired', subject: `request:${id}`, data: { requestKeyDestroyed: true } });
-      this.publish(tx, request, 'expired');
-    });
-  }
-
-  /** Resolves with the request once it is final, or as it is when the time is up. */
-  async waitForFinal(principal: Principal, id: string, timeoutSeconds: number): Promise<RequestView> {
-    const initial = await this.get(principal, id);
-    if (FINAL_STATUSES.includes(initial.request.status) || timeoutSeconds === 0) return initial;
-    await new Promise<void>((resolve) => {
-      const finish = () => {
-        clearTimeout(timer);
-        clearInterval(poll);
-        unsubscribe();
-        resolve();
-      };
-      const timer = setTimeout(finish, timeoutSeconds * 1000);
-      // Another replica may finish it: look at the database now and then too.
-      const poll = setInterval(() => {
-        findRequest(this.ctx.dataSource, id)
-          .then((r) => {
-            if (r !== undefined && FINAL_STATUSES.includes(r.status)) finish();
-          })
-          .catch(() => undefined);
-      }, 1000);
-      const unsubscribe = this.events.subscribe((change) => {
-        if (change.id === id && FINAL_STATUSES.includes(change.status)) finish();
-      });
-    });
-    return this.view(id);
-  }
-
-  canSee(principal: Principal, view: RequestView): boolean {
-    return view.request.requesterId === principal.id || view.custodianIds.includes(principal.id) || principal.roles.some((r) => SEES_ALL_REQUESTS.includes(r));
-  }
-
-  async view(id: string): Promise<RequestView> {
-    const view = await findRequestView(this.ctx.dataSource, id);
-    if (view === undefined) throw new AppError('NOT_FOUND', 'no such request');
-    return view;
-  }
-
-  /** Tells every replica's waiters and event streams that this request changed in `tx`, once it commits. */
-  publish(tx: EntityManager, request: RequestIdentity, status: RequestStatus): void {
-    this.events.publish(tx, { id: request.id, status, credentialId: request.credentialId, requesterId: request.requesterId, at: this.ctx.now().toISOString() });
-  }
-
-  async applyOutcome(tx: EntityManager, request: RequestRow, outcome: Outcome, actor: string): Promise<void> {
-    switch (outcome.status) {
-      case 'pending':
-        if (request.status !== 'pending') {
-          await setStatus(tx, request.id, 'pending');
-          await this.audit.append(tx, { actor, action: 'request.reopened', subject: `request:${request.id}`, data: { approvals: outcome.approvals, required: outcome.required } });
-        }
-        return;
-      case 'approved':
-        await setStatus(tx, request.id, 'approved');
-        await this.audit.append(tx, { actor, action: 'request.approved', subject: `request:${request.id}`, data: { approverIds: outcome.approverIds } });
-        await this.queue.enqueue(tx, request.id);
-        return;
-      case 'rejected':
-        await setStatus(tx, request.id, 'rejected');
-        await this.audit.append(tx, { actor, action: 'request.rejected', subject: `request:${request.id}`, data: { rejectedBy: outcome.rejectedBy, requestKeyDestroyed: true } });
-        return;
-      case 'expired':
-        await setStatus(tx, request.id, 'expired');
-        await this.audit.append(tx, { actor, action: 'request.expired', subject: `request:${request.id}`, data: { requestKeyDestroyed: true } });
-        return;
+  private applyVote(locked: RequestView, principal: Principal, decision: DecisionDto['decision'], groups: string[]): VoteResolution {
+    try {
+      return applyVote(locked.policy, votedRequestOf(locked), votesOf(locked), { voter: { id: principal.id, roles: principal.roles, groups }, decision }, this.ctx.now());
+    } catch (error) {
+      if (error instanceof PolicyError) throw fromPolicyError(error);
+      throw error;
     }
   }
 
+  /** The early check (spec §4 allows it): a share that does not open with the request key is refused at once. */
   private async checkShareOpens(request: RequestRow, envelope: string, index: number): Promise<void> {
     if (request.requestPrivateKeySealed === null) throw new AppError('REQUEST_NOT_PENDING', 'the request key is destroyed');
-    const privateBytes = await openWithMasterKey(request.requestPrivateKeySealed, this.ctx.masterKey, requestKeyPurpose(request.id));
-    let share: Buffer | undefined;
-    try {
-      share = await openShareForRequest(envelope, JSON.parse(privateBytes.toString('utf8')) as JWK, { req: request.id, idx: index });
-    } catch (error) {
-      if (error instanceof CryptoError) throw new AppError('SHARE_REJECTED', `the share does not open with this request's key at your index ${index} (${error.code})`);
-      throw error;
-    } finally {
-      zeroize(privateBytes, share);
-    }
+    await withRequestKey(this.ctx.masterKey, { id: request.id, requestPrivateKeySealed: request.requestPrivateKeySealed }, async (key) => {
+      let share: Buffer | undefined;
+      try {
+        share = await openShareForRequest(envelope, key, { req: request.id, idx: index });
+      } catch (error) {
+        if (error instanceof CryptoError) throw new AppError('SHARE_REJECTED', `the share does not open with this request's key at your index ${index} (${error.code})`);
+        throw error;
+      } finally {
+        zeroize(share);
+      }
+    });
   }
 
   private async replay(existing: RequestRow, fingerprint: string | null): Promise<SubmittedView> {
     if (existing.idempotencyFingerprint !== fingerprint) {
       throw new AppError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different request body');
     }
-    return this.view(existing.id);
-  }
-
-  private validateParams(kind: string, params: Record<string, unknown>, credential: { kind: string; config: Record<string, unknown> }): Record<string, unknown> {
-    const credentialKind = credential.kind;
-    try {
-      if (kind === 'reveal') {
-        if (Object.keys(params).length > 0) throw new AppError('VALIDATION_FAILED', 'reveal takes no params');
-        return {};
-      }
-      const executor = executorFor(kind);
-      if (!executor.credentialKinds.includes(credentialKind)) throw new AppError('VALIDATION_FAILED', `a ${credentialKind} credential cannot run ${kind}`);
-      return executor.validateParams(params, credential.config);
-    } catch (error) {
-      if (error instanceof ExecutorError) throw new AppError('VALIDATION_FAILED', `operation.params: ${error.message}`);
-      throw error;
-    }
+    return this.reader.view(existing.id);
   }
 }

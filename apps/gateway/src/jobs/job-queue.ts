@@ -1,0 +1,58 @@
+import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import PgBoss from 'pg-boss';
+import type { Pool } from 'pg';
+import type { EntityManager } from 'typeorm';
+import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
+
+/** pg-boss's statements run on the caller's transaction, so a job commits or rolls back with it. */
+export function inTransaction(tx: EntityManager): PgBoss.Db {
+  const runner = tx.queryRunner;
+  if (runner === undefined) throw new TypeError('needs a transaction');
+  return { executeSql: async (text: string, values: unknown[]) => ({ rows: ((await runner.query(text, values, true)) as { records: unknown[] }).records }) };
+}
+
+/**
+ * The one pg-boss of this process, over the gateway's own database connections (its
+ * schema is installed by a migration). Every queue of the gateway — executions,
+ * notifications — goes through it, so each replica runs one supervisor. Started on
+ * first use; stopped gracefully before the database closes, waiting for running jobs.
+ */
+@Injectable()
+export class JobQueue implements BeforeApplicationShutdown {
+  private starting: Promise<PgBoss> | undefined;
+  private boss: PgBoss | undefined;
+
+  constructor(@Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext) {}
+
+  /** The started pg-boss, with `queue` created. */
+  async queue(name: string, options: Omit<PgBoss.Queue, 'name'>): Promise<PgBoss> {
+    const boss = await (this.starting ??= this.start());
+    await boss.createQueue(name, { name, ...options });
+    return boss;
+  }
+
+  /** The started pg-boss, for a statement inside a transaction; only after `queue()` resolved. */
+  started(): PgBoss {
+    if (this.boss === undefined) throw new Error('job queue not started');
+    return this.boss;
+  }
+
+  private async start(): Promise<PgBoss> {
+    const pool = (this.ctx.dataSource.driver as unknown as { master: Pool }).master;
+    const boss = new PgBoss({
+      db: { executeSql: async (text, values) => ({ rows: (await pool.query(text, values)).rows }) },
+      schema: 'pgboss',
+      migrate: false,
+      schedule: false,
+      supervise: true,
+    });
+    boss.on('error', (error) => this.ctx.log.error({ err: error }, 'job queue error'));
+    await boss.start();
+    this.boss = boss;
+    return boss;
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.boss?.stop({ graceful: true, wait: true, close: false, timeout: 30000 });
+  }
+}

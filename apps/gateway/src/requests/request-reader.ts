@@ -1,0 +1,79 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { isFinalRequestStatus, type RequestStatus } from '#libs/contracts';
+import type { Principal } from '../auth/principal.js';
+import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
+import { AppError } from '../http/app-error.js';
+import { canSee } from './request-access.js';
+import { RequestEvents } from './request-events.js';
+import { findRequest, findRequestShare, findRequestView, findRequestViews, listRequests, type RequestView } from './requests.repository.js';
+
+/** What callers may read of requests: one, a list, their own share, and a long poll for the end. */
+@Injectable()
+export class RequestReader {
+  constructor(
+    @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
+    private readonly events: RequestEvents,
+  ) {}
+
+  async get(principal: Principal, id: string): Promise<RequestView> {
+    const view = await this.view(id);
+    if (!this.canSee(principal, view)) throw new AppError('NOT_FOUND', 'no such request');
+    return view;
+  }
+
+  async list(principal: Principal, query: { status?: RequestStatus; approvable?: boolean; limit: number }): Promise<RequestView[]> {
+    const rows = await listRequests(this.ctx.dataSource, {
+      status: query.status,
+      limit: query.limit,
+      visibleTo: principal,
+      approvableBy: query.approvable === true ? principal.id : undefined,
+    });
+    return findRequestViews(this.ctx.dataSource, rows.map((r) => r.id));
+  }
+
+  /** The caller's own share envelope for this request's credential version. */
+  async share(principal: Principal, id: string): Promise<{ envelope: string; index: number; version: number }> {
+    const found = await findRequestShare(this.ctx.dataSource, id, principal.id);
+    if (found === undefined) throw new AppError('NOT_FOUND', 'no such request');
+    if (found.share === null) throw new AppError('APPROVER_NOT_ELIGIBLE', 'you are not a custodian of this credential');
+    if (found.status !== 'pending') throw new AppError('REQUEST_NOT_PENDING', `the request is ${found.status}`);
+    return found.share;
+  }
+
+  /** Resolves with the request once it is final, or as it is when the time is up. */
+  async waitForFinal(principal: Principal, id: string, timeoutSeconds: number): Promise<RequestView> {
+    const initial = await this.get(principal, id);
+    if (isFinalRequestStatus(initial.request.status) || timeoutSeconds === 0) return initial;
+    await new Promise<void>((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        clearInterval(poll);
+        unsubscribe();
+        resolve();
+      };
+      const timer = setTimeout(finish, timeoutSeconds * 1000);
+      // Another replica may finish it: look at the database now and then too.
+      const poll = setInterval(() => {
+        findRequest(this.ctx.dataSource, id)
+          .then((r) => {
+            if (r !== undefined && isFinalRequestStatus(r.status)) finish();
+          })
+          .catch(() => undefined);
+      }, 1000);
+      const unsubscribe = this.events.subscribe((change) => {
+        if (change.id === id && isFinalRequestStatus(change.status)) finish();
+      });
+    });
+    return this.view(id);
+  }
+
+  canSee(principal: Principal, view: RequestView): boolean {
+    return canSee(principal, view.request, view.custodianIds);
+  }
+
+  async view(id: string): Promise<RequestView> {
+    const view = await findRequestView(this.ctx.dataSource, id);
+    if (view === undefined) throw new AppError('NOT_FOUND', 'no such request');
+    return view;
+  }
+}
