@@ -15,7 +15,8 @@ export default async function globalSetup() {
   const { openDatabase } = await import(compiled.href);
   // One template per run: workers inherit this variable.
   process.env.QG_TEST_PGLITE_TEMPLATE = join(tmpdir(), `quorumgate-test-pglite-${process.pid}-${Date.now()}.tar`);
-  const { PGLITE_TEMPLATE_PATH, POSTGRES_TEMPLATE_DB, realDatabaseUrl, withDatabase } = await import(new URL('test/support/test-databases.js', DIST).href);
+  process.env.QG_TEST_RUN_TAG = Date.now().toString(36);
+  const { PGLITE_TEMPLATE_PATH, POSTGRES_TEMPLATE_DB, isStaleTestDatabase, realDatabaseUrl, withDatabase } = await import(new URL('test/support/test-databases.js', DIST).href);
 
   const embedded = await openDatabase({ inMemory: true });
   const dump = await embedded.dump();
@@ -35,7 +36,8 @@ export default async function globalSetup() {
   }
   try {
     const { rows } = await admin.query(`SELECT datname FROM pg_database WHERE datname LIKE 'qg\\_test\\_%'`);
-    for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    // Another run may be going on beside this one: drop only what stale runs left.
+    for (const { datname } of rows) if (isStaleTestDatabase(datname)) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
     await admin.query(`CREATE DATABASE ${POSTGRES_TEMPLATE_DB}`);
   } finally {
     await admin.end();

@@ -5,7 +5,7 @@ import pg from 'pg';
 import type { DestinationStream } from 'pino';
 import type { GatewayConfig } from '../../apps/gateway/src/config/config.js';
 import { startGateway, type RunningGateway } from '../../apps/gateway/src/gateway.js';
-import { PGLITE_TEMPLATE_PATH, POSTGRES_TEMPLATE_DB, realDatabaseUrl, withDatabase, type TestDatabaseKind } from './test-databases.js';
+import { PGLITE_TEMPLATE_PATH, POSTGRES_TEMPLATE_DB, realDatabaseUrl, testDatabaseName, withDatabase, type TestDatabaseKind } from './test-databases.js';
 
 export const ADMIN_PASSWORD = 'admin-password-for-tests-only';
 
@@ -34,7 +34,7 @@ export async function createTestDatabase(kind: TestDatabaseKind): Promise<{ data
   if (kind === 'embedded') return { pgliteDump: await pgliteTemplate(), drop: async () => {} };
   const adminUrl = realDatabaseUrl();
   if (adminUrl === undefined) throw new Error('QG_TEST_DATABASE_URL is not set');
-  const name = `qg_test_${randomBytes(6).toString('hex')}`;
+  const name = testDatabaseName(randomBytes(6).toString('hex'));
   await withAdmin(adminUrl, (admin) => admin.query(`CREATE DATABASE ${name} TEMPLATE ${POSTGRES_TEMPLATE_DB}`));
   return {
     databaseUrl: withDatabase(adminUrl, name),

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { withDatabase } from '../test-databases.js';
+import { testDatabaseName, withDatabase } from '../test-databases.js';
 import { startScramFront, type ScramFront } from './scram-front.js';
 
 export interface SqlPeer {
@@ -52,7 +52,7 @@ async function trustsWrongPassword(url: URL, database: string, role: string): Pr
 export async function startSqlPeer(adminUrl: string): Promise<SqlPeer> {
   const suffix = randomBytes(5).toString('hex');
   const role = `qg_test_role_${suffix}`;
-  const database = `qg_test_sqlpeer_${suffix}`;
+  const database = testDatabaseName(`sqlpeer_${suffix}`);
   const password = `pw-${randomBytes(18).toString('base64url')}`;
   const url = new URL(adminUrl);
   const peerUrl = withDatabase(adminUrl, database);
