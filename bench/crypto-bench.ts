@@ -44,7 +44,7 @@ export async function benchCrypto(approvalsPerRequest: number): Promise<{ table:
   const dataKey = generateDataKey();
   const shares = splitDataKey(dataKey, 5, 3);
   const request = await generateRequestKeyPair();
-  const envelope = await sealToPublicKey(shares[0]!, request.publicJwk, { req: 'r1', idx: 1 });
+  const envelope = await sealToPublicKey(shares[0]!, request.publicJwk, { req: 'r1', idx: 1, digest: 'd'.repeat(43) });
   const keys = await generateCustodianKeys();
   const jwks = await exportPublicJwks(keys);
   const ownEnvelope = await sealShareToCustodian(shares[0]!, jwks.encryptionKey, { cred: 'c1', ver: 1, idx: 1 });
@@ -57,17 +57,17 @@ export async function benchCrypto(approvalsPerRequest: number): Promise<{ table:
 
   const approval = await rate('statement verify + share open (one approval)', async () => {
     await verifyApprovalStatement(statement, jwks.signingKey, { req: 'r1', digest: 'd'.repeat(43), sub: 'u1' }, now);
-    await openShareForRequest(envelope, request.privateJwk, { req: 'r1', idx: 1 });
+    await openShareForRequest(envelope, request.privateJwk, { req: 'r1', idx: 1, digest: 'd'.repeat(43) });
   });
   const approver = await rate('approver: open own share, re-seal, sign statement', async () => {
     const opened = await openOwnShare(ownEnvelope, keys.encryption.privateKey);
-    await sealShareToRequestKey(opened.share, request.publicJwk, { req: 'r1', idx: 1 });
+    await sealShareToRequestKey(opened.share, request.publicJwk, { req: 'r1', idx: 1, digest: 'd'.repeat(43) });
     await signApprovalStatement(claims, keys.signing.privateKey, jwks.signingThumbprint);
   });
   const requestKey = await rate('request key pair', () => generateRequestKeyPair());
   const combine = await rate(`combine ${approvalsPerRequest} shares`, () => combineShares(shares.slice(0, approvalsPerRequest)));
   const sign = await rate('`sign` operation (parse key, import, ES256)', () => signer.execute({ ...signInput, secret: Buffer.from(signingKey) }));
-  const open = await rate('share envelope open (ECDH-ES+A256KW)', () => openShareForRequest(envelope, request.privateJwk, { req: 'r1', idx: 1 }));
+  const open = await rate('share envelope open (ECDH-ES+A256KW)', () => openShareForRequest(envelope, request.privateJwk, { req: 'r1', idx: 1, digest: 'd'.repeat(43) }));
   const results = [
     await rate('split 32 B, 3-of-5', () => splitDataKey(dataKey, 5, 3)),
     await rate('combine 3 shares', () => combineShares(shares.slice(0, 3))),

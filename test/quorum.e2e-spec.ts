@@ -246,7 +246,7 @@ describe.each(testDatabaseKinds())('the quorum core (%s database)', (kind) => {
     share[share.length - 1] ^= 0xff;
     const { sealShareToRequestKey } = await import('../libs/custodian/index.js');
     const index = (await cheat.http.get(`/api/v1/requests/${request.id}/share`)).body.index;
-    const bad = { ...genuine, share: await sealShareToRequestKey(share, request.requestKey, { req: request.id, idx: index }) };
+    const bad = { ...genuine, share: await sealShareToRequestKey(share, request.requestKey, { req: request.id, idx: index, digest: request.digest }) };
     expect((await cheat.http.post(`/api/v1/requests/${request.id}/approvals`, bad)).status).toBe(201);
     expect((await approve(honest1, request)).status).toBe(201);
 

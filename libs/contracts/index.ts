@@ -75,6 +75,7 @@ export const AUDIT_ACTIONS = [
   'request.expired',
   'request.cancelled',
   'request.executing',
+  'request.key_destroyed',
   'request.succeeded',
   'request.failed',
 ] as const;
@@ -188,6 +189,8 @@ export interface Operation {
 export interface RequestDigestInput {
   id: string;
   credential: { id: string; version: number };
+  /** the policy that admitted the request, as at submission (spec §5, revision 2) */
+  policy: { id: string; sha256: string };
   operation: Operation;
   requester: string;
   reason: string;
@@ -218,7 +221,8 @@ export interface RequestDetail {
   reason: string;
   digest: string;
   digestInput: RequestDigestInput;
-  requestKey: JWK;
+  /** derived from the request's private key; null once that key is destroyed (the request ended or its execution rebuilt the credential) */
+  requestKey: JWK | null;
   expiresAt: string;
   createdAt: string;
   updatedAt: string;

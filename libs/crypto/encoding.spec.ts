@@ -33,6 +33,7 @@ describe('computeRequestDigest', () => {
   const input: RequestDigestInput = {
     id: 'req_1',
     credential: { id: 'cred_1', version: 2 },
+    policy: { id: 'pol_1', sha256: 'ab'.repeat(32) },
     operation: { kind: 'http', params: { method: 'POST', path: '/admin/rotate/x' } },
     requester: 'user_9',
     reason: 'rotate — urgent',
@@ -43,6 +44,7 @@ describe('computeRequestDigest', () => {
     const jcs =
       '{"credential":{"id":"cred_1","version":2},"expiresAt":"2030-01-01T00:00:00Z","id":"req_1",' +
       '"operation":{"kind":"http","params":{"method":"POST","path":"/admin/rotate/x"}},' +
+      `"policy":{"id":"pol_1","sha256":"${'ab'.repeat(32)}"},` +
       '"reason":"rotate — urgent","requester":"user_9"}';
     expect(computeRequestDigest(input)).toBe(createHash('sha256').update(jcs, 'utf8').digest('base64url'));
   });
@@ -58,6 +60,8 @@ describe('computeRequestDigest', () => {
       { ...input, id: 'req_2' },
       { ...input, credential: { id: 'cred_2', version: 2 } },
       { ...input, credential: { id: 'cred_1', version: 3 } },
+      { ...input, policy: { id: 'pol_2', sha256: input.policy.sha256 } },
+      { ...input, policy: { id: 'pol_1', sha256: 'cd'.repeat(32) } },
       { ...input, operation: { kind: 'sign', params: input.operation.params } },
       { ...input, operation: { kind: 'http', params: { method: 'POST', path: '/admin/rotate/y' } } },
       { ...input, operation: { kind: 'http', params: { ...input.operation.params, extra: 1 } } },
@@ -73,6 +77,8 @@ describe('computeRequestDigest', () => {
       { ...input, id: '' },
       { ...input, credential: { id: 'c', version: '1' } },
       { ...input, operation: { kind: 'http', params: null } },
+      { ...input, policy: undefined },
+      { ...input, policy: { id: 'pol_1', sha256: 'not hex' } },
       { ...input, operation: { kind: 'http', params: [] } },
       { ...input, expiresAt: 0 },
     ] as unknown as RequestDigestInput[];

@@ -4,6 +4,7 @@ import {
   generateDataKey,
   generateRequestKeyPair,
   openShareForRequest,
+  requestPublicJwk,
   parsePublicJwk,
   sealShareToCustodian,
   sealToPublicKey,
@@ -97,9 +98,9 @@ describe('generateRequestKeyPair / openShareForRequest', () => {
     expect(privateJwk.d).toEqual(expect.any(String));
     expect(privateJwk.kid).toBe(thumbprint);
 
-    const envelope = await sealToPublicKey(share, publicJwk, { req: 'req_1', idx: 4 });
+    const envelope = await sealToPublicKey(share, publicJwk, { req: 'req_1', idx: 4, digest: 'd1' });
     expect(headerOf(envelope)).toMatchObject({ kid: thumbprint, req: 'req_1', idx: 4 });
-    const opened = await openShareForRequest(envelope, privateJwk, { req: 'req_1', idx: 4 });
+    const opened = await openShareForRequest(envelope, privateJwk, { req: 'req_1', idx: 4, digest: 'd1' });
     expect(Buffer.isBuffer(opened)).toBe(true);
     expect(opened.equals(share)).toBe(true);
   });
@@ -109,16 +110,27 @@ describe('generateRequestKeyPair / openShareForRequest', () => {
     const masterKey = generateDataKey();
     const stored = await sealWithMasterKey(Buffer.from(JSON.stringify(privateJwk)), masterKey, 'request-key');
     expect(stored).not.toContain(privateJwk.d);
-    const envelope = await sealToPublicKey(share, publicJwk, { req: 'req_1', idx: 4 });
+    const envelope = await sealToPublicKey(share, publicJwk, { req: 'req_1', idx: 4, digest: 'd1' });
     const restored = JSON.parse((await openWithMasterKey(stored, masterKey, 'request-key')).toString('utf8')) as JWK;
-    expect((await openShareForRequest(envelope, restored, { req: 'req_1', idx: 4 })).equals(share)).toBe(true);
+    expect((await openShareForRequest(envelope, restored, { req: 'req_1', idx: 4, digest: 'd1' })).equals(share)).toBe(true);
+  });
+
+  it('derives the public request key from d alone, whatever x and y the private JWK carries', async () => {
+    const { publicJwk, privateJwk } = await generateRequestKeyPair();
+    expect(await requestPublicJwk(privateJwk)).toEqual(publicJwk);
+    const other = await generateRequestKeyPair();
+    // A private JWK whose public members were swapped for another key's still yields its own public key.
+    expect(await requestPublicJwk({ ...privateJwk, x: other.publicJwk.x, y: other.publicJwk.y })).toEqual(publicJwk);
+    for (const bad of [{ ...privateJwk, d: undefined }, { ...privateJwk, crv: 'P-384' }, { ...privateJwk, d: 'AA' }]) {
+      expect(await codeOf(() => requestPublicJwk(bad as JWK))).toBe('JWK_INVALID');
+    }
   });
 
   it('fails ENVELOPE_INVALID with the wrong request key and on hostile envelopes', async () => {
     const right = await generateRequestKeyPair();
     const other = await generateRequestKeyPair();
-    const envelope = await sealToPublicKey(share, right.publicJwk, { req: 'req_1', idx: 4 });
-    const expected = { req: 'req_1', idx: 4 };
+    const envelope = await sealToPublicKey(share, right.publicJwk, { req: 'req_1', idx: 4, digest: 'd1' });
+    const expected = { req: 'req_1', idx: 4, digest: 'd1' };
 
     expect(await codeOf(() => openShareForRequest(envelope, other.privateJwk, expected))).toBe('ENVELOPE_INVALID');
     const publicKey = await importJWK(right.publicJwk, 'ECDH-ES+A256KW');
@@ -145,14 +157,17 @@ describe('generateRequestKeyPair / openShareForRequest', () => {
     }
   });
 
-  it('fails ENVELOPE_HEADER_MISMATCH for an authentic envelope of another request or index', async () => {
+  it('fails ENVELOPE_HEADER_MISMATCH for an authentic envelope of another request, index or digest', async () => {
     const { publicJwk, privateJwk } = await generateRequestKeyPair();
-    const cases: [Record<string, string | number>, { req: string; idx: number }][] = [
-      [{ req: 'req_2', idx: 4 }, { req: 'req_1', idx: 4 }],
-      [{ req: 'req_1', idx: 3 }, { req: 'req_1', idx: 4 }],
-      [{ req: 'req_1', idx: '4' }, { req: 'req_1', idx: 4 }],
-      [{ idx: 4 }, { req: 'req_1', idx: 4 }],
-      [{ req: 'req_1' }, { req: 'req_1', idx: 4 }],
+    const cases: [Record<string, string | number>, { req: string; idx: number; digest: string }][] = [
+      [{ req: 'req_2', idx: 4, digest: 'd1' }, { req: 'req_1', idx: 4, digest: 'd1' }],
+      [{ req: 'req_1', idx: 3, digest: 'd1' }, { req: 'req_1', idx: 4, digest: 'd1' }],
+      [{ req: 'req_1', idx: '4', digest: 'd1' }, { req: 'req_1', idx: 4, digest: 'd1' }],
+      [{ idx: 4, digest: 'd1' }, { req: 'req_1', idx: 4, digest: 'd1' }],
+      [{ req: 'req_1', digest: 'd1' }, { req: 'req_1', idx: 4, digest: 'd1' }],
+      // The custodian approved another digest: the request was edited after they looked (spec §2 item 10).
+      [{ req: 'req_1', idx: 4, digest: 'd2' }, { req: 'req_1', idx: 4, digest: 'd1' }],
+      [{ req: 'req_1', idx: 4 }, { req: 'req_1', idx: 4, digest: 'd1' }],
     ];
     for (const [header, expected] of cases) {
       const envelope = await sealToPublicKey(share, publicJwk, header);
@@ -164,17 +179,17 @@ describe('generateRequestKeyPair / openShareForRequest', () => {
     const { publicJwk, privateJwk } = await generateRequestKeyPair();
     const otherIndex = splitDataKey(generateDataKey(), 5, 3)[0];
     for (const payload of [otherIndex, Buffer.from('not a share'), new Uint8Array(0)]) {
-      const envelope = await sealToPublicKey(payload, publicJwk, { req: 'req_1', idx: 4 });
-      expect(await codeOf(() => openShareForRequest(envelope, privateJwk, { req: 'req_1', idx: 4 }))).toBe('SHARE_INVALID');
+      const envelope = await sealToPublicKey(payload, publicJwk, { req: 'req_1', idx: 4, digest: 'd1' });
+      expect(await codeOf(() => openShareForRequest(envelope, privateJwk, { req: 'req_1', idx: 4, digest: 'd1' }))).toBe('SHARE_INVALID');
     }
   });
 
   it('refuses a request private key that is not a P-256 private JWK with JWK_INVALID', async () => {
     const { publicJwk } = await generateRequestKeyPair();
-    const envelope = await sealToPublicKey(share, publicJwk, { req: 'req_1', idx: 4 });
+    const envelope = await sealToPublicKey(share, publicJwk, { req: 'req_1', idx: 4, digest: 'd1' });
     const p384 = await exportJWK((await generateKeyPair('ECDH-ES+A256KW', { crv: 'P-384', extractable: true })).privateKey);
     for (const bad of [publicJwk, p384, { ...publicJwk, d: 'AAAA' }]) {
-      expect(await codeOf(() => openShareForRequest(envelope, bad, { req: 'req_1', idx: 4 }))).toBe('JWK_INVALID');
+      expect(await codeOf(() => openShareForRequest(envelope, bad, { req: 'req_1', idx: 4, digest: 'd1' }))).toBe('JWK_INVALID');
     }
   });
 });

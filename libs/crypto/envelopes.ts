@@ -1,3 +1,4 @@
+import { createECDH } from 'node:crypto';
 import { calculateJwkThumbprint, CompactEncrypt, compactDecrypt, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import { CryptoError } from './errors.js';
 import { checkExtraHeader, toBufferView, type ExtraHeader } from './jose-helpers.js';
@@ -73,6 +74,33 @@ export async function generateRequestKeyPair(): Promise<{ publicJwk: JWK; privat
   };
 }
 
+/**
+ * The public half of a request key, derived from its private JWK (spec §2 item 11):
+ * the gateway answers with this, never with a stored public key a database writer
+ * could swap for their own.
+ *
+ * @example
+ * const requestKey = await requestPublicJwk(privateJwk); // {kty, crv, x, y, kid, alg, use}
+ */
+export async function requestPublicJwk(privateJwk: JWK): Promise<JWK> {
+  if (typeof privateJwk !== 'object' || privateJwk === null || privateJwk.kty !== 'EC' || privateJwk.crv !== 'P-256' || typeof privateJwk.d !== 'string') {
+    throw new CryptoError('JWK_INVALID', 'request private key must be an EC P-256 private JWK');
+  }
+  // From `d` alone: the stored x and y are not trusted to belong to it.
+  let point: Buffer;
+  try {
+    const ecdh = createECDH('prime256v1');
+    ecdh.setPrivateKey(Buffer.from(privateJwk.d, 'base64url'));
+    point = ecdh.getPublicKey();
+  } catch {
+    throw new CryptoError('JWK_INVALID', 'request private key does not import');
+  }
+  const x = point.subarray(1, 33).toString('base64url');
+  const y = point.subarray(33, 65).toString('base64url');
+  const thumbprint = await calculateJwkThumbprint({ kty: 'EC', crv: 'P-256', x, y }, 'sha256');
+  return { kty: 'EC', crv: 'P-256', x, y, kid: thumbprint, alg: KEY_ALG, use: 'enc' };
+}
+
 /** The request's private key, imported once for opening several shares. */
 export async function importRequestPrivateKey(jwk: JWK): Promise<CryptoKey> {
   if (typeof jwk !== 'object' || jwk === null || jwk.kty !== 'EC' || jwk.crv !== 'P-256' || typeof jwk.d !== 'string') {
@@ -89,18 +117,19 @@ export async function importRequestPrivateKey(jwk: JWK): Promise<CryptoKey> {
 /**
  * Opens a share a custodian sealed to the request key. Enforces:
  * - `ECDH-ES+A256KW` / `A256GCM` only, no compression; any failure to decrypt: ENVELOPE_INVALID;
- * - authenticated header `req` and `idx` equal `expected`: else ENVELOPE_HEADER_MISMATCH;
+ * - authenticated header `req`, `idx` and `digest` (the request digest the custodian
+ *   approved, spec §2 item 10) equal `expected`: else ENVELOPE_HEADER_MISMATCH;
  * - the payload is a well-formed share whose own index is `idx`: else SHARE_INVALID.
  * The share is not yet checked against its commitment; do that before combining.
  * `requestPrivateKey` is the private JWK, or that key from `importRequestPrivateKey`.
  *
  * @example
- * const share = await openShareForRequest(body.share, requestPrivateJwk, { req: request.id, idx: 2 });
+ * const share = await openShareForRequest(body.share, requestPrivateJwk, { req: request.id, idx: 2, digest });
  */
 export async function openShareForRequest(
   envelope: string,
   requestPrivateKey: JWK | CryptoKey,
-  expected: { req: string; idx: number },
+  expected: { req: string; idx: number; digest: string },
 ): Promise<Buffer> {
   const key = requestPrivateKey instanceof CryptoKey ? requestPrivateKey : await importRequestPrivateKey(requestPrivateKey);
   if (typeof envelope !== 'string') throw new CryptoError('ENVELOPE_INVALID', 'share envelope did not open');
@@ -115,10 +144,10 @@ export async function openShareForRequest(
     throw new CryptoError('ENVELOPE_INVALID', 'share envelope did not open');
   }
   const share = toBufferView(opened.plaintext);
-  const { req, idx } = opened.protectedHeader;
-  if (req !== expected.req || idx !== expected.idx) {
+  const { req, idx, digest } = opened.protectedHeader;
+  if (req !== expected.req || idx !== expected.idx || digest !== expected.digest) {
     zeroize(share);
-    throw new CryptoError('ENVELOPE_HEADER_MISMATCH', 'share envelope is for another request or index');
+    throw new CryptoError('ENVELOPE_HEADER_MISMATCH', 'share envelope is for another request, index or digest');
   }
   let ownIndex: number;
   try {

@@ -2,7 +2,7 @@ export { CryptoError, type CryptoErrorCode } from './errors.js';
 export { canonicalJson, toB64u, fromB64u, sha256Hex, randomToken, hmacSha256Hex } from './encoding.js';
 export { zeroize } from './zeroize.js';
 export { computeRequestDigest, type RequestDigestInput } from './request-digest.js';
-export { generateDataKey, sealSecret, openSealedSecret } from './sealed-secret.js';
+export { configDigest, generateDataKey, sealSecret, openSealedSecret } from './sealed-secret.js';
 export { sealWithMasterKey, openWithMasterKey } from './master-key.js';
 export { splitDataKey, shareIndex, combineShares } from './shamir.js';
 export { computeShareCommitment, verifyShareCommitment } from './share-commitment.js';
@@ -11,6 +11,7 @@ export {
   sealToPublicKey,
   sealShareToCustodian,
   generateRequestKeyPair,
+  requestPublicJwk,
   importRequestPrivateKey,
   openShareForRequest,
 } from './envelopes.js';

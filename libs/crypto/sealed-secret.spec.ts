@@ -1,4 +1,4 @@
-import { CryptoError, generateDataKey, openSealedSecret, openWithMasterKey, sealSecret, sealWithMasterKey } from './index.js';
+import { configDigest, CryptoError, generateDataKey, openSealedSecret, openWithMasterKey, sealSecret, sealWithMasterKey } from './index.js';
 import { tamperedSegments } from './hostile-jwe.testing.js';
 
 async function codeOf(fn: () => Promise<unknown>): Promise<string> {
@@ -35,14 +35,14 @@ function withHeader(jwe: string, patch: Record<string, unknown>): string {
 }
 
 describe('sealSecret / openSealedSecret', () => {
-  const meta = { cred: 'cred_1', ver: 3 };
+  const meta = { cred: 'cred_1', ver: 3, kind: 'http-token', config: { baseUrl: 'https://api.example.com', header: 'Authorization' } };
   const secret = Buffer.from('-----BEGIN OPENSSH PRIVATE KEY-----\nsecret\n');
 
-  it('round-trips and puts cred/ver in the protected header', async () => {
+  it('round-trips and puts cred, ver, kind and the config digest in the protected header', async () => {
     const dataKey = generateDataKey();
     const sealed = await sealSecret(secret, dataKey, meta);
     const header = JSON.parse(Buffer.from(sealed.split('.')[0], 'base64url').toString('utf8')) as unknown;
-    expect(header).toEqual({ alg: 'dir', enc: 'A256GCM', cred: 'cred_1', ver: 3 });
+    expect(header).toEqual({ alg: 'dir', enc: 'A256GCM', cred: 'cred_1', ver: 3, kind: 'http-token', cfg: configDigest(meta.config) });
     expect(sealed).not.toContain(secret.toString('base64url'));
     const opened = await openSealedSecret(sealed, dataKey, meta);
     expect(Buffer.isBuffer(opened)).toBe(true);
@@ -79,15 +79,39 @@ describe('sealSecret / openSealedSecret', () => {
   it('fails ENVELOPE_HEADER_MISMATCH for another credential or version', async () => {
     const dataKey = generateDataKey();
     const sealed = await sealSecret(secret, dataKey, meta);
-    for (const expected of [{ cred: 'cred_2', ver: 3 }, { cred: 'cred_1', ver: 2 }]) {
+    for (const expected of [{ ...meta, cred: 'cred_2' }, { ...meta, ver: 2 }]) {
       expect(await codeOf(() => openSealedSecret(sealed, dataKey, expected))).toBe('ENVELOPE_HEADER_MISMATCH');
     }
   });
 
   it('throws TypeError on misuse', async () => {
     await expect(sealSecret(secret, Buffer.alloc(16), meta)).rejects.toThrow(TypeError);
-    await expect(sealSecret(secret, generateDataKey(), { cred: '', ver: 1 })).rejects.toThrow(TypeError);
-    await expect(sealSecret(secret, generateDataKey(), { cred: 'c', ver: 1.5 })).rejects.toThrow(TypeError);
+    await expect(sealSecret(secret, generateDataKey(), { ...meta, cred: '' })).rejects.toThrow(TypeError);
+    await expect(sealSecret(secret, generateDataKey(), { ...meta, ver: 1.5 })).rejects.toThrow(TypeError);
+    await expect(sealSecret(secret, generateDataKey(), { ...meta, kind: '' })).rejects.toThrow(TypeError);
+    await expect(sealSecret(secret, generateDataKey(), { ...meta, config: null as unknown as Record<string, unknown> })).rejects.toThrow(TypeError);
+  });
+
+  it('fails SECRET_BINDING_MISMATCH when the config or kind differs from the sealed ones (spec §2 item 12)', async () => {
+    const dataKey = generateDataKey();
+    const sealed = await sealSecret(secret, dataKey, meta);
+    const changed = [
+      { ...meta, config: { ...meta.config, baseUrl: 'https://attacker.example' } },
+      { ...meta, config: { baseUrl: 'https://api.example.com' } },
+      { ...meta, config: { ...meta.config, scheme: 'Bearer' } },
+      { ...meta, kind: 'postgres' },
+    ];
+    for (const expected of changed) expect(await codeOf(() => openSealedSecret(sealed, dataKey, expected))).toBe('SECRET_BINDING_MISMATCH');
+    // Member order is not a change: the digest is over canonical JSON.
+    const reordered = { ...meta, config: { header: 'Authorization', baseUrl: 'https://api.example.com' } };
+    expect((await openSealedSecret(sealed, dataKey, reordered)).equals(secret)).toBe(true);
+  });
+
+  it('fails SECRET_BINDING_MISSING for a secret sealed without kind and config', async () => {
+    const { CompactEncrypt } = await import('jose');
+    const dataKey = generateDataKey();
+    const legacy = await new CompactEncrypt(secret).setProtectedHeader({ alg: 'dir', enc: 'A256GCM', cred: 'cred_1', ver: 3 }).encrypt(dataKey);
+    expect(await codeOf(() => openSealedSecret(legacy, dataKey, meta))).toBe('SECRET_BINDING_MISSING');
   });
 });
 

@@ -40,10 +40,13 @@ async function codeOf(fn: () => Promise<unknown>): Promise<string> {
 
 const NOW = 1_900_000_000;
 
+const SEALED_META = { cred: 'cred_1', ver: 1, kind: 'http-token', config: { baseUrl: 'https://api.example.com' } };
+
 function digestInputFor(id: string): RequestDigestInput {
   return {
     id,
     credential: { id: 'cred_1', version: 1 },
+    policy: { id: 'pol_1', sha256: '0f'.repeat(32) },
     operation: { kind: 'http', params: { method: 'POST', path: '/admin/rotate/db', body: { n: 1.5, tag: 'é€😀' } } },
     requester: 'svc_deploy',
     reason: 'rotate the database password',
@@ -62,7 +65,7 @@ interface Custodian {
 /** The gateway's side of "create a credential", with libs/crypto. */
 async function createCredential(secret: Buffer, threshold: number, n: number) {
   const dataKey = generateDataKey();
-  const sealed = await sealSecret(secret, dataKey, { cred: 'cred_1', ver: 1 });
+  const sealed = await sealSecret(secret, dataKey, SEALED_META);
   const shares = splitDataKey(dataKey, n, threshold);
   const custodians: Custodian[] = [];
   const commitments = new Map<number, string>();
@@ -119,6 +122,10 @@ describe('computeDigest', () => {
       { ...base, credential: { id: 'cred_1', version: 1, extra: 1 } },
       { ...base, operation: { kind: 'http' } },
       { ...base, credential: { id: 'cred_1', version: '1' } },
+      { ...base, policy: undefined },
+      { ...base, policy: { id: 'pol_1' } },
+      { ...base, policy: { id: 'pol_1', sha256: 'x'.repeat(64) } },
+      { ...base, policy: { id: 'pol_1', sha256: '0f'.repeat(32), name: 'hidden' } },
     ];
     for (const input of cases) expect(await codeOf(() => computeDigest(input))).toBe('DIGEST_INPUT_INVALID');
   });
@@ -152,8 +159,8 @@ describe('share round trip between libs/crypto and libs/custodian', () => {
     expect(Buffer.from(opened.share).equals(share)).toBe(true);
 
     const { publicJwk, privateJwk } = await generateRequestKeyPair();
-    const forRequest = await sealShareToRequestKey(opened.share, publicJwk, { req: 'req_1', idx: 3 });
-    expect((await openShareForRequest(forRequest, privateJwk, { req: 'req_1', idx: 3 })).equals(share)).toBe(true);
+    const forRequest = await sealShareToRequestKey(opened.share, publicJwk, { req: 'req_1', idx: 3, digest: 'digest-1' });
+    expect((await openShareForRequest(forRequest, privateJwk, { req: 'req_1', idx: 3, digest: 'digest-1' })).equals(share)).toBe(true);
   });
 
   it('openOwnShare refuses another custodian’s envelope and hostile envelopes (SHARE_ENVELOPE_INVALID)', async () => {
@@ -176,7 +183,7 @@ describe('share round trip between libs/crypto and libs/custodian', () => {
     const { publicJwk, privateJwk } = await generateRequestKeyPair();
     const p384 = await exportJWK((await generateKeyPair('ECDH-ES+A256KW', { crv: 'P-384' })).publicKey);
     for (const bad of [privateJwk, p384, { ...publicJwk, kid: 'other' }, { ...publicJwk, y: publicJwk.x }, { ...publicJwk, use: 'sig' }]) {
-      expect(await codeOf(() => sealShareToRequestKey(share, bad, { req: 'req_1', idx: 1 }))).toBe('REQUEST_KEY_INVALID');
+      expect(await codeOf(() => sealShareToRequestKey(share, bad, { req: 'req_1', idx: 1, digest: 'digest-1' }))).toBe('REQUEST_KEY_INVALID');
     }
   });
 });
@@ -212,12 +219,13 @@ describe('prepareDecision', () => {
       const pub = await exportPublicJwks(c.keys);
       const claims = await verifyApprovalStatement(body.statement, pub.signingKey, { req: request.id, digest: request.digest, sub: c.userId }, NOW);
       expect(claims.decision).toBe('approve');
-      const share = await openShareForRequest(body.share!, privateJwk, { req: request.id, idx: c.index });
+      // The share carries the digest this custodian approved: the gateway uses it for that request only.
+      const share = await openShareForRequest(body.share!, privateJwk, { req: request.id, idx: c.index, digest: request.digest });
       verifyShareCommitment({ cred: 'cred_1', ver: 1, idx: c.index, share }, commitments.get(c.index)!);
       shares.push(share);
     }
     const dataKey = combineShares(shares);
-    expect((await openSealedSecret(sealed, dataKey, { cred: 'cred_1', ver: 1 })).equals(secret)).toBe(true);
+    expect((await openSealedSecret(sealed, dataKey, SEALED_META)).equals(secret)).toBe(true);
   });
 
   it('reject signs a statement and sends no share', async () => {

@@ -6,6 +6,8 @@ import { isRecord, toB64u, utf8 } from './encoding.js';
 export interface DigestInput {
   id: string;
   credential: { id: string; version: number };
+  /** the policy that admitted the request: its id and the hex SHA-256 of its snapshot */
+  policy: { id: string; sha256: string };
   operation: { kind: string; params: Record<string, unknown> };
   requester: string;
   reason: string;
@@ -26,13 +28,15 @@ function hasExactly(v: Record<string, unknown>, keys: string[]): boolean {
  */
 export function parseDigestInput(value: unknown): DigestInput {
   const bad = (why: string) => new CustodianError('DIGEST_INPUT_INVALID', `digestInput ${why}`);
-  if (!isRecord(value) || !hasExactly(value, ['id', 'credential', 'operation', 'requester', 'reason', 'expiresAt'])) {
-    throw bad('must have exactly id, credential, operation, requester, reason, expiresAt');
+  if (!isRecord(value) || !hasExactly(value, ['id', 'credential', 'policy', 'operation', 'requester', 'reason', 'expiresAt'])) {
+    throw bad('must have exactly id, credential, policy, operation, requester, reason, expiresAt');
   }
-  const { id, credential, operation, requester, reason, expiresAt } = value;
+  const { id, credential, policy, operation, requester, reason, expiresAt } = value;
   if (typeof id !== 'string' || id === '') throw bad('id must be a non-empty string');
   if (!isRecord(credential) || !hasExactly(credential, ['id', 'version'])) throw bad('credential must be {id, version}');
   if (typeof credential.id !== 'string' || !Number.isSafeInteger(credential.version)) throw bad('credential has wrong types');
+  if (!isRecord(policy) || !hasExactly(policy, ['id', 'sha256'])) throw bad('policy must be {id, sha256}');
+  if (typeof policy.id !== 'string' || typeof policy.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(policy.sha256)) throw bad('policy has wrong types');
   if (!isRecord(operation) || !hasExactly(operation, ['kind', 'params'])) throw bad('operation must be {kind, params}');
   if (typeof operation.kind !== 'string' || !isRecord(operation.params)) throw bad('operation has wrong types');
   if (typeof requester !== 'string' || typeof reason !== 'string' || typeof expiresAt !== 'string') {

@@ -8,7 +8,8 @@ import { openOwnShare, sealShareToRequestKey } from './share-envelope.js';
 export type Decision = 'approve' | 'reject';
 
 export interface PrepareDecisionInput {
-  request: { id: string; digest: string; digestInput: object; requestKey: JWK };
+  /** `requestKey` is null once the gateway destroyed it: nothing can be approved then. */
+  request: { id: string; digest: string; digestInput: object; requestKey: JWK | null };
   /** `GET /api/v1/requests/:id/share`; required to approve. */
   shareEnvelope?: { envelope: string; index: number };
   decision: Decision;
@@ -60,7 +61,7 @@ export async function prepareDecision(input: PrepareDecisionInput): Promise<Prep
   let share: string | undefined;
   if (decision === 'approve') {
     if (shareEnvelope === undefined) throw new TypeError('approve needs shareEnvelope');
-    if ((await importEcdhPublicJwk(request.requestKey)) === null) {
+    if (request.requestKey === null || (await importEcdhPublicJwk(request.requestKey)) === null) {
       throw new CustodianError('REQUEST_KEY_INVALID', 'request key is not a P-256 public JWK');
     }
     const opened = await openOwnShare(shareEnvelope.envelope, keys.encryptionPrivateKey);
@@ -72,7 +73,7 @@ export async function prepareDecision(input: PrepareDecisionInput): Promise<Prep
       if (cred !== digestInput.credential.id || ver !== digestInput.credential.version) {
         throw new CustodianError('SHARE_HEADER_MISMATCH', 'share is for another credential or version');
       }
-      share = await sealShareToRequestKey(opened.share, request.requestKey, { req: request.id, idx });
+      share = await sealShareToRequestKey(opened.share, request.requestKey, { req: request.id, idx, digest });
     } finally {
       opened.share.fill(0);
     }

@@ -61,24 +61,26 @@ export async function openOwnShare(
 
 /**
  * Re-seals a share to the request's public key: JWE compact `ECDH-ES+A256KW` /
- * `A256GCM`, protected header `kid` (request key thumbprint), `req`, `idx`.
+ * `A256GCM`, protected header `kid` (request key thumbprint), `req`, `idx` and
+ * `digest`, the request digest this custodian approved: the gateway uses the share
+ * for that exact request only (spec §2 item 10).
  * REQUEST_KEY_INVALID if the JWK is not a P-256 public key (or has a private
  * member, or a `kid` that is not its thumbprint).
  *
  * @example
- * const sealed = await sealShareToRequestKey(share, request.requestKey, { req: request.id, idx: 2 });
+ * const sealed = await sealShareToRequestKey(share, request.requestKey, { req: request.id, idx: 2, digest });
  */
 export async function sealShareToRequestKey(
   share: Uint8Array,
   requestPublicJwk: JWK,
-  h: { req: string; idx: number },
+  h: { req: string; idx: number; digest: string },
 ): Promise<string> {
-  if (typeof h?.req !== 'string' || h.req === '' || !isIndex(h.idx)) {
-    throw new TypeError('h must be {req: non-empty string, idx: integer in 1..255}');
+  if (typeof h?.req !== 'string' || h.req === '' || !isIndex(h.idx) || typeof h.digest !== 'string' || h.digest === '') {
+    throw new TypeError('h must be {req: non-empty string, idx: integer in 1..255, digest: non-empty string}');
   }
   const imported = await importEcdhPublicJwk(requestPublicJwk);
   if (imported === null) throw new CustodianError('REQUEST_KEY_INVALID', 'request key is not a P-256 public JWK');
   return new CompactEncrypt(share)
-    .setProtectedHeader({ alg: KEY_ALG, enc: CONTENT_ENC, kid: imported.thumbprint, req: h.req, idx: h.idx })
+    .setProtectedHeader({ alg: KEY_ALG, enc: CONTENT_ENC, kid: imported.thumbprint, req: h.req, idx: h.idx, digest: h.digest })
     .encrypt(imported.key);
 }

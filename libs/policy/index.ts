@@ -4,6 +4,7 @@ export { evaluatePolicy } from './evaluate-policy.js';
 export { globToRegExp } from './glob.js';
 export { matchesOperation, REST_ELEMENTS } from './match-operation.js';
 export { PolicyError, type PolicyErrorCode } from './policy-error.js';
+export { policyDigestSubject } from './policy-snapshot.js';
 export { assertLegalTransition, isLegalTransition, REQUEST_TRANSITIONS } from './request-transitions.js';
 export { canRequest, selectPolicy } from './select-policy.js';
 export type {

@@ -9,6 +9,7 @@ async function view(patch: Partial<RequestView> = {}, signedPatch: Record<string
   const digestInput = {
     id: ID,
     credential: { id: 'cred_1', version: 1 },
+    policy: { id: 'pol_1', sha256: 'ab'.repeat(32) },
     operation: { kind: 'sql.exec' as const, params: { sql: 'select 1', readOnly: true } },
     requester: 'user_rita',
     reason: 'OPS-11 count',

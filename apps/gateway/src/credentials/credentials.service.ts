@@ -51,7 +51,8 @@ export class CredentialsService {
       const publicInfo = (await validateCredentialSecret(input.kind, input.secret, config).catch(rethrowAsInvalid)).publicInfo;
       const id = randomUUID();
       const version = 1;
-      const sealedSecret = await sealSecret(input.secret, dataKey, { cred: id, ver: version });
+      // Bound to its kind and config (spec §2 item 12): a config changed in the database no longer opens it.
+      const sealedSecret = await sealSecret(input.secret, dataKey, { cred: id, ver: version, kind: input.kind, config });
       shares = splitDataKey(dataKey, input.custodians.length, input.threshold);
       const shareRows: ShareRow[] = [];
       for (const [position, custodian] of custodians.entries()) {

@@ -1,10 +1,12 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { isOperationKind, type OperationKind } from '#libs/contracts';
 import { canonicalJson, combineShares, CryptoError, openSealedSecret, openShareForRequest, sha256Hex, verifyShareCommitment, zeroize } from '#libs/crypto';
 import { evaluatePolicy } from '#libs/policy';
 import { AuditWriter } from '../audit/audit-writer.js';
 import { findCredential } from '../credentials/credentials.repository.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 import { operationFor } from '../operations/operations.js';
+import { signedRequestOf, type SignedRequest } from './signed-request.js';
 import { withRequestKey } from '../requests/request-keys.js';
 import { RequestLifecycle } from '../requests/request-lifecycle.js';
 import { findRequestView, invalidateApproval, votedRequestOf, votesOf, type RequestRow, type RequestView } from '../requests/requests.repository.js';
@@ -42,6 +44,14 @@ export class ExecutionService implements OnApplicationBootstrap {
     await this.queue.work((requestId, approved) => this.execute(requestId, approved));
   }
 
+  /**
+   * Runs an approved request, using only what the custodians signed (spec §2 item 10):
+   * the request as `signedRequestOf` reads it; each approval's share only if it opens
+   * with the request key for this request, the approver's own index and the signed
+   * digest, and matches its commitment; the sealed secret of the signed credential
+   * version, bound to the credential's kind and config. The request key and the share
+   * envelopes are destroyed once the credential is rebuilt, before the operation runs.
+   */
   async execute(requestId: string, approved?: RequestView): Promise<void> {
     const claimed = await this.claim(requestId, approved);
     if (claimed === undefined) return;
@@ -51,29 +61,36 @@ export class ExecutionService implements OnApplicationBootstrap {
     const opened: OpenedShare[] = [];
     let dataKey: Buffer | undefined;
     let secret: Buffer | undefined;
+    const signed = signedRequestOf(request);
     try {
-      const { good, bad } = await this.openShares(view);
+      if ('refused' in signed) {
+        this.ctx.log.error({ requestId, reason: signed.refused }, 'refused to run a request that no longer matches what was signed');
+        return await this.finish(request, 'failed', { error: `nothing ran: ${signed.refused}`, code: 'REQUEST_ALTERED' });
+      }
+      if (this.ctx.now().getTime() >= signed.expiresAt.getTime()) return await this.expire(request);
+      const { good, bad } = await this.openShares(view, signed);
       opened.push(...good);
       this.metrics.sharesRejected.inc(bad.length);
-      if (bad.length > 0 && !(await this.dropBadShares(request, bad))) return;
-      const credential = await findCredential(this.ctx.dataSource, request.credentialId);
+      if (bad.length > 0 && !(await this.dropBadShares(request, bad, signed))) return;
+      const credential = await findCredential(this.ctx.dataSource, signed.credential.id);
       if (credential === undefined) return await this.finish(request, 'failed', { error: 'the credential no longer exists' });
       dataKey = combineShares(good.map((s) => s.share));
       try {
-        secret = await openSealedSecret(credential.sealedSecret, dataKey, { cred: credential.id, ver: credential.version });
+        secret = await openSealedSecret(credential.sealedSecret, dataKey, { cred: signed.credential.id, ver: signed.credential.version, kind: credential.kind, config: credential.config });
       } catch (error) {
-        if (error instanceof CryptoError) return await this.finish(request, 'failed', { error: 'the credential could not be reconstructed from the approved shares' });
+        if (error instanceof CryptoError) return await this.finish(request, 'failed', { error: UNSEAL_FAILURES[error.code] ?? UNSEAL_FAILURES['SECRET_UNSEAL_FAILED'], code: error.code });
         throw error;
       }
-      const result = await operationFor(request.operation.kind).run(this.ctx, request, { config: credential.config, secret, timeoutSeconds });
+      zeroize(dataKey, ...opened.map((s) => s.share));
+      if (!(await this.shredShares(request))) return;
+      const result = await operationFor(signed.operation.kind).run(this.ctx, signed, { config: credential.config, secret, timeoutSeconds });
       await this.finish(request, 'error' in result ? 'failed' : 'succeeded', result);
     } catch (error) {
       this.ctx.log.error({ err: error, requestId }, 'execution crashed');
       await this.finish(request, 'failed', { error: 'internal error during execution' });
     } finally {
       zeroize(dataKey, secret, ...opened.map((s) => s.share));
-      const kind = request.operation.kind;
-      timer({ kind });
+      timer({ kind: 'refused' in signed ? 'unknown' : signed.operation.kind });
     }
   }
 
@@ -99,21 +116,32 @@ export class ExecutionService implements OnApplicationBootstrap {
     return claimed;
   }
 
-  /** Opens every valid approval's share with the request key and checks it against its commitment. */
-  private async openShares(view: RequestView): Promise<{ good: OpenedShare[]; bad: { approverId: string; reason: string }[] }> {
+  /**
+   * Opens every valid approval's share with the request key and checks it: the
+   * envelope's `req`, `idx` and `digest` must be this request's, the approver's own
+   * index (from the credential's share assignments, never the approval row) and the
+   * signed digest; the share bytes must carry that index and match its commitment.
+   * Each index counts once.
+   */
+  private async openShares(view: RequestView, signed: SignedRequest): Promise<{ good: OpenedShare[]; bad: { approverId: string; reason: string }[] }> {
     const request = view.request;
     if (request.requestPrivateKeySealed === null) throw new Error('request key already destroyed');
     const good: OpenedShare[] = [];
     const bad: { approverId: string; reason: string }[] = [];
+    const assignments = new Map(view.custodians.map((c) => [c.userId, c]));
+    const used = new Set<number>();
     return withRequestKey(this.ctx.masterKey, { id: request.id, requestPrivateKeySealed: request.requestPrivateKeySealed }, async (requestKey) => {
-      const commitments = new Map(view.custodians.map((c) => [c.index, c.commitment]));
-      const approvals = view.approvals.filter((a) => a.decision === 'approve' && a.valid);
-      for (const approval of approvals) {
-        const index = approval.shareIndex ?? 0;
+      for (const approval of view.approvals.filter((a) => a.decision === 'approve' && a.valid)) {
+        const assignment = assignments.get(approval.approverId);
+        if (assignment === undefined || used.has(assignment.index)) {
+          bad.push({ approverId: approval.approverId, reason: assignment === undefined ? 'NOT_A_CUSTODIAN' : 'INDEX_COUNTED_ALREADY' });
+          continue;
+        }
         let share: Buffer | undefined;
         try {
-          share = await openShareForRequest(approval.shareEnvelope ?? '', requestKey, { req: request.id, idx: index });
-          verifyShareCommitment({ cred: request.credentialId, ver: request.credentialVersion, idx: index, share }, commitments.get(index) ?? '');
+          share = await openShareForRequest(approval.shareEnvelope ?? '', requestKey, { req: signed.id, idx: assignment.index, digest: signed.digest });
+          verifyShareCommitment({ cred: signed.credential.id, ver: signed.credential.version, idx: assignment.index, share }, assignment.commitment);
+          used.add(assignment.index);
           good.push({ approverId: approval.approverId, share });
         } catch (error) {
           zeroize(share);
@@ -130,7 +158,7 @@ export class ExecutionService implements OnApplicationBootstrap {
    * log, and re-evaluates the policy with what is left: still met → go on with the
    * good shares; not met → back to `pending` for honest custodians to complete.
    */
-  private async dropBadShares(request: RequestRow, bad: { approverId: string; reason: string }[]): Promise<boolean> {
+  private async dropBadShares(request: RequestRow, bad: { approverId: string; reason: string }[], signed: SignedRequest): Promise<boolean> {
     return this.audit.transaction(async (tx) => {
       const locked = await findRequestView(tx, request.id, true);
       if (locked?.request.status !== 'executing') return false;
@@ -140,7 +168,7 @@ export class ExecutionService implements OnApplicationBootstrap {
       }
       const invalid = new Set(bad.map((b) => b.approverId));
       const votes = votesOf(locked).map((v) => (invalid.has(v.userId) ? { ...v, valid: false } : v));
-      const outcome = evaluatePolicy(locked.policy, votedRequestOf(locked), votes, this.ctx.now());
+      const outcome = evaluatePolicy(signed.policy, votedRequestOf(locked), votes, this.ctx.now());
       if (outcome.status === 'approved') {
         this.lifecycle.announceUnchanged(tx, request, 'executing');
         return true;
@@ -148,6 +176,20 @@ export class ExecutionService implements OnApplicationBootstrap {
       await this.lifecycle.resolve(tx, locked.request, outcome, 'system');
       return false;
     });
+  }
+
+  /** An approved request whose signed expiry passed before it ran: it never runs (spec §2 item 9). */
+  private async expire(request: RequestRow): Promise<void> {
+    await this.audit.transaction((tx) => this.lifecycle.transition(tx, { ...request, status: 'executing' }, 'expired', { actor: 'system', data: { reason: 'expired before it ran' } }));
+  }
+
+  /**
+   * Spec §2 item 14: with the credential rebuilt, the request key and the share
+   * envelopes are of no more use; destroyed before the operation runs, they cannot
+   * leak with it. False when the request is no longer this execution's.
+   */
+  private shredShares(request: RequestRow): Promise<boolean> {
+    return this.audit.transaction((tx) => this.lifecycle.shredBeforeRun(tx, request));
   }
 
   private async finish(request: RequestRow, status: 'succeeded' | 'failed', result: Record<string, unknown>): Promise<void> {
@@ -158,13 +200,27 @@ export class ExecutionService implements OnApplicationBootstrap {
         data: {
           resultSha256: sha256Hex(canonicalJson(result)),
           ...(status === 'failed' ? { error: result['error'] } : {}),
-          ...operationFor(request.operation.kind).finalAuditData,
+          ...(signedKindOf(request) !== undefined ? operationFor(signedKindOf(request) ?? 'reveal').finalAuditData : {}),
         },
       }),
     );
-    if (finished) this.metrics.finished.inc({ kind: request.operation.kind, status });
+    if (finished) this.metrics.finished.inc({ kind: signedKindOf(request) ?? 'unknown', status });
   }
 }
+
+/** The operation kind the digest input names, if it names a known one (a database writer may have broken it). */
+function signedKindOf(request: RequestRow): OperationKind | undefined {
+  const kind: unknown = (request.digestInput as Partial<RequestRow['digestInput']> | null)?.operation?.kind;
+  return isOperationKind(kind) ? kind : undefined;
+}
+
+/** What each way of failing to open the sealed secret means to the requester. */
+const UNSEAL_FAILURES: Partial<Record<string, string>> = {
+  SECRET_UNSEAL_FAILED: 'the credential could not be reconstructed from the approved shares',
+  ENVELOPE_HEADER_MISMATCH: 'the credential is no longer at the version this request was approved for',
+  SECRET_BINDING_MISSING: 'the credential was sealed before its kind and config were bound to it: create it anew',
+  SECRET_BINDING_MISMATCH: 'the credential config or kind differs from the one sealed with the secret: refused',
+};
 
 /** jsonb cannot hold U+0000; an operation's output may. Each one becomes U+FFFD, visibly. */
 export function storableJson<T>(value: T): T {

@@ -5,12 +5,12 @@ import {
   type InternalOperationKind,
   type OperationKind,
 } from '#libs/contracts';
-import { sealToPublicKey } from '#libs/crypto';
+import { parsePublicJwk, sealToPublicKey, type JWK } from '#libs/crypto';
 import { executorFor, ExecutorError, runWithTimeout } from '#libs/executors';
 import type { Principal } from '../auth/principal.js';
 import type { GatewayContext } from '../gateway-context.js';
 import { AppError } from '../http/app-error.js';
-import type { RequestRow } from '../requests/requests.repository.js';
+import type { SignedRequest } from '../executions/signed-request.js';
 import { findUserById } from '../users/accounts.repository.js';
 
 /** What the gateway does with one operation kind, from the policy that names it to the run. */
@@ -19,8 +19,8 @@ export interface OperationHandler {
   servesCredentialKind(kind: CredentialKind): boolean;
   /** At submission: the params to store, checked for this credential and this requester; throws AppError. */
   admit(ctx: GatewayContext, principal: Principal, params: Record<string, unknown>, credential: { kind: CredentialKind; config: Record<string, unknown> }): Promise<Record<string, unknown>>;
-  /** At execution, with the rebuilt secret: the result object of §6, or `{error, code}`. */
-  run(ctx: GatewayContext, request: RequestRow, input: { config: Record<string, unknown>; secret: Buffer; timeoutSeconds: number }): Promise<Record<string, unknown>>;
+  /** At execution, with the rebuilt secret, for the request as signed: the result object of §6, or `{error, code}`. */
+  run(ctx: GatewayContext, request: SignedRequest, input: { config: Record<string, unknown>; secret: Buffer; timeoutSeconds: number }): Promise<Record<string, unknown>>;
   /** Added to the audit entry that ends the request. */
   readonly finalAuditData: Record<string, unknown>;
 }
@@ -56,20 +56,39 @@ function executorOperation(kind: ExecutorOperationKind): OperationHandler {
   };
 }
 
-/** Break-glass: the secret itself, sealed to the requester's own encryption key. Any credential kind. */
+/** The thumbprint of a user's enrolled encryption key, computed from the key itself; null without one. */
+async function encryptionKeyOf(ctx: GatewayContext, userId: string): Promise<{ jwk: JWK; thumbprint: string } | null> {
+  const user = await findUserById(ctx.dataSource, userId);
+  if (user?.encryptionKey == null) return null;
+  return { jwk: user.encryptionKey, thumbprint: (await parsePublicJwk(user.encryptionKey, 'encryption')).thumbprint };
+}
+
+/**
+ * Break-glass: the secret itself, sealed to the requester's own encryption key. Any
+ * credential kind. `recipient` names that key by thumbprint in the signed params, so
+ * the custodians approve where the secret goes (spec §6); a key changed since then
+ * (re-enrolled, or swapped in the database) receives nothing.
+ */
 const reveal: OperationHandler = {
   servesCredentialKind: () => true,
   admit: async (ctx, principal, params) => {
-    if (Object.keys(params).length > 0) throw new AppError('VALIDATION_FAILED', 'reveal takes no params');
+    const { recipient, ...rest } = params;
+    if (Object.keys(rest).length > 0) throw new AppError('VALIDATION_FAILED', 'reveal takes only params.recipient');
     if (principal.kind !== 'user') throw new AppError('FORBIDDEN', 'reveal is for people with enrolled keys, not service accounts');
-    const requester = await findUserById(ctx.dataSource, principal.id);
-    if (requester?.encryptionKey == null) throw new AppError('KEYS_NOT_ENROLLED', 'reveal seals the secret to your own encryption key: enrol keys first');
-    return {};
+    const own = await encryptionKeyOf(ctx, principal.id);
+    if (own === null) throw new AppError('KEYS_NOT_ENROLLED', 'reveal seals the secret to your own encryption key: enrol keys first');
+    if (recipient !== undefined && recipient !== own.thumbprint) {
+      throw new AppError('VALIDATION_FAILED', 'params.recipient must be the thumbprint of your enrolled encryption key');
+    }
+    return { recipient: own.thumbprint };
   },
   run: async (ctx, request, { secret }) => {
-    const requester = await findUserById(ctx.dataSource, request.requesterId);
-    if (requester?.encryptionKey == null) return { error: 'the requester has no enrolled encryption key', code: 'KEYS_NOT_ENROLLED' };
-    return { envelope: await sealToPublicKey(secret, requester.encryptionKey, { req: request.id, cred: request.credentialId }) };
+    const recipient = await encryptionKeyOf(ctx, request.requesterId);
+    if (recipient === null) return { error: 'the requester has no enrolled encryption key', code: 'KEYS_NOT_ENROLLED' };
+    if (recipient.thumbprint !== request.operation.params['recipient']) {
+      return { error: "the requester's encryption key is not the one the custodians approved", code: 'RECIPIENT_CHANGED' };
+    }
+    return { envelope: await sealToPublicKey(secret, recipient.jwk, { req: request.id, cred: request.credential.id }) };
   },
   finalAuditData: { breakGlass: true },
 };

@@ -76,6 +76,18 @@ export class RequestLifecycle {
     return true;
   }
 
+  /**
+   * Destroys an executing request's private key and its share envelopes, once the
+   * execution has rebuilt the credential and before the operation runs (spec §2 item
+   * 14). False when the request is no longer executing (nothing is destroyed then).
+   */
+  async shredBeforeRun(tx: EntityManager, request: Pick<RequestRow, 'id'>): Promise<boolean> {
+    if ((await queryPrepared(tx, SHRED_REQUEST_KEY, [request.id])).length !== 1) return false;
+    const envelopes = await queryPrepared(tx, SHRED_SHARE_ENVELOPES, [request.id]);
+    await this.audit.append(tx, { actor: 'system', action: 'request.key_destroyed', subject: `request:${request.id}`, data: { shareEnvelopesDestroyed: envelopes.length } });
+    return true;
+  }
+
   /** Moves the request where the policy's outcome says; `pending` moves only a request that had left it. */
   async resolve(tx: EntityManager, request: TransitionSubject, outcome: Outcome, actor: string): Promise<void> {
     switch (outcome.status) {
@@ -117,11 +129,11 @@ export type NewRequestRow = Omit<RequestRow, 'status' | 'result' | 'createdAt' |
 async function insertRequest(tx: EntityManager, r: NewRequestRow): Promise<boolean> {
   const rows: unknown[] = await tx.query(
     `INSERT INTO requests (id, credential_id, credential_version, policy_id, operation, requester_id, requester_kind, reason, digest,
-       digest_input, status, request_key, request_private_key_sealed, expires_at, idempotency_key, idempotency_fingerprint)
+       digest_input, status, policy_snapshot, request_private_key_sealed, expires_at, idempotency_key, idempotency_fingerprint)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11, $12, $13, $14, $15)
      ON CONFLICT (requester_id, idempotency_key) DO NOTHING RETURNING id`,
     [r.id, r.credentialId, r.credentialVersion, r.policyId, r.operation, r.requesterId, r.requesterKind, r.reason, r.digest, r.digestInput,
-      r.requestKey, r.requestPrivateKeySealed, r.expiresAt, r.idempotencyKey, r.idempotencyFingerprint],
+      r.policySnapshot, r.requestPrivateKeySealed, r.expiresAt, r.idempotencyKey, r.idempotencyFingerprint],
   );
   return rows.length === 1;
 }
@@ -134,4 +146,14 @@ const SET_STATUS = prepared(
      finished_at = CASE WHEN $4 THEN now() ELSE finished_at END,
      request_private_key_sealed = CASE WHEN $4 THEN NULL ELSE request_private_key_sealed END
    WHERE id = $1 AND status = $6 RETURNING id`,
+);
+
+const SHRED_REQUEST_KEY = prepared(
+  'qg_shred_request_key',
+  `UPDATE requests SET request_private_key_sealed = NULL, updated_at = now() WHERE id = $1 AND status = 'executing' RETURNING id`,
+);
+
+const SHRED_SHARE_ENVELOPES = prepared(
+  'qg_shred_share_envelopes',
+  `UPDATE approvals SET share_envelope = NULL WHERE request_id = $1 AND share_envelope IS NOT NULL RETURNING approver_id`,
 );

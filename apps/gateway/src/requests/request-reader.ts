@@ -4,6 +4,7 @@ import type { Principal } from '../auth/principal.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 import { AppError } from '../http/app-error.js';
 import { canSee } from './request-access.js';
+import { withPublicRequestKey } from './request-keys.js';
 import { RequestEvents } from './request-events.js';
 import { findRequest, findRequestShare, findRequestView, findRequestViews, listRequests, type RequestView } from './requests.repository.js';
 
@@ -15,10 +16,11 @@ export class RequestReader {
     private readonly events: RequestEvents,
   ) {}
 
+  /** The request as the caller may see it, with its public key. */
   async get(principal: Principal, id: string): Promise<RequestView> {
     const view = await this.view(id);
     if (!this.canSee(principal, view)) throw new AppError('NOT_FOUND', 'no such request');
-    return view;
+    return this.present(view);
   }
 
   async list(principal: Principal, query: { status?: RequestStatus; approvable?: boolean; limit: number }): Promise<RequestView[]> {
@@ -28,7 +30,7 @@ export class RequestReader {
       visibleTo: principal,
       approvableBy: query.approvable === true ? principal.id : undefined,
     });
-    return findRequestViews(this.ctx.dataSource, rows.map((r) => r.id));
+    return Promise.all((await findRequestViews(this.ctx.dataSource, rows.map((r) => r.id))).map((view) => this.present(view)));
   }
 
   /** The caller's own share envelope for this request's credential version. */
@@ -64,13 +66,19 @@ export class RequestReader {
         if (change.id === id && isFinalRequestStatus(change.status)) finish();
       });
     });
-    return this.view(id);
+    return this.present(await this.view(id));
+  }
+
+  /** Adds the request's public key, derived from its sealed private key: what an answer shows. */
+  present(view: RequestView): Promise<RequestView> {
+    return withPublicRequestKey(this.ctx.masterKey, view);
   }
 
   canSee(principal: Principal, view: RequestView): boolean {
     return canSee(principal, view.request, view.custodianIds);
   }
 
+  /** The request as stored, without its public key: for decisions about it, not for answers. */
   async view(id: string): Promise<RequestView> {
     const view = await findRequestView(this.ctx.dataSource, id);
     if (view === undefined) throw new AppError('NOT_FOUND', 'no such request');

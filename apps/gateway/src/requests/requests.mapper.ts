@@ -16,7 +16,7 @@ export function toSubmittedResponse(view: SubmittedView) {
     policyId: r.policyId,
     digest: r.digest,
     digestInput: r.digestInput,
-    requestKey: r.requestKey,
+    requestKey: view.requestKey,
     approvals: counts(view),
     expiresAt: r.digestInput.expiresAt,
   };
@@ -40,7 +40,7 @@ export function toRequestResponse(view: RequestView) {
     reason: r.reason,
     digest: r.digest,
     digestInput: r.digestInput,
-    requestKey: r.requestKey,
+    requestKey: view.requestKey,
     expiresAt: r.digestInput.expiresAt,
     createdAt: r.createdAt.toISOString(),
     updatedAt: r.updatedAt.toISOString(),

@@ -4,7 +4,6 @@ import type { Operation, RequestStatus } from '#libs/contracts';
 import type { RequestDigestInput } from '#libs/crypto';
 import type { PolicyDefinition, Vote, VotedRequest } from '#libs/policy';
 import type { Principal } from '../auth/principal.js';
-import { POLICY_COLUMNS, policyFromRow, type PolicyRow } from '../policies/policies.repository.js';
 import { prepared, queryPrepared, type Db as PreparableDb } from '../persistence/prepared.js';
 import { isUuid } from '../users/accounts.repository.js';
 import { visibleRequestsSql } from './request-access.js';
@@ -23,7 +22,8 @@ export interface RequestRow {
   digest: string;
   digestInput: RequestDigestInput;
   status: RequestStatus;
-  requestKey: JWK;
+  /** the policy that admitted the request, as it was then: what its decisions are evaluated against */
+  policySnapshot: PolicyDefinition;
   requestPrivateKeySealed: string | null;
   expiresAt: Date;
   idempotencyKey: string | null;
@@ -49,7 +49,7 @@ export interface ApprovalRow {
 
 const REQUEST_COLUMNS = `id, credential_id AS "credentialId", credential_version AS "credentialVersion", policy_id AS "policyId",
   operation, requester_id AS "requesterId", requester_kind AS "requesterKind", reason, digest, digest_input AS "digestInput",
-  status, request_key AS "requestKey", request_private_key_sealed AS "requestPrivateKeySealed", expires_at AS "expiresAt",
+  status, policy_snapshot AS "policySnapshot", request_private_key_sealed AS "requestPrivateKeySealed", expires_at AS "expiresAt",
   idempotency_key AS "idempotencyKey", idempotency_fingerprint AS "idempotencyFingerprint", result,
   created_at AS "createdAt", updated_at AS "updatedAt", finished_at AS "finishedAt"`;
 
@@ -68,7 +68,10 @@ export interface Custodian {
 export interface RequestView {
   request: RequestRow;
   approvals: ApprovalRow[];
+  /** the policy snapshot the request was admitted by */
   policy: PolicyDefinition;
+  /** the request's public key, derived from its sealed private key (request-keys.ts); null once destroyed or before it is derived */
+  requestKey: JWK | null;
   custodians: Custodian[];
   custodianIds: string[];
   /** user id → username, for the people a client shows (approvers, custodians, a human requester); a service account's name. */
@@ -76,14 +79,12 @@ export interface RequestView {
 }
 
 interface ViewRow extends RequestRow {
-  viewPolicy: PolicyRow;
   viewCustodians: Custodian[];
   viewApprovals: (Omit<ApprovalRow, 'createdAt'> & { createdAt: string })[];
   viewRequesterName: string | null;
 }
 
 const VIEW_SELECT = `SELECT ${REQUEST_COLUMNS},
-       (SELECT row_to_json(p) FROM (SELECT ${POLICY_COLUMNS} FROM policies WHERE policies.id = r.policy_id) p) AS "viewPolicy",
        (SELECT COALESCE(json_agg(json_build_object('userId', s.custodian_id, 'username', u.username, 'groups', u.groups,
                  'index', s.share_index, 'commitment', s.commitment) ORDER BY s.share_index), '[]')
           FROM credential_shares s JOIN users u ON u.id = s.custodian_id
@@ -124,13 +125,14 @@ export async function findRequestViews(db: PreparableDb, ids: string[]): Promise
 }
 
 function toView(row: ViewRow): RequestView {
-  const { viewPolicy, viewCustodians, viewApprovals, viewRequesterName, ...request } = row;
+  const { viewCustodians, viewApprovals, viewRequesterName, ...request } = row;
   const names = Object.fromEntries(viewCustodians.map((c) => [c.userId, c.username]));
   if (viewRequesterName !== null) names[request.requesterId] = viewRequesterName;
   return {
     request,
     approvals: viewApprovals.map((a) => ({ ...a, createdAt: new Date(a.createdAt) })),
-    policy: policyFromRow(viewPolicy),
+    policy: request.policySnapshot,
+    requestKey: null,
     custodians: viewCustodians,
     custodianIds: viewCustodians.map((c) => c.userId),
     names,

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { isFinalRequestStatus, isOperationKind, type Operation } from '#libs/contracts';
-import { canonicalJson, computeRequestDigest, CryptoError, openShareForRequest, sha256Hex, verifyApprovalStatement, zeroize, type RequestDigestInput } from '#libs/crypto';
-import { applyVote, PolicyError, selectPolicy, type PolicyDefinition, type VoteResolution } from '#libs/policy';
+import { canonicalJson, computeRequestDigest, CryptoError, openShareForRequest, sha256Hex, verifyApprovalStatement, zeroize, type JWK, type RequestDigestInput } from '#libs/crypto';
+import { applyVote, policyDigestSubject, PolicyError, selectPolicy, type PolicyDefinition, type VoteResolution } from '#libs/policy';
 import { AuditWriter } from '../audit/audit-writer.js';
 import type { Principal } from '../auth/principal.js';
 import { findCredential } from '../credentials/credentials.repository.js';
@@ -30,9 +30,10 @@ import {
 } from './requests.repository.js';
 import type { DecisionDto, SubmitRequestDto } from './requests.dto.js';
 
-/** What a submission answers with (spec §4): the request as inserted and the approvals it needs. */
+/** What a submission answers with (spec §4): the request as inserted, its public key and the approvals it needs. */
 export interface SubmittedView {
-  request: Pick<RequestRow, 'id' | 'status' | 'policyId' | 'digest' | 'digestInput' | 'requestKey'>;
+  request: Pick<RequestRow, 'id' | 'status' | 'policyId' | 'digest' | 'digestInput'>;
+  requestKey: JWK | null;
   approvals: ApprovalRow[];
   policy: PolicyDefinition;
 }
@@ -80,6 +81,7 @@ export class RequestsService {
     const digestInput: RequestDigestInput = {
       id,
       credential: { id: credential.id, version: credential.version },
+      policy: { id: policy.id, sha256: sha256Hex(canonicalJson(policyDigestSubject(policy))) },
       operation,
       requester: principal.id,
       reason: body.reason,
@@ -97,7 +99,7 @@ export class RequestsService {
       reason: body.reason,
       digest: computeRequestDigest(digestInput),
       digestInput,
-      requestKey: requestKey.publicJwk,
+      policySnapshot: policy,
       requestPrivateKeySealed: requestKey.sealedPrivate,
       expiresAt,
       idempotencyKey: idempotencyKey ?? null,
@@ -113,7 +115,7 @@ export class RequestsService {
       const raced = await findByIdempotencyKey(this.ctx.dataSource, principal.id, idempotencyKey);
       if (raced !== undefined) return { view: await this.replay(raced, fingerprint), replayed: true };
     }
-    return { view: { request: { ...row, status: 'pending' }, approvals: [], policy }, replayed: false };
+    return { view: { request: { ...row, status: 'pending' }, requestKey: requestKey.publicJwk, approvals: [], policy }, replayed: false };
   }
 
   /**
@@ -138,6 +140,8 @@ export class RequestsService {
       const locked = await findRequestView(tx, id, true);
       if (locked === undefined) throw new AppError('NOT_FOUND', 'no such request');
       const { request } = locked;
+      // What the custodians sign is the digest of the stored input, never the stored digest.
+      const digest = computeRequestDigest(request.digestInput);
       const ownShare = locked.custodians.find((c) => c.userId === principal.id);
       const resolution = this.applyVote(locked, principal, body.decision, ownShare?.groups ?? principal.groups);
       if (!resolution.counted) {
@@ -145,7 +149,7 @@ export class RequestsService {
         return undefined;
       }
       try {
-        const claims = await verifyApprovalStatement(body.statement, signingKey, { req: id, digest: request.digest, sub: principal.id }, Math.floor(this.ctx.now().getTime() / 1000));
+        const claims = await verifyApprovalStatement(body.statement, signingKey, { req: id, digest, sub: principal.id }, Math.floor(this.ctx.now().getTime() / 1000));
         if (claims.decision !== body.decision) throw new AppError('STATEMENT_REJECTED', `the statement says ${claims.decision}, the request body says ${body.decision}`);
       } catch (error) {
         if (error instanceof CryptoError) throw fromStatementError(error);
@@ -153,7 +157,7 @@ export class RequestsService {
       }
       if (body.decision === 'approve') {
         if (ownShare === undefined) throw new AppError('APPROVER_NOT_ELIGIBLE', 'you are not a custodian of this credential');
-        await this.checkShareOpens(request, body.share ?? '', ownShare.index);
+        await this.checkShareOpens(request, body.share ?? '', ownShare.index, digest);
       }
       const approval = {
         requestId: id,
@@ -170,7 +174,7 @@ export class RequestsService {
         actor: actorId(principal),
         action: body.decision === 'approve' ? 'request.approval_recorded' : 'request.rejection_recorded',
         subject: `request:${id}`,
-        data: { digest: request.digest, statement: body.statement, reason: body.reason ?? null, shareIndex: approval.shareIndex },
+        data: { digest, statement: body.statement, reason: body.reason ?? null, shareIndex: approval.shareIndex },
       });
       const outcome = resolution.outcome;
       await this.lifecycle.resolve(tx, request, outcome, actorId(principal));
@@ -178,11 +182,11 @@ export class RequestsService {
       if (outcome.status === 'pending') this.lifecycle.announceUnchanged(tx, request, 'pending');
       const recorded: ApprovalRow = { ...approval, valid: true, invalidReason: null, createdAt: recordedAt };
       // The request as this transaction leaves it: nothing else can change it while it is locked.
-      const committed: RequestView = {
+      const committed = await this.reader.present({
         ...locked,
         request: { ...request, status: outcome.status, requestPrivateKeySealed: isFinalRequestStatus(outcome.status) ? null : request.requestPrivateKeySealed },
         approvals: [...locked.approvals, recorded],
-      };
+      });
       return { committed, approval: recorded };
     });
     if (decided === undefined) throw new AppError('REQUEST_NOT_PENDING', 'the request has expired');
@@ -201,7 +205,7 @@ export class RequestsService {
       if (request.status !== 'pending') throw new AppError('REQUEST_NOT_PENDING', `the request is ${request.status}`);
       await this.lifecycle.transition(tx, request, 'cancelled', { actor: actorId(principal) });
     });
-    return this.reader.view(id);
+    return this.reader.present(await this.reader.view(id));
   }
 
   private applyVote(locked: RequestView, principal: Principal, decision: DecisionDto['decision'], groups: string[]): VoteResolution {
@@ -214,14 +218,14 @@ export class RequestsService {
   }
 
   /** The early check (spec §4 allows it): a share that does not open with the request key is refused at once. */
-  private async checkShareOpens(request: RequestRow, envelope: string, index: number): Promise<void> {
+  private async checkShareOpens(request: RequestRow, envelope: string, index: number, digest: string): Promise<void> {
     if (request.requestPrivateKeySealed === null) throw new AppError('REQUEST_NOT_PENDING', 'the request key is destroyed');
     await withRequestKey(this.ctx.masterKey, { id: request.id, requestPrivateKeySealed: request.requestPrivateKeySealed }, async (key) => {
       let share: Buffer | undefined;
       try {
-        share = await openShareForRequest(envelope, key, { req: request.id, idx: index });
+        share = await openShareForRequest(envelope, key, { req: request.id, idx: index, digest });
       } catch (error) {
-        if (error instanceof CryptoError) throw new AppError('SHARE_REJECTED', `the share does not open with this request's key at your index ${index} (${error.code})`);
+        if (error instanceof CryptoError) throw new AppError('SHARE_REJECTED', `the share does not open with this request's key at your index ${index} for this request's digest (${error.code})`);
         throw error;
       } finally {
         zeroize(share);
@@ -233,6 +237,6 @@ export class RequestsService {
     if (existing.idempotencyFingerprint !== fingerprint) {
       throw new AppError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different request body');
     }
-    return this.reader.view(existing.id);
+    return this.reader.present(await this.reader.view(existing.id));
   }
 }
