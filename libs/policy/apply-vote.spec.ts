@@ -1,16 +1,10 @@
 import { applyVote, type CastVote, type VotedRequest, type VoteResolution } from './apply-vote.js';
 import type { PolicyErrorCode } from './policy-error.js';
+import { policyWithApprovals } from './policy.testing.js';
 import type { PolicyDefinition, Vote } from './types.js';
 
 const now = new Date('2025-06-01T12:00:00.000Z');
-const policy = (approvals: PolicyDefinition['approvals'] = { min: 2 }): PolicyDefinition => ({
-  id: 'pol-1',
-  name: 'prod exec',
-  credentialId: 'cred-1',
-  operations: [{ kind: 'kubernetes.exec' }],
-  approvals,
-  requestTtlSeconds: 3600,
-});
+const policy = (approvals: PolicyDefinition['approvals'] = { min: 2 }): PolicyDefinition => policyWithApprovals(approvals);
 const request = (changes: Partial<VotedRequest> = {}): VotedRequest => ({
   status: 'pending',
   requesterId: 'alice',

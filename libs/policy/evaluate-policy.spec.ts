@@ -1,18 +1,12 @@
 import { evaluatePolicy } from './evaluate-policy.js';
 import { PolicyError } from './policy-error.js';
+import { policyWithApprovals } from './policy.testing.js';
 import type { Outcome, PolicyDefinition, RequestState, Vote } from './types.js';
 
 const NOW = new Date('2025-06-01T12:00:00.000Z');
 const EXPIRES = new Date('2025-06-01T13:00:00.000Z');
 
-const policy = (approvals: PolicyDefinition['approvals']): PolicyDefinition => ({
-  id: 'pol-1',
-  name: 'prod exec',
-  credentialId: 'cred-1',
-  operations: [{ kind: 'kubernetes.exec' }],
-  approvals,
-  requestTtlSeconds: 3600,
-});
+const policy = policyWithApprovals;
 const request: RequestState = { requesterId: 'alice', expiresAt: EXPIRES, custodianIds: ['alice', 'bob', 'carol', 'dave'] };
 const approve = (userId: string, groups: string[] = [], valid = true): Vote => ({ userId, decision: 'approve', valid, groups });
 const reject = (userId: string, valid = true): Vote => ({ userId, decision: 'reject', valid, groups: [] });
