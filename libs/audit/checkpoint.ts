@@ -1,31 +1,56 @@
-import type { KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { CompactSign, compactVerify, createLocalJWKSet, type JWK } from 'jose';
-import { type AuditEntry, HASH_PATTERN, isTimestamp } from './audit-entry.js';
+import { HASH_PATTERN, isTimestamp } from './audit-entry.js';
 import { AuditError } from './audit-error.js';
 
 export const CHECKPOINT_TYP = 'qg-checkpoint+jwt';
 
+/** b64u of a SHA-256 digest: 43 characters. */
+const LINK_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+const COMPACT_JWS_PATTERN = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+/** The payload of a checkpoint (spec §3). */
 export interface Checkpoint {
   /** seq of the newest entry the checkpoint covers. */
   seq: number;
-  /** hash of that entry. */
-  headHash: string;
+  /** hex hash of that entry: the chain head at `seq`. */
+  hash: string;
+  /** `checkpointLink` of the checkpoint with the next lower seq; null for the first checkpoint. */
+  prev: string | null;
   /** when it was signed, RFC 3339 UTC with milliseconds. */
   at: string;
 }
 
+/** A verified checkpoint and the compact JWS that carries it. */
+export interface SignedCheckpoint extends Checkpoint {
+  jws: string;
+}
+
 /**
- * Signs a checkpoint of the chain head with the gateway key: JWS compact, header
- * `{ alg: 'ES256', kid, typ: 'qg-checkpoint+jwt' }`, payload JCS(`{seq, headHash, at}`).
+ * What the next checkpoint puts in `prev`: b64u(SHA-256(ASCII bytes of the compact JWS)).
+ * The whole JWS is hashed, signature included, so a re-signed copy of a checkpoint (same
+ * payload, another signature) does not link where the original did.
  *
  * @example
- * const jws = await signCheckpoint({ seq: 50, headHash: head.hash, at: clock.now().toISOString() }, key.privateKey, key.kid);
+ * const next = { seq: 90, hash: head.hash, prev: checkpointLink(previous.jws), at };
+ */
+export function checkpointLink(jws: string): string {
+  if (typeof jws !== 'string' || !COMPACT_JWS_PATTERN.test(jws)) throw new TypeError('checkpointLink: jws must be a compact JWS');
+  return createHash('sha256').update(jws, 'ascii').digest('base64url');
+}
+
+/**
+ * Signs a checkpoint with the gateway key: JWS compact, header
+ * `{ alg: 'ES256', kid, typ: 'qg-checkpoint+jwt' }`, payload JCS(`{seq, hash, prev, at}`).
+ *
+ * @example
+ * const jws = await signCheckpoint({ seq: 50, hash: head.hash, prev: checkpointLink(previous), at: clock.now().toISOString() }, key.privateKey, key.kid);
  */
 export async function signCheckpoint(cp: Checkpoint, privateKey: CryptoKey | KeyObject, kid: string): Promise<string> {
   const checkpoint = readCheckpoint(cp);
   if (checkpoint === undefined) {
-    throw new TypeError('signCheckpoint: checkpoint must be { seq ≥ 1, headHash: 64 lower-case hex, at: RFC 3339 UTC with ms }');
+    throw new TypeError('signCheckpoint: checkpoint must be { seq ≥ 1, hash: 64 lower-case hex, prev: null or 43 b64u characters, at: RFC 3339 UTC with ms }');
   }
   if (typeof kid !== 'string' || kid === '') throw new TypeError('signCheckpoint: kid must be a non-empty string');
   const payload = new TextEncoder().encode(canonicalize(checkpoint));
@@ -33,13 +58,15 @@ export async function signCheckpoint(cp: Checkpoint, privateKey: CryptoKey | Key
 }
 
 /**
- * Verifies a checkpoint against the gateway's published keys. Enforces: ES256 only; a `kid`
+ * Verifies one checkpoint against the gateway's published keys. Enforces: ES256 only; a `kid`
  * naming a key of `jwks`; `typ` exactly `qg-checkpoint+jwt` (no other signed gateway token
- * passes as a checkpoint); a valid signature; a payload of the checkpoint's shape. Any failure
- * throws `AuditError` `CHECKPOINT_INVALID`. Returns only the three checkpoint fields.
+ * passes as a checkpoint); a valid signature; a payload of exactly `{seq, hash, prev, at}` with
+ * their formats (the pre-`prev` payload `{seq, headHash, at}` is refused). Any failure throws
+ * `AuditError` `CHECKPOINT_INVALID`. Says nothing about the chain or the other checkpoints:
+ * `verifyCheckpoints` does.
  *
  * @example
- * const cp = await verifyCheckpoint(row.jws, await fetchJwks()); // { seq, headHash, at }
+ * const cp = await verifyCheckpoint(jws, await fetchJwks()); // { seq, hash, prev, at }
  */
 export async function verifyCheckpoint(jws: string, jwks: { keys: JWK[] }): Promise<Checkpoint> {
   if (typeof jws !== 'string') throw new TypeError('verifyCheckpoint: jws must be a string');
@@ -69,59 +96,35 @@ export async function verifyCheckpoint(jws: string, jwks: { keys: JWK[] }): Prom
     throw new AuditError('CHECKPOINT_INVALID', 'checkpoint payload is not JSON', { cause });
   }
   const checkpoint = readCheckpoint(parsed);
-  if (checkpoint === undefined) throw new AuditError('CHECKPOINT_INVALID', 'checkpoint payload is not { seq, headHash, at }');
+  if (checkpoint === undefined) throw new AuditError('CHECKPOINT_INVALID', 'checkpoint payload is not { seq, hash, prev, at }');
   return checkpoint;
 }
 
 /**
- * Whether every checkpoint names an entry of `entries` whose hash is its `headHash`. Give it
- * checkpoints returned by `verifyCheckpoint`, never unverified rows: whoever can rewrite the
- * chain can rewrite those too. A checkpoint beyond the entries fails (a cut tail); a
- * mismatch means the chain was rewritten at or before that seq. Reports the lowest bad seq.
- *
- * @example
- * const cps = await Promise.all(rows.map((r) => verifyCheckpoint(r.jws, jwks)));
- * checkCheckpointsAgainstChain(cps, entries); // { ok: true }
+ * The seq a checkpoint JWS claims, read WITHOUT verifying anything: only to name a checkpoint
+ * in a report when it does not verify. Undefined when there is no readable seq.
  */
-export function checkCheckpointsAgainstChain(
-  checkpoints: readonly Checkpoint[],
-  entries: readonly AuditEntry[],
-): { ok: boolean; firstBadSeq?: number; reason?: string } {
-  if (!Array.isArray(checkpoints) || !Array.isArray(entries)) {
-    throw new TypeError('checkCheckpointsAgainstChain: checkpoints and entries must be arrays');
+export function claimedCheckpointSeq(jws: unknown): number | undefined {
+  if (typeof jws !== 'string') return undefined;
+  try {
+    const payload: unknown = JSON.parse(Buffer.from(jws.split('.')[1] ?? '', 'base64url').toString('utf8'));
+    const seq = typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>).seq : undefined;
+    return typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 1 ? seq : undefined;
+  } catch {
+    return undefined;
   }
-  const hashBySeq = new Map<number, string>();
-  const repeated = new Set<number>();
-  for (const entry of entries) {
-    if (hashBySeq.has(entry.seq)) repeated.add(entry.seq);
-    hashBySeq.set(entry.seq, entry.hash);
-  }
-  const ordered = [...checkpoints].sort((a, b) => a.seq - b.seq);
-  for (const cp of ordered) {
-    if (!Number.isSafeInteger(cp.seq) || cp.seq < 1) {
-      throw new TypeError('checkCheckpointsAgainstChain: a checkpoint seq is not an integer ≥ 1');
-    }
-    const hash = hashBySeq.get(cp.seq);
-    if (hash === undefined) {
-      return { ok: false, firstBadSeq: cp.seq, reason: `no entry with seq ${cp.seq}, which a checkpoint covers: the chain was cut` };
-    }
-    if (repeated.has(cp.seq)) {
-      return { ok: false, firstBadSeq: cp.seq, reason: `seq ${cp.seq} appears more than once` };
-    }
-    if (hash !== cp.headHash) {
-      return { ok: false, firstBadSeq: cp.seq, reason: `entry ${cp.seq} differs from its signed checkpoint: the chain was rewritten at or before it` };
-    }
-  }
-  return { ok: true };
 }
 
 function readCheckpoint(value: unknown): Checkpoint | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { seq, headHash, at } = value as Record<string, unknown>;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const members = Object.keys(value).sort().join(',');
+  if (members !== 'at,hash,prev,seq') return undefined;
+  const { seq, hash, prev, at } = value as Record<string, unknown>;
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) return undefined;
-  if (typeof headHash !== 'string' || !HASH_PATTERN.test(headHash)) return undefined;
+  if (typeof hash !== 'string' || !HASH_PATTERN.test(hash)) return undefined;
+  if (prev !== null && (typeof prev !== 'string' || !LINK_PATTERN.test(prev))) return undefined;
   if (!isTimestamp(at)) return undefined;
-  return { seq, headHash, at };
+  return { seq, hash, prev, at };
 }
 
 function describe(error: unknown): string {

@@ -20,7 +20,7 @@ export interface ChainVerification {
  * - hash is the hash of the entry's fields: any changed field shows here.
  * `anchor` is the trusted entry just before `entries[0]` (to verify from a known head onwards).
  * An attacker who rewrites the tail and re-hashes it passes this check; only a signed
- * checkpoint (`checkCheckpointsAgainstChain`) or a remembered head catches that, or a removed tail.
+ * checkpoint (`verifyCheckpoints`) or a remembered one (`extendsTrusted`) catches that, or a removed tail.
  *
  * @example
  * verifyChain(entries); // { ok: true, entries: 50, headHash: '9f…' }

@@ -4,7 +4,8 @@ import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { Roles } from '../auth/decorators.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
-import { AuditService } from './audit.service.js';
+import { AppError } from '../http/app-error.js';
+import { AuditService, type CheckpointView } from './audit.service.js';
 
 export class AuditQuery {
   @ApiPropertyOptional({ default: 0 })
@@ -21,6 +22,15 @@ export class AuditQuery {
   @Min(1)
   @Max(1000)
   limit?: number;
+}
+
+export class CheckpointsQuery {
+  @ApiPropertyOptional({ default: 0, description: 'only checkpoints with a higher seq' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  afterSeq?: number;
 }
 
 @ApiTags('audit')
@@ -44,16 +54,29 @@ export class AuditController {
     return this.audit.verify();
   }
 
+  /** Each object carries `jws`, the only part that counts (spec §3: `{checkpoints: [jws]}`); the JWKS saves a client a request. */
   @Get('checkpoints')
   @Roles('auditor')
-  async checkpoints() {
-    return { checkpoints: await this.audit.checkpoints(), jwks: { keys: [this.ctx.signingKey.publicJwk] } };
+  async checkpoints(@Query() query: CheckpointsQuery): Promise<{ checkpoints: CheckpointView[]; jwks: { keys: unknown[] } }> {
+    return { checkpoints: await this.audit.checkpoints(query.afterSeq ?? 0), jwks: { keys: [this.ctx.signingKey.publicJwk] } };
   }
 
   @Post('checkpoints')
   @HttpCode(201)
   @Roles('auditor')
-  async createCheckpoint() {
-    return (await this.audit.checkpoint()) ?? null;
+  async createCheckpoint(): Promise<CheckpointView | null> {
+    const outcome = await this.audit.checkpoint();
+    switch (outcome.kind) {
+      case 'signed':
+      case 'current':
+        return outcome.checkpoint;
+      case 'empty':
+        return null;
+      case 'refused':
+        throw new AppError('CONFLICT', `the audit chain does not verify, so no checkpoint was signed: ${outcome.reason}`, {
+          firstBadSeq: outcome.firstBadSeq,
+          auditCode: outcome.code,
+        });
+    }
   }
 }

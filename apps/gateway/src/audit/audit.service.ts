@@ -1,75 +1,226 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AuditError, checkCheckpointsAgainstChain, signCheckpoint, verifyChain, verifyCheckpoint, type AuditEntry, type Checkpoint } from '#libs/audit';
+import { Counter } from 'prom-client';
+import type { QueryRunner } from 'typeorm';
+import {
+  type AuditEntry,
+  type AuditErrorCode,
+  type ChainPoint,
+  checkpointLink,
+  type SignedCheckpoint,
+  signCheckpoint,
+  verifyAuditLog,
+  verifyBeforeCheckpoint,
+} from '#libs/audit';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 
 /** An audit_log row as read: PostgreSQL's bigint `seq` arrives as a string. */
 type AuditRow = Omit<AuditEntry, 'seq'> & { seq: string };
 
-/** A checkpoint as stored: what it covers and the gateway's signature over it. */
-type StoredCheckpoint = Checkpoint & { jws: string };
+/** A checkpoint as listed: its payload's fields, and the JWS, which alone counts. */
+export interface CheckpointView {
+  seq: number;
+  hash: string;
+  prev: string | null;
+  at: string;
+  jws: string;
+}
+
+export interface AuditVerification {
+  ok: boolean;
+  entries: number;
+  headHash: string;
+  /** Checkpoints verified (all of them when ok). */
+  checkpoints: number;
+  firstBadSeq?: number;
+  code?: AuditErrorCode;
+  reason?: string;
+}
+
+export type CheckpointOutcome =
+  | { kind: 'signed'; checkpoint: CheckpointView }
+  /** The newest checkpoint already covers the head. */
+  | { kind: 'current'; checkpoint: CheckpointView }
+  | { kind: 'empty' }
+  /** The chain did not verify: nothing was signed. */
+  | { kind: 'refused'; code: AuditErrorCode; firstBadSeq: number; reason: string };
 
 const PAGE = 1000;
+/** One checkpoint writer at a time, across replicas (spec §3); beside MIGRATION_LOCK and STARTUP_LOCK. */
+const CHECKPOINT_LOCK = 727276;
+const ENTRY_COLUMNS = `seq, at, actor, action, subject, data, prev_hash AS "prevHash", hash`;
 
 function toEntry(row: AuditRow): AuditEntry {
   return { ...row, seq: Number(row.seq) };
 }
 
+function toView(cp: SignedCheckpoint): CheckpointView {
+  return { seq: cp.seq, hash: cp.hash, prev: cp.prev, at: cp.at, jws: cp.jws };
+}
+
+/**
+ * Reads, verifies and signs the audit log. A checkpoint vouches only for a chain this gateway
+ * verified (spec §2 item 13), and the gateway remembers the newest checkpoint it signed or
+ * verified (`vouched`): the database may forget one, the running process does not.
+ */
 @Injectable()
 export class AuditService {
-  constructor(@Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext) {}
+  private vouched: SignedCheckpoint | undefined;
+  private readonly refusals: Counter;
+
+  constructor(@Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext) {
+    this.refusals = new Counter({
+      name: 'qg_audit_checkpoint_refusals_total',
+      help: 'Checkpoints not signed because the audit chain did not verify',
+      registers: [ctx.metrics],
+    });
+  }
+
+  private get jwks() {
+    return { keys: [this.ctx.signingKey.publicJwk] };
+  }
 
   async list(afterSeq: number, limit: number): Promise<AuditEntry[]> {
-    const rows: AuditRow[] = await this.ctx.dataSource.query(
-      `SELECT seq, at, actor, action, subject, data, prev_hash AS "prevHash", hash FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2`,
-      [afterSeq, limit],
-    );
+    const rows: AuditRow[] = await this.ctx.dataSource.query(`SELECT ${ENTRY_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2`, [afterSeq, limit]);
     return rows.map(toEntry);
   }
 
-  /** Re-hashes the whole chain from genesis and checks every signed checkpoint against it. */
-  async verify(): Promise<{ ok: boolean; entries: number; headHash: string; firstBadSeq?: number; reason?: string }> {
-    const entries: AuditEntry[] = [];
-    for (let page = await this.list(0, PAGE); page.length > 0; page = await this.list(page[page.length - 1]?.seq ?? 0, PAGE)) {
-      entries.push(...page);
-      if (page.length < PAGE) break;
-    }
-    const chain = verifyChain(entries);
-    if (!chain.ok) return chain;
-    // Checkpoint rows are as writable as the chain: only their signatures count.
-    const jwks = { keys: [this.ctx.signingKey.publicJwk] };
-    const verified = [];
-    for (const row of await this.checkpoints()) {
-      try {
-        verified.push(await verifyCheckpoint(row.jws, jwks));
-      } catch (error) {
-        if (!(error instanceof AuditError)) throw error;
-        return { ...chain, ok: false, firstBadSeq: row.seq, reason: `the checkpoint at seq ${row.seq} has no valid gateway signature` };
+  /**
+   * The chain from genesis, the stored head, every checkpoint and its link to the one before,
+   * and the checkpoint this gateway vouched for last, all read in one snapshot.
+   */
+  async verify(): Promise<AuditVerification> {
+    const vouched = this.vouched;
+    const state = await this.inSnapshot(async (runner) => {
+      const checkpoints = (await readCheckpoints(runner, 'ORDER BY seq')).map((r) => r.jws);
+      const head = await readHead(runner);
+      const entries: AuditEntry[] = [];
+      for (let page = await readEntries(runner, 0, PAGE); page.length > 0; page = await readEntries(runner, page[page.length - 1]?.seq ?? 0, PAGE)) {
+        entries.push(...page);
+        if (page.length < PAGE) break;
       }
+      return { checkpoints, head, entries };
+    });
+    const result = await verifyAuditLog({ ...state, trusted: vouched?.jws }, this.jwks);
+    if (!result.ok) {
+      const { code, firstBadSeq, reason } = result;
+      this.ctx.log.error({ code, firstBadSeq, reason }, 'the audit log does not verify');
+      return { ok: false, entries: result.entries, headHash: result.headHash, checkpoints: result.checkpoints, firstBadSeq, code, reason };
     }
-    const anchored = checkCheckpointsAgainstChain(verified, entries);
-    if (!anchored.ok) return { ...chain, ok: false, firstBadSeq: anchored.firstBadSeq, reason: 'a signed checkpoint does not match the chain' };
-    return chain;
+    if (result.newest !== null) this.remember(result.newest);
+    return { ok: true, entries: result.entries, headHash: result.headHash, checkpoints: result.checkpoints };
   }
 
-  async checkpoints(): Promise<StoredCheckpoint[]> {
-    const rows: { seq: string; headHash: string; at: string; jws: string }[] = await this.ctx.dataSource.query(
-      `SELECT seq, head_hash AS "headHash", at, jws FROM audit_checkpoints ORDER BY seq`,
+  /**
+   * Every checkpoint after `afterSeq`, by seq. The fields are the row's copy of the payload, as
+   * writable as the row: a client verifies each JWS against the JWKS and reads its payload.
+   */
+  async checkpoints(afterSeq = 0): Promise<CheckpointView[]> {
+    const rows: { seq: string; hash: string; prev: string | null; at: string; jws: string }[] = await this.ctx.dataSource.query(
+      `SELECT seq, hash, prev, at, jws FROM audit_checkpoints WHERE seq > $1 ORDER BY seq`,
+      [afterSeq],
     );
-    return rows.map((r) => ({ ...r, seq: Number(r.seq) }));
+    return rows.map((r) => ({ seq: Number(r.seq), hash: r.hash, prev: r.prev, at: r.at, jws: r.jws }));
   }
 
-  /** Signs the current head, unless the newest checkpoint already covers it. */
-  async checkpoint(): Promise<StoredCheckpoint | undefined> {
-    const heads: { seq: string; hash: string }[] = await this.ctx.dataSource.query('SELECT seq, hash FROM audit_head WHERE id');
-    const head = heads[0];
-    if (head === undefined || Number(head.seq) === 0) return undefined;
-    const at = this.ctx.now().toISOString();
-    const seq = Number(head.seq);
-    const jws = await signCheckpoint({ seq, headHash: head.hash, at }, this.ctx.signingKey.privateKey, this.ctx.signingKey.kid);
-    await this.ctx.dataSource.query(
-      `INSERT INTO audit_checkpoints (seq, head_hash, at, jws) VALUES ($1, $2, $3, $4) ON CONFLICT (seq) DO NOTHING`,
-      [seq, head.hash, at, jws],
-    );
-    return (await this.checkpoints()).find((c) => c.seq === seq);
+  /**
+   * Signs the current head, after verifying the chain from the previous checkpoint to it
+   * (`verifyBeforeCheckpoint`), one writer at a time. On a chain that does not verify, signs
+   * nothing, logs an error and answers `refused`; `GET /audit/verify` then fails too.
+   */
+  async checkpoint(): Promise<CheckpointOutcome> {
+    const outcome = await this.withCheckpointLock(async (runner): Promise<CheckpointOutcome> => {
+      const vouched = this.vouched;
+      const rows =
+        vouched !== undefined
+          ? await readCheckpoints(runner, 'WHERE seq >= $1 ORDER BY seq', [vouched.seq])
+          : (await readCheckpoints(runner, 'ORDER BY seq DESC LIMIT 2')).reverse();
+      const checkpoints = rows.map((r) => r.jws);
+      const head = await readHead(runner);
+      const rowsOfEntries: AuditRow[] = await runner.query(`SELECT ${ENTRY_COLUMNS} FROM audit_log WHERE seq >= $1 ORDER BY seq`, [rows[0]?.seq ?? 1]);
+      const entries = rowsOfEntries.map(toEntry);
+      const decision = await verifyBeforeCheckpoint({ checkpoints, entries, head, vouched: vouched?.jws }, this.jwks);
+      if (!decision.ok) return { kind: 'refused', code: decision.code, firstBadSeq: decision.firstBadSeq, reason: decision.reason };
+      if (decision.next === null) return decision.previous === null ? { kind: 'empty' } : { kind: 'current', checkpoint: toView(decision.previous) };
+      const payload = { ...decision.next, prev: decision.previous === null ? null : checkpointLink(decision.previous.jws), at: this.ctx.now().toISOString() };
+      const jws = await signCheckpoint(payload, this.ctx.signingKey.privateKey, this.ctx.signingKey.kid);
+      await runner.query(`INSERT INTO audit_checkpoints (seq, hash, prev, at, jws) VALUES ($1, $2, $3, $4, $5)`, [payload.seq, payload.hash, payload.prev, payload.at, jws]);
+      return { kind: 'signed', checkpoint: { ...payload, jws } };
+    });
+    switch (outcome.kind) {
+      case 'signed':
+      case 'current':
+        this.remember(outcome.checkpoint);
+        break;
+      case 'refused':
+        this.refusals.inc();
+        this.ctx.log.error({ code: outcome.code, firstBadSeq: outcome.firstBadSeq, reason: outcome.reason }, 'the audit chain does not verify: no checkpoint signed');
+        break;
+      case 'empty':
+        break;
+    }
+    return outcome;
   }
+
+  /** Forward only: a verify that read an older snapshot must not make the gateway forget a newer checkpoint. */
+  private remember(cp: SignedCheckpoint): void {
+    if (this.vouched === undefined || cp.seq > this.vouched.seq) this.vouched = cp;
+  }
+
+  /**
+   * The checkpoint lock is a session advisory lock taken before the transaction, so that the
+   * transaction's snapshot is taken after it and sees the checkpoint the last writer inserted.
+   */
+  private async withCheckpointLock<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
+    const runner = this.ctx.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.query('SELECT pg_advisory_lock($1)', [CHECKPOINT_LOCK]);
+      try {
+        await runner.startTransaction('REPEATABLE READ');
+        const result = await work(runner);
+        await runner.commitTransaction();
+        return result;
+      } catch (error) {
+        if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+        throw error;
+      } finally {
+        await runner.query('SELECT pg_advisory_unlock($1)', [CHECKPOINT_LOCK]);
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /** Reads in one REPEATABLE READ snapshot: the head, the entries and the checkpoints agree. */
+  private async inSnapshot<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
+    const runner = this.ctx.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction('REPEATABLE READ');
+      try {
+        return await work(runner);
+      } finally {
+        await runner.rollbackTransaction();
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+}
+
+async function readCheckpoints(runner: QueryRunner, tail: string, params: unknown[] = []): Promise<{ seq: number; jws: string }[]> {
+  const rows: { seq: string; jws: string }[] = await runner.query(`SELECT seq, jws FROM audit_checkpoints ${tail}`, params);
+  return rows.map((r) => ({ seq: Number(r.seq), jws: r.jws }));
+}
+
+async function readHead(runner: QueryRunner): Promise<ChainPoint> {
+  const rows: { seq: string; hash: string }[] = await runner.query('SELECT seq, hash FROM audit_head WHERE id');
+  const row = rows[0];
+  // A missing head row fails the head check (malformed), it does not throw.
+  return row === undefined ? { seq: -1, hash: '' } : { seq: Number(row.seq), hash: row.hash };
+}
+
+async function readEntries(runner: QueryRunner, afterSeq: number, limit: number): Promise<AuditEntry[]> {
+  const rows: AuditRow[] = await runner.query(`SELECT ${ENTRY_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2`, [afterSeq, limit]);
+  return rows.map(toEntry);
 }
