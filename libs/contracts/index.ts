@@ -380,6 +380,11 @@ export interface AuditVerification {
   ok: boolean;
   entries: number;
   headHash: string;
+  /** signed checkpoints checked; absent from older gateways */
+  checkpoints?: number;
+  /** the first entry (or checkpoint seq) that does not verify */
   firstBadSeq?: number;
+  /** what failed, e.g. CHAIN_BROKEN, CHECKPOINT_GAP, CHECKPOINT_MISMATCH, CHECKPOINT_RESIGNED; absent from older gateways */
+  code?: string;
   reason?: string;
 }

@@ -22,11 +22,12 @@ function VerifyStatus() {
       <span data-testid="audit-verify" data-ok={String(v.ok)}>
         {v.ok ? (
           <>
-            <strong>Chain intact.</strong> {v.entries} entries verified; head hash <code title={v.headHash}>{shortDigest(v.headHash)}</code>.
+            <strong>Chain intact.</strong> {v.entries} entries verified
+            {v.checkpoints !== undefined ? `, ${v.checkpoints} signed checkpoints` : ''}; head hash <code title={v.headHash}>{shortDigest(v.headHash)}</code>.
           </>
         ) : (
           <>
-            <strong>Chain broken</strong> at entry {v.firstBadSeq ?? '?'}: the log was altered after it was written. {v.entries} entries checked.
+            <strong>{v.code?.startsWith('CHECKPOINT') === true ? 'Checkpoints broken' : 'Chain broken'}</strong> at seq {v.firstBadSeq ?? '?'}: {v.reason ?? 'the log was altered after it was written.'} {v.entries} entries checked.
           </>
         )}
       </span>{' '}
