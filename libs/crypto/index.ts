@@ -4,6 +4,7 @@ export { zeroize } from './zeroize.js';
 export { computeRequestDigest, type RequestDigestInput } from './request-digest.js';
 export { configDigest, generateDataKey, sealSecret, openSealedSecret } from './sealed-secret.js';
 export { sealWithMasterKey, openWithMasterKey } from './master-key.js';
+export { deriveMacKey, macHex, verifyMac } from './integrity-mac.js';
 export { splitDataKey, shareIndex, combineShares } from './shamir.js';
 export { computeShareCommitment, verifyShareCommitment } from './share-commitment.js';
 export { parsePublicJwk } from './public-jwk.js';

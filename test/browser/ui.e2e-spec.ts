@@ -121,6 +121,14 @@ interface Person {
       } else {
         await page.getByLabel(/Make an encrypted backup/).uncheck();
       }
+      if (name === 'alice') {
+        // Enrolling asks for the password again; a wrong one is refused without ending the session.
+        await page.getByLabel('Your current password').fill('not-alice-password');
+        await page.getByRole('button', { name: 'Create and enrol keys' }).click();
+        await page.getByText('the current password is wrong').waitFor();
+        await expect(page.getByRole('button', { name: 'Sign out' }).count()).resolves.toBe(1);
+      }
+      await page.getByLabel('Your current password').fill(people[name].password);
       await page.getByRole('button', { name: 'Create and enrol keys' }).click();
       await page.locator('[data-testid="key-state"][data-state="ok"]').waitFor();
       expect(await page.getByTestId('key-warning').count()).toBe(0);

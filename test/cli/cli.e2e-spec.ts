@@ -80,6 +80,7 @@ async function verifyRawSignature(publicJwk: any, payload: Buffer, signatureB64u
 interface CliUser {
   username: string;
   id: string;
+  password: string;
   home: string;
   env: Record<string, string>;
 }
@@ -105,7 +106,7 @@ describe('qg, the command-line client (embedded database)', () => {
     const env = { HOME: home, XDG_CONFIG_HOME: join(home, '.config'), QG_URL: gateway.url, QG_KEY_PASSPHRASE: PASSPHRASE };
     const login = await qg(['login', username, '--password-stdin'], env, `${user.password}\n`);
     expect(login).toMatchObject({ code: 0 });
-    return { username, id: user.id, home, env };
+    return { username, id: user.id, password: user.password, home, env };
   }
 
   async function submitAndWait(extra: string[] = []): Promise<{ waiting: Running; id: string }> {
@@ -126,14 +127,17 @@ describe('qg, the command-line client (embedded database)', () => {
     for (const name of ['cli-op1', 'cli-op2', 'cli-op3']) {
       const op = await cliUser(name, ['operator']);
       expect(await qg(['keygen'], op.env)).toMatchObject({ code: 0 });
-      expect(await qg(['enrol'], op.env)).toMatchObject({ code: 0 });
+      expect(await qg(['enrol', '--password-stdin'], op.env, `${op.password}\n`)).toMatchObject({ code: 0 });
       operators.push(op);
     }
     auditor = await cliUser('cli-auditor', ['auditor']);
 
     responder = await cliUser('cli-responder', ['requester']);
     expect(await qg(['keygen'], responder.env)).toMatchObject({ code: 0 });
-    expect(await qg(['enrol'], responder.env)).toMatchObject({ code: 0 });
+    const unconfirmed = await qg(['enrol', '--password-stdin'], responder.env, 'not-my-password\n');
+    expect(unconfirmed.code).toBe(3);
+    expect(unconfirmed.stderr).toMatch(/current password is wrong/);
+    expect(await qg(['enrol', '--password-stdin'], responder.env, `${responder.password}\n`)).toMatchObject({ code: 0 });
 
     const signingKey = await generateSigningJwk();
     secretJson = JSON.stringify(signingKey.privateJwk);

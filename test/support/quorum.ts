@@ -24,7 +24,7 @@ export async function createOperator(admin: Http, username: string, extraRoles: 
   const user = await createUser(admin, username, ['operator', ...extraRoles], groups);
   const keys = await generateCustodianKeys();
   const jwks = await exportPublicJwks(keys);
-  const enrolled = await user.http.put('/api/v1/me/keys', { encryptionKey: jwks.encryptionKey, signingKey: jwks.signingKey });
+  const enrolled = await user.http.put('/api/v1/me/keys', { encryptionKey: jwks.encryptionKey, signingKey: jwks.signingKey, currentPassword: user.password });
   if (enrolled.status !== 200) throw new Error(`enrol ${username}: ${enrolled.status} ${enrolled.text}`);
   return { id: user.id, username, http: user.http, keys, signingKid: jwks.signingThumbprint };
 }

@@ -112,7 +112,8 @@ async function call<T>(route: ApiRoute, options: { params?: Record<string, strin
   }
   if (!res.ok) {
     const p = (parsed ?? {}) as { title?: string; detail?: string; code?: string; correlationId?: string };
-    if (res.status === 401 && route !== API_ROUTES.login) onUnauthorized();
+    // A wrong password (signing in, or confirming one before a change) is not a lost session.
+    if (res.status === 401 && route !== API_ROUTES.login && p.code !== 'AUTH_INVALID_CREDENTIALS') onUnauthorized();
     throw new ApiError(res.status, p.title ?? res.statusText, p.detail ?? `The gateway answered ${res.status} ${res.statusText}.`, p.code, p.correlationId);
   }
   return parsed as T;
@@ -124,7 +125,8 @@ export const api = {
   login: (username: string, password: string) => call<LoginResponse>(R.login, { body: { username, password } }),
   logout: () => call<void>(R.logout),
   me: () => call<Me>(R.me),
-  enrolKeys: (keys: EnrolKeysBody) => call<Me>(R.enrolKeys, { body: keys }),
+  /** Needs the user's current password: a session alone does not change where shares are sealed. */
+  enrolKeys: (keys: EnrolKeysBody, currentPassword: string) => call<Me>(R.enrolKeys, { body: { ...keys, currentPassword } }),
 
   listRequests: (query: { status?: RequestStatus; approvable?: boolean } = {}) => {
     const q = new URLSearchParams();

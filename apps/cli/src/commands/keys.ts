@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import type { MeView } from '../api-types.js';
 import { authenticatedClient } from '../config.js';
+import { usageError } from '../exit-codes.js';
 import { createKeyFile, defaultKeyFilePath, loadKeyFile, readPassphrase } from '../key-file.js';
 import { globalsOf, note, printJson, printLine } from '../output.js';
+import { promptHidden, readStdin } from '../prompt.js';
 
 export const KEY_FILE_OPTION_HELP = 'your custodian key file (default: QG_KEY_FILE or <config dir>/custodian-keys.json)';
 
@@ -40,13 +42,29 @@ Examples:
   program
     .command('enrol')
     .alias('enroll')
-    .description('send the public halves of your key file to the gateway (PUT /api/v1/me/keys)')
+    .description('send the public halves of your key file to the gateway (PUT /api/v1/me/keys); asks for your password again')
     .option('--key-file <path>', KEY_FILE_OPTION_HELP)
-    .action(async (options: { keyFile?: string }, command: Command) => {
+    .option('--password-stdin', 'read your current password from stdin instead of asking on the terminal')
+    .addHelpText(
+      'after',
+      `
+The gateway asks for your current password again: a session alone does not change
+where your shares are sealed and whose signatures count as yours.
+
+Examples:
+  qg enrol
+  printf '%s' "$QG_PASSWORD" | qg enrol --password-stdin`,
+    )
+    .action(async (options: { keyFile?: string; passwordStdin?: boolean }, command: Command) => {
       const globals = globalsOf(command);
       const { api, connection } = await authenticatedClient({ url: globals.url });
       const loaded = await loadKeyFile(options.keyFile ?? defaultKeyFilePath());
-      const me = await api.put<MeView>('/api/v1/me/keys', { encryptionKey: loaded.publicJwks.encryptionKey, signingKey: loaded.publicJwks.signingKey });
+      const currentPassword =
+        options.passwordStdin === true
+          ? (await readStdin('--password-stdin')).toString('utf8').replace(/\r?\n$/, '')
+          : await promptHidden(`Your current password on ${connection.url}: `, 'use --password-stdin');
+      if (currentPassword === '') throw usageError('the password is empty');
+      const me = await api.put<MeView>('/api/v1/me/keys', { encryptionKey: loaded.publicJwks.encryptionKey, signingKey: loaded.publicJwks.signingKey, currentPassword });
       if (globals.json === true) {
         printJson(me);
         return;

@@ -3,7 +3,8 @@ import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { Strategy } from 'passport-custom';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
-import { findServiceAccountByTokenHmac, findUserById, serviceAccountPrincipal, userPrincipal } from '../users/accounts.repository.js';
+import { findServiceAccountByTokenHmac, serviceAccountPrincipal, userPrincipal } from '../users/accounts.repository.js';
+import { findUserWithCheckedKeys } from '../users/enrolled-keys.js';
 import { verifyAccessToken } from './access-tokens.js';
 import type { Principal } from './principal.js';
 import { SERVICE_TOKEN_PREFIX, serviceTokenHmac } from './secrets.js';
@@ -21,8 +22,9 @@ async function userFromAccessToken(ctx: GatewayContext, token: string | undefine
   if (token === undefined || token.startsWith(SERVICE_TOKEN_PREFIX)) return null;
   const userId = await verifyAccessToken(ctx.signingKey, token);
   if (userId === undefined) return null;
-  // Read at every call, so that disabling a user takes effect on their next call.
-  return userPrincipal(await findUserById(ctx.dataSource, userId));
+  // Read at every call, so that disabling a user takes effect on their next call; the
+  // signing key approvals are verified with comes only from keys whose MAC checks.
+  return userPrincipal(await findUserWithCheckedKeys(ctx, userId));
 }
 
 /** `Authorization: Bearer <access token>` issued by POST /api/v1/auth/login. */

@@ -24,11 +24,14 @@ export interface ShareRow {
   custodianId: string;
   envelope: string;
   commitment: string;
+  /** MAC over the assignment (share-assignments.ts); null on rows made before assignments carried one. */
+  assignmentMac: string | null;
 }
 
 const CREDENTIAL_COLUMNS = `id, name, kind, config, public_info AS "publicInfo", version, threshold, share_count AS "shareCount",
   sealed_secret AS "sealedSecret", created_at AS "createdAt"`;
-const SHARE_COLUMNS = `credential_id AS "credentialId", version, share_index AS "index", custodian_id AS "custodianId", envelope, commitment`;
+const SHARE_COLUMNS = `credential_id AS "credentialId", version, share_index AS "index", custodian_id AS "custodianId", envelope, commitment,
+  assignment_mac AS "assignmentMac"`;
 
 export async function findCredential(db: Db, idOrName: string): Promise<CredentialRow | undefined> {
   const rows: CredentialRow[] = isUuid(idOrName)
@@ -52,8 +55,8 @@ export async function insertCredential(db: Db, c: Omit<CredentialRow, 'createdAt
 
 export async function insertShare(db: Db, s: ShareRow): Promise<void> {
   await db.query(
-    `INSERT INTO credential_shares (credential_id, version, share_index, custodian_id, envelope, commitment) VALUES ($1, $2, $3, $4, $5, $6)`,
-    [s.credentialId, s.version, s.index, s.custodianId, s.envelope, s.commitment],
+    `INSERT INTO credential_shares (credential_id, version, share_index, custodian_id, envelope, commitment, assignment_mac) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [s.credentialId, s.version, s.index, s.custodianId, s.envelope, s.commitment, s.assignmentMac],
   );
 }
 

@@ -14,9 +14,11 @@ import type { Principal } from '../auth/principal.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 import { AppError } from '../http/app-error.js';
 import { findUsersByIds } from '../users/accounts.repository.js';
+import { checkedEnrolledKeys, EnrolledKeysIntegrityError } from '../users/enrolled-keys.js';
 import { actorId } from '../users/users.service.js';
 import type { CredentialKind } from './credentials.dto.js';
 import { findCredential, insertCredential, insertShare, listCredentials, listShares, type CredentialRow, type ShareRow } from './credentials.repository.js';
+import { sealedToKid, shareAssignmentMac } from './share-assignments.js';
 
 export interface NewCredential {
   name: string;
@@ -59,14 +61,13 @@ export class CredentialsService {
         const index = position + 1;
         const share = shares[position];
         if (share === undefined) throw new Error('split returned too few shares');
-        shareRows.push({
-          credentialId: id,
-          version,
-          index,
-          custodianId: custodian.id,
-          envelope: await sealShareToCustodian(share, custodian.encryptionKey, { cred: id, ver: version, idx: index }),
-          commitment: computeShareCommitment({ cred: id, ver: version, idx: index, share }),
-        });
+        const envelope = await sealShareToCustodian(share, custodian.encryptionKey, { cred: id, ver: version, idx: index });
+        const commitment = computeShareCommitment({ cred: id, ver: version, idx: index, share });
+        const kid = sealedToKid(envelope);
+        if (kid === undefined) throw new Error('a sealed share envelope names no key');
+        // Who holds which share, to which key, with which commitment: used only while this MAC checks (spec §2 item 11).
+        const assignmentMac = shareAssignmentMac(this.ctx.masterKey, { cred: id, ver: version, userId: custodian.id, idx: index, kid, commitment });
+        shareRows.push({ credentialId: id, version, index, custodianId: custodian.id, envelope, commitment, assignmentMac });
       }
       const credential: Omit<CredentialRow, 'createdAt'> = {
         id,
@@ -108,14 +109,33 @@ export class CredentialsService {
     return Promise.all(credentials.map(async (credential) => ({ credential, shares: await listShares(this.ctx.dataSource, credential.id, credential.version) })));
   }
 
+  /**
+   * The custodians with the encryption keys their shares are sealed to. Enforces:
+   * each is an operator with enrolled keys whose MAC checks (`checkedEnrolledKeys`):
+   * one key swapped in the database fails the whole creation before anything is
+   * sealed, with an answer that names nobody.
+   */
   private async loadCustodians(ids: string[]) {
     const users = await findUsersByIds(this.ctx.dataSource, ids);
-    return ids.map((id) => {
+    const found = ids.map((id) => {
       const user = users.find((u) => u.id === id);
       if (user === undefined) throw new AppError('CREDENTIAL_INVALID', `custodian ${id} is not a user`);
       if (!user.roles.includes('operator')) throw new AppError('CREDENTIAL_INVALID', `custodian ${user.username} does not hold the operator role`);
       if (user.encryptionKey === null) throw new AppError('KEYS_NOT_ENROLLED', `custodian ${user.username} has not enrolled keys yet (PUT /api/v1/me/keys)`);
-      return { id: user.id, encryptionKey: user.encryptionKey };
+      return user;
+    });
+    // Every custodian is checked (each failure logged) before the creation fails.
+    const checked = found.map((user) => {
+      try {
+        return { id: user.id, encryptionKey: checkedEnrolledKeys(this.ctx, user)?.encryptionKey ?? null };
+      } catch (error) {
+        if (error instanceof EnrolledKeysIntegrityError) return undefined;
+        throw error;
+      }
+    });
+    return checked.map((custodian) => {
+      if (custodian?.encryptionKey == null) throw new EnrolledKeysIntegrityError();
+      return { id: custodian.id, encryptionKey: custodian.encryptionKey };
     });
   }
 

@@ -11,7 +11,7 @@ import type { Principal } from '../auth/principal.js';
 import type { GatewayContext } from '../gateway-context.js';
 import { AppError } from '../http/app-error.js';
 import type { SignedRequest } from '../executions/signed-request.js';
-import { findUserById } from '../users/accounts.repository.js';
+import { findUserWithCheckedKeys } from '../users/enrolled-keys.js';
 
 /** What the gateway does with one operation kind, from the policy that names it to the run. */
 export interface OperationHandler {
@@ -58,7 +58,7 @@ function executorOperation(kind: ExecutorOperationKind): OperationHandler {
 
 /** The thumbprint of a user's enrolled encryption key, computed from the key itself; null without one. */
 async function encryptionKeyOf(ctx: GatewayContext, userId: string): Promise<{ jwk: JWK; thumbprint: string } | null> {
-  const user = await findUserById(ctx.dataSource, userId);
+  const user = await findUserWithCheckedKeys(ctx, userId);
   if (user?.encryptionKey == null) return null;
   return { jwk: user.encryptionKey, thumbprint: (await parsePublicJwk(user.encryptionKey, 'encryption')).thumbprint };
 }

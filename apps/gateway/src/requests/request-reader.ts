@@ -6,7 +6,8 @@ import { AppError } from '../http/app-error.js';
 import { canSee } from './request-access.js';
 import { withPublicRequestKey } from './request-keys.js';
 import { RequestEvents } from './request-events.js';
-import { findRequest, findRequestShare, findRequestView, findRequestViews, listRequests, type RequestView } from './requests.repository.js';
+import { findCheckedRequestShare } from '../credentials/share-assignments.js';
+import { findRequest, findRequestView, findRequestViews, listRequests, type RequestView } from './requests.repository.js';
 
 /** What callers may read of requests: one, a list, their own share, and a long poll for the end. */
 @Injectable()
@@ -35,7 +36,7 @@ export class RequestReader {
 
   /** The caller's own share envelope for this request's credential version. */
   async share(principal: Principal, id: string): Promise<{ envelope: string; index: number; version: number }> {
-    const found = await findRequestShare(this.ctx.dataSource, id, principal.id);
+    const found = await findCheckedRequestShare(this.ctx, id, principal.id);
     if (found === undefined) throw new AppError('NOT_FOUND', 'no such request');
     if (found.share === null) throw new AppError('APPROVER_NOT_ELIGIBLE', 'you are not a custodian of this credential');
     if (found.status !== 'pending') throw new AppError('REQUEST_NOT_PENDING', `the request is ${found.status}`);

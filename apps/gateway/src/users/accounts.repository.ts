@@ -14,14 +14,23 @@ export interface UserRow {
   encryptionKid: string | null;
   signingKey: JWK | null;
   signingKid: string | null;
+  /** MAC over the enrolled keys (users/enrolled-keys.ts); null when none are enrolled, or enrolled before keys carried one. */
+  keysMac: string | null;
   keysEnrolledAt: Date | null;
   createdAt: Date;
   disabledAt: Date | null;
 }
 
+/** A row whose enrolled keys passed their MAC, or were left out (null) because they failed it (users/enrolled-keys.ts). */
+export type KeyCheckedUserRow = UserRow & { readonly keysChecked: true };
+
+function keysChecked(user: UserRow): user is KeyCheckedUserRow {
+  return (user as Partial<KeyCheckedUserRow>).keysChecked === true;
+}
+
 const USER_COLUMNS = `id, username, display_name AS "displayName", password_hash AS "passwordHash", roles, groups,
   encryption_key AS "encryptionKey", encryption_kid AS "encryptionKid", signing_key AS "signingKey",
-  signing_kid AS "signingKid", keys_enrolled_at AS "keysEnrolledAt", created_at AS "createdAt", disabled_at AS "disabledAt"`;
+  signing_kid AS "signingKid", keys_mac AS "keysMac", keys_enrolled_at AS "keysEnrolledAt", created_at AS "createdAt", disabled_at AS "disabledAt"`;
 
 type Db = Pick<EntityManager, 'query'>;
 
@@ -67,11 +76,11 @@ export async function insertUser(
 export async function updateUserKeys(
   db: Db,
   userId: string,
-  keys: { encryptionKey: JWK; encryptionKid: string; signingKey: JWK; signingKid: string },
+  keys: { encryptionKey: JWK; encryptionKid: string; signingKey: JWK; signingKid: string; keysMac: string },
 ): Promise<void> {
   await db.query(
-    `UPDATE users SET encryption_key = $2, encryption_kid = $3, signing_key = $4, signing_kid = $5, keys_enrolled_at = now() WHERE id = $1`,
-    [userId, keys.encryptionKey, keys.encryptionKid, keys.signingKey, keys.signingKid],
+    `UPDATE users SET encryption_key = $2, encryption_kid = $3, signing_key = $4, signing_kid = $5, keys_mac = $6, keys_enrolled_at = now() WHERE id = $1`,
+    [userId, keys.encryptionKey, keys.encryptionKid, keys.signingKey, keys.signingKid, keys.keysMac],
   );
 }
 
@@ -144,7 +153,10 @@ export async function findServiceAccountByTokenHmac(db: PreparableDb, tokenHmac:
 /** Every authenticated call of a service account runs it. */
 const SERVICE_ACCOUNT_BY_TOKEN = prepared('qg_service_account_by_token', `SELECT ${SERVICE_ACCOUNT_COLUMNS} FROM service_accounts WHERE token_hmac = $1`);
 
-/** The principal as it stands now: null once the user is disabled or the service account revoked. */
+/**
+ * The principal as it stands now: null once the user is disabled or the service account revoked.
+ * Its signing key is null: the keys are not MAC-checked here (see `userPrincipal`).
+ */
 export async function currentPrincipal(db: PreparableDb, principal: Principal): Promise<Principal | null> {
   if (principal.kind === 'user') {
     return userPrincipal(await findUserById(db, principal.id));
@@ -153,10 +165,16 @@ export async function currentPrincipal(db: PreparableDb, principal: Principal): 
   return serviceAccountPrincipal(rows[0]);
 }
 
-/** Who may act as this user: nobody once the user is gone or disabled. */
+/**
+ * Who may act as this user: nobody once the user is gone or disabled. The principal
+ * carries the signing key its approvals are verified with only from a row whose keys
+ * passed their MAC (`findUserWithCheckedKeys`); from any other row it carries none,
+ * so a signing key swapped in the database verifies nothing (spec §2 item 11).
+ */
 export function userPrincipal(user: UserRow | undefined): Principal | null {
   if (user === undefined || user.disabledAt !== null) return null;
-  return { kind: 'user', id: user.id, name: user.username, roles: user.roles, groups: user.groups, signingKey: user.signingKey };
+  const signingKey = keysChecked(user) ? user.signingKey : null;
+  return { kind: 'user', id: user.id, name: user.username, roles: user.roles, groups: user.groups, signingKey };
 }
 
 /** Who may act as this service account: nobody once it is gone or revoked. */

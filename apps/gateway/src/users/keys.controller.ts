@@ -1,14 +1,18 @@
-import { Body, Controller, Inject, Put } from '@nestjs/common';
-import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { IsObject } from 'class-validator';
+import { Body, Controller, Inject, Put, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiProperty, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { IsObject, IsString, Length } from 'class-validator';
+import type { Response } from 'express';
 import { CryptoError, parsePublicJwk } from '#libs/crypto';
 import { AuditWriter } from '../audit/audit-writer.js';
+import { sealedToKid } from '../credentials/share-assignments.js';
 import { Authenticated, CurrentPrincipal } from '../auth/decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 import { AppError } from '../http/app-error.js';
-import { findUserById, updateUserKeys } from './accounts.repository.js';
+import { updateUserKeys } from './accounts.repository.js';
+import { enrolledKeysMac, findUserWithCheckedKeys } from './enrolled-keys.js';
 import { toMeResponse } from './users.mapper.js';
+import { UsersService } from './users.service.js';
 
 export class EnrolKeysDto {
   @ApiProperty({ description: 'public JWK, EC P-256, for ECDH-ES share envelopes' })
@@ -18,6 +22,11 @@ export class EnrolKeysDto {
   @ApiProperty({ description: 'public JWK, EC P-256, for ES256 approval statements' })
   @IsObject()
   signingKey!: Record<string, unknown>;
+
+  @ApiProperty({ description: 'the caller’s current password: a session alone cannot change where shares are sealed and whose signatures count' })
+  @IsString()
+  @Length(1, 256)
+  currentPassword!: string;
 }
 
 @ApiTags('accounts')
@@ -27,27 +36,35 @@ export class KeysController {
   constructor(
     @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
     private readonly audit: AuditWriter,
+    private readonly users: UsersService,
   ) {}
 
   /**
    * Enforces: only people enrol (keys are for custodians and reveal), only public
-   * P-256 JWKs (a private member `d` is refused), two distinct keys, and no
-   * silent re-enrolment of a custodian whose shares are sealed to the old key.
+   * P-256 JWKs (a private member `d` is refused), two distinct keys, the caller's
+   * current password (`UsersService.confirmPassword`, throttled like logins), and no
+   * silent re-enrolment of a custodian whose shares are sealed to another key (read
+   * from the envelopes' `kid`, not from the users row). Stores the keys with their MAC
+   * under the master key (spec §2 item 11), without which no key is ever used.
    */
   @Put()
   @Authenticated()
-  async enrol(@CurrentPrincipal() principal: Principal, @Body() body: EnrolKeysDto) {
+  @ApiUnauthorizedResponse({ description: 'the current password is wrong (code AUTH_INVALID_CREDENTIALS), or no session (problem+json)' })
+  @ApiTooManyRequestsResponse({ description: 'too many wrong passwords for this user from this address; Retry-After gives the seconds to wait (problem+json)' })
+  async enrol(@CurrentPrincipal() principal: Principal, @Body() body: EnrolKeysDto, @Res({ passthrough: true }) res: Response) {
     if (principal.kind !== 'user') throw new AppError('FORBIDDEN', 'service accounts do not hold custodian keys');
     const encryption = await parseKey(body.encryptionKey, 'encryption', 'encryptionKey');
     const signing = await parseKey(body.signingKey, 'signing', 'signingKey');
     if (encryption.thumbprint === signing.thumbprint) throw new AppError('VALIDATION_FAILED', 'encryptionKey and signingKey must be two different key pairs');
+    await this.users.confirmPassword(principal, body.currentPassword, res);
+    const keys = { encryptionKey: encryption.jwk, signingKey: signing.jwk };
+    const keysMac = enrolledKeysMac(this.ctx.masterKey, principal.id, keys);
     await this.audit.transaction(async (tx) => {
-      const held: { n: string }[] = await tx.query('SELECT count(*) AS n FROM credential_shares WHERE custodian_id = $1', [principal.id]);
-      const current = await findUserById(tx, principal.id);
-      if (Number(held[0]?.n ?? 0) > 0 && current?.encryptionKid !== encryption.thumbprint) {
+      const held: { envelope: string }[] = await tx.query('SELECT envelope FROM credential_shares WHERE custodian_id = $1', [principal.id]);
+      if (held.some((share) => sealedToKid(share.envelope) !== encryption.thumbprint)) {
         throw new AppError('CONFLICT', 'you hold credential shares sealed to your current key; a security lead must rotate them before you enrol a new key');
       }
-      await updateUserKeys(tx, principal.id, { encryptionKey: encryption.jwk, encryptionKid: encryption.thumbprint, signingKey: signing.jwk, signingKid: signing.thumbprint });
+      await updateUserKeys(tx, principal.id, { ...keys, encryptionKid: encryption.thumbprint, signingKid: signing.thumbprint, keysMac });
       await this.audit.append(tx, {
         actor: `user:${principal.id}`,
         action: 'keys.enrolled',
@@ -55,7 +72,7 @@ export class KeysController {
         data: { encryptionThumbprint: encryption.thumbprint, signingThumbprint: signing.thumbprint },
       });
     });
-    const user = await findUserById(this.ctx.dataSource, principal.id);
+    const user = await findUserWithCheckedKeys(this.ctx, principal.id);
     if (user === undefined) throw new AppError('NOT_FOUND', 'no such user');
     return toMeResponse(user);
   }

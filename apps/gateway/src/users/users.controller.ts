@@ -1,6 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import { AppError } from '../http/app-error.js';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { Authenticated, CurrentPrincipal, Roles } from '../auth/decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { ChangePasswordDto, CreateServiceAccountDto, CreateUserDto, UpdateUserDto } from './users.dto.js';
@@ -17,15 +18,17 @@ export class UsersController {
   @Authenticated()
   async me(@CurrentPrincipal() principal: Principal) {
     if (principal.kind === 'service_account') return toServiceAccountMe(principal);
-    return toMeResponse(await this.users.getUser(principal.id));
+    return toMeResponse(await this.users.getMe(principal.id));
   }
 
   @Put('me/password')
   @HttpCode(204)
   @Authenticated()
-  async changePassword(@CurrentPrincipal() principal: Principal, @Body() body: ChangePasswordDto): Promise<void> {
+  @ApiUnauthorizedResponse({ description: 'the current password is wrong (code AUTH_INVALID_CREDENTIALS), or no session (problem+json)' })
+  @ApiTooManyRequestsResponse({ description: 'too many wrong passwords for this user from this address; Retry-After gives the seconds to wait (problem+json)' })
+  async changePassword(@CurrentPrincipal() principal: Principal, @Body() body: ChangePasswordDto, @Res({ passthrough: true }) res: Response): Promise<void> {
     if (principal.kind !== 'user') throw new AppError('FORBIDDEN', 'service accounts have no password');
-    await this.users.changePassword(principal, body.currentPassword, body.newPassword);
+    await this.users.changePassword(principal, body.currentPassword, body.newPassword, res);
   }
 
   @Post('users')

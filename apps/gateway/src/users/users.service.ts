@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { Response } from 'express';
 import { AuditWriter } from '../audit/audit-writer.js';
+import { LoginThrottle } from '../auth/login-throttle.js';
 import { generateServiceToken, hashPassword, serviceTokenHmac, verifyPassword } from '../auth/secrets.js';
 import type { Principal, Role } from '../auth/principal.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
@@ -15,8 +17,10 @@ import {
   revokeServiceAccount,
   updateUserAccess,
   type ServiceAccountRow,
+  type KeyCheckedUserRow,
   type UserRow,
 } from './accounts.repository.js';
+import { findUserWithCheckedKeys } from './enrolled-keys.js';
 
 /** What an admin may change of a user; absent fields stay as they are. */
 export interface UserChange {
@@ -35,10 +39,14 @@ export interface NewUser {
 
 @Injectable()
 export class UsersService {
+  private readonly throttle: LoginThrottle;
+
   constructor(
     @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
     private readonly audit: AuditWriter,
-  ) {}
+  ) {
+    this.throttle = new LoginThrottle(ctx.dataSource);
+  }
 
   async createUser(actor: Principal | 'system', input: NewUser): Promise<UserRow> {
     const passwordHash = await hashPassword(input.password);
@@ -55,10 +63,36 @@ export class UsersService {
     });
   }
 
-  /** Enforces: the caller proves the current password; the new one is stored only as an argon2id hash. */
-  async changePassword(principal: Principal, currentPassword: string, newPassword: string): Promise<void> {
+  /**
+   * Enforces: a signed-in user proves their current password again before a change
+   * that a stolen session must not make alone (a new password, new keys). Wrong
+   * passwords count against the same (username, client address) budget as failed
+   * logins, so a session cannot be used to guess without limit: once it is spent,
+   * 429 with `Retry-After`, before any hash is computed. `res` gives the client
+   * address and takes `Retry-After`.
+   */
+  async confirmPassword(principal: Principal, password: string, res: Response): Promise<UserRow> {
     const user = await this.getUser(principal.id);
-    if (!(await verifyPassword(user.passwordHash, currentPassword))) throw new AppError('AUTH_INVALID_CREDENTIALS', 'the current password is wrong');
+    const address = res.req.ip ?? 'unknown';
+    const retryAfterSeconds = await this.throttle.retryAfterSeconds(user.username, address);
+    if (retryAfterSeconds !== undefined) {
+      this.ctx.log.warn({ userId: user.id, address }, 'current password not checked: too many failed attempts');
+      res.setHeader('Retry-After', String(retryAfterSeconds));
+      const wait = retryAfterSeconds < 120 ? `${retryAfterSeconds} s` : `${Math.ceil(retryAfterSeconds / 60)} min`;
+      throw new AppError('TOO_MANY_ATTEMPTS', `too many wrong passwords for this user from this address; try again in ${wait}`, { retryAfterSeconds });
+    }
+    if (!(await verifyPassword(user.passwordHash, password))) {
+      await this.throttle.recordFailure(user.username, address);
+      this.ctx.log.warn({ userId: user.id, address }, 'wrong current password');
+      throw new AppError('AUTH_INVALID_CREDENTIALS', 'the current password is wrong');
+    }
+    await this.throttle.clear(user.username, address);
+    return user;
+  }
+
+  /** Enforces: the caller proves the current password (`confirmPassword`); the new one is stored only as an argon2id hash. */
+  async changePassword(principal: Principal, currentPassword: string, newPassword: string, res: Response): Promise<void> {
+    const user = await this.confirmPassword(principal, currentPassword, res);
     const passwordHash = await hashPassword(newPassword);
     await this.audit.transaction(async (tx) => {
       await tx.query('UPDATE users SET password_hash = $2 WHERE id = $1', [user.id, passwordHash]);
@@ -72,6 +106,13 @@ export class UsersService {
 
   async getUser(id: string): Promise<UserRow> {
     const user = await findUserById(this.ctx.dataSource, id);
+    if (user === undefined) throw new AppError('NOT_FOUND', 'no such user');
+    return user;
+  }
+
+  /** The user as `GET /me` shows it: enrolled keys only if their MAC checks, else none (enrol again). */
+  async getMe(id: string): Promise<KeyCheckedUserRow> {
+    const user = await findUserWithCheckedKeys(this.ctx, id);
     if (user === undefined) throw new AppError('NOT_FOUND', 'no such user');
     return user;
   }

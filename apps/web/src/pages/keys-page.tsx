@@ -63,20 +63,26 @@ function CreateKeys({ replacing, onCreated }: { replacing: boolean; onCreated: (
   const [withBackup, setWithBackup] = useState(true);
   const [passphrase, setPassphrase] = useState('');
   const [confirm, setConfirm] = useState('');
+  const [password, setPassword] = useState('');
   const { busy, error, setError, run } = useSubmit();
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
+    if (password === '') return setError('Enter your current password: enrolling keys needs it.');
     if (withBackup && passphrase.length < MIN_PASSPHRASE) return setError(`The backup passphrase needs at least ${MIN_PASSPHRASE} characters.`);
     if (withBackup && passphrase !== confirm) return setError('The two passphrases differ.');
     await run(async () => {
-      const made = await createKeys(me.id, me.username, withBackup ? passphrase : null, async (jwks) => {
-        await api.enrolKeys({ encryptionKey: jwks.encryptionKey, signingKey: jwks.signingKey });
-      });
-      setPassphrase('');
-      setConfirm('');
-      onCreated(made.backup);
-      await refresh();
+      try {
+        const made = await createKeys(me.id, me.username, withBackup ? passphrase : null, async (jwks) => {
+          await api.enrolKeys({ encryptionKey: jwks.encryptionKey, signingKey: jwks.signingKey }, password);
+        });
+        setPassphrase('');
+        setConfirm('');
+        onCreated(made.backup);
+        await refresh();
+      } finally {
+        setPassword('');
+      }
     });
   };
 
@@ -107,6 +113,9 @@ function CreateKeys({ replacing, onCreated }: { replacing: boolean; onCreated: (
           </Field>
         </div>
       )}
+      <Field label="Your current password" hint="Enrolling keys decides where your shares are sealed and whose signatures count as yours: the gateway asks for your password again.">
+        <input type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} data-testid="enrol-current-password" />
+      </Field>
       <FormFooter
         error={error}
         busy={busy}
