@@ -114,9 +114,11 @@ export interface EnrolledKeys {
 }
 
 /** PUT /me/keys: public JWKs only. */
+/** PUT /me/keys: public JWKs only, and the caller's current password (a stolen session cannot re-enrol). */
 export interface EnrolKeysBody {
   encryptionKey: JWK;
   signingKey: JWK;
+  currentPassword: string;
 }
 
 /** GET /me, PUT /me/keys (`toMeResponse`, `toServiceAccountMe`). */

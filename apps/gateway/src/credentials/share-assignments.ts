@@ -115,8 +115,8 @@ const REQUEST_SHARE = prepared(
  * signed `digestInput` names, that share, handed out only once its assignment MAC
  * checks for this very custodian, index, key and commitment. A row whose custodian,
  * index, commitment or envelope was swapped with another's fails: logged, and
- * ShareAssignmentIntegrityError (409, naming nobody). Answers what
- * `findRequestShare` answers; undefined when there is no such request.
+ * ShareAssignmentIntegrityError (409, naming nobody). Undefined when there is no
+ * such request.
  */
 export async function findCheckedRequestShare(
   ctx: AssignmentContext,

@@ -4,6 +4,7 @@ import { canonicalJson, combineShares, CryptoError, openSealedSecret, openShareF
 import { evaluatePolicy } from '#libs/policy';
 import { AuditWriter } from '../audit/audit-writer.js';
 import { findCredential } from '../credentials/credentials.repository.js';
+import { ShareAssignmentIntegrityError, verifiedAssignments, type VerifiedAssignment } from '../credentials/share-assignments.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 import { operationFor } from '../operations/operations.js';
 import { signedRequestOf, type SignedRequest } from './signed-request.js';
@@ -68,7 +69,14 @@ export class ExecutionService implements OnApplicationBootstrap {
         return await this.finish(request, 'failed', { error: `nothing ran: ${signed.refused}`, code: 'REQUEST_ALTERED' });
       }
       if (this.ctx.now().getTime() >= signed.expiresAt.getTime()) return await this.expire(request);
-      const { good, bad } = await this.openShares(view, signed);
+      let assignments: VerifiedAssignment[];
+      try {
+        assignments = await verifiedAssignments(this.ctx, view);
+      } catch (error) {
+        if (error instanceof ShareAssignmentIntegrityError) return await this.finish(request, 'failed', { error: 'nothing ran: the credential’s share assignments do not check', code: 'ASSIGNMENTS_ALTERED' });
+        throw error;
+      }
+      const { good, bad } = await this.openShares(view, signed, assignments);
       opened.push(...good);
       this.metrics.sharesRejected.inc(bad.length);
       if (bad.length > 0 && !(await this.dropBadShares(request, bad, signed))) return;
@@ -119,16 +127,20 @@ export class ExecutionService implements OnApplicationBootstrap {
   /**
    * Opens every valid approval's share with the request key and checks it: the
    * envelope's `req`, `idx` and `digest` must be this request's, the approver's own
-   * index (from the credential's share assignments, never the approval row) and the
+   * index (from the credential's MAC-checked share assignments, never the approval row) and the
    * signed digest; the share bytes must carry that index and match its commitment.
    * Each index counts once.
    */
-  private async openShares(view: RequestView, signed: SignedRequest): Promise<{ good: OpenedShare[]; bad: { approverId: string; reason: string }[] }> {
+  private async openShares(
+    view: RequestView,
+    signed: SignedRequest,
+    verified: readonly VerifiedAssignment[],
+  ): Promise<{ good: OpenedShare[]; bad: { approverId: string; reason: string }[] }> {
     const request = view.request;
     if (request.requestPrivateKeySealed === null) throw new Error('request key already destroyed');
     const good: OpenedShare[] = [];
     const bad: { approverId: string; reason: string }[] = [];
-    const assignments = new Map(view.custodians.map((c) => [c.userId, c]));
+    const assignments = new Map(verified.map((a) => [a.userId, a]));
     const used = new Set<number>();
     return withRequestKey(this.ctx.masterKey, { id: request.id, requestPrivateKeySealed: request.requestPrivateKeySealed }, async (requestKey) => {
       for (const approval of view.approvals.filter((a) => a.decision === 'approve' && a.valid)) {

@@ -156,26 +156,6 @@ export async function findRequest(db: Db, id: string, lock = false): Promise<Req
   return rows[0];
 }
 
-/** A request's status and, when this user is one of its custodians, their share envelope for its credential version. */
-export async function findRequestShare(
-  db: PreparableDb,
-  id: string,
-  custodianId: string,
-): Promise<{ status: RequestStatus; share: { envelope: string; index: number; version: number } | null } | undefined> {
-  if (!isUuid(id)) return undefined;
-  const rows = await queryPrepared<{ status: RequestStatus; envelope: string | null; index: number | null; version: number | null }>(db, REQUEST_SHARE, [id, custodianId]);
-  const row = rows[0];
-  if (row === undefined) return undefined;
-  return { status: row.status, share: row.envelope === null ? null : { envelope: row.envelope, index: row.index ?? 0, version: row.version ?? 0 } };
-}
-
-const REQUEST_SHARE = prepared(
-  'qg_request_share',
-  `SELECT r.status, s.envelope, s.share_index AS "index", s.version FROM requests r
-     LEFT JOIN credential_shares s ON s.credential_id = r.credential_id AND s.version = r.credential_version AND s.custodian_id = $2
-   WHERE r.id = $1`,
-);
-
 export async function findByIdempotencyKey(db: Db, requesterId: string, key: string): Promise<RequestRow | undefined> {
   const rows: RequestRow[] = await db.query(`SELECT ${REQUEST_COLUMNS} FROM requests WHERE requester_id = $1 AND idempotency_key = $2`, [requesterId, key]);
   return rows[0];
