@@ -1,9 +1,10 @@
+import { compactDecrypt } from 'jose';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { computeRequestDigest, generateRequestKeyPair, type RequestDigestInput } from '../libs/crypto/index.js';
 import { Http } from './support/http.js';
 import { makeTestPki } from './support/peers/tls.js';
-import { approve, setUpSigningQuorum, signRequestBody, type QuorumSetup } from './support/quorum.js';
+import { approve, createOperator, setUpSigningQuorum, signRequestBody, type QuorumSetup } from './support/quorum.js';
 import { testDatabaseKinds } from './support/test-databases.js';
 import { startTestGateway, type TestGateway } from './support/test-gateway.js';
 
@@ -124,6 +125,26 @@ describe.each(testDatabaseKinds())('a database writer against the request path (
     expect(after.status).toBe('pending');
     expect(after.approvals.find((a: { userId: string }) => a.userId === q.operators[1]!.id)).toMatchObject({ valid: false });
     expect(await auditActions(request.id)).not.toContain('request.succeeded');
+  });
+
+  it('a requester column rewritten on a reveal: the secret is sealed to the requester the custodians approved, never to the new one', async () => {
+    const requester = await createOperator(q.admin, 'dbw-revealer', ['requester']);
+    const mallory = await createOperator(q.admin, 'dbw-mallory', ['requester']);
+    const policy = await q.lead.post('/api/v1/policies', { name: 'dbw-a-reveal', credentialId: q.credential.id, operations: [{ kind: 'reveal' }], approvals: { min: 2 }, requesters: { users: [requester.id, mallory.id] } });
+    expect(policy.status).toBe(201);
+    const submitted = await requester.http.post('/api/v1/requests', { credential: q.credential.name, operation: { kind: 'reveal', params: {} }, reason: 'break glass: INC-1' });
+    expect(submitted.status).toBe(201);
+    const request = submitted.body;
+    expect((await approve(q.operators[0]!, request)).status).toBe(201);
+    await sql(`UPDATE requests SET requester_id = $2 WHERE id = $1`, [request.id, mallory.id]);
+    expect((await approve(q.operators[1]!, request)).status).toBe(201);
+    await waitFor(async () => ['succeeded', 'failed'].includes((await q.admin.get(`/api/v1/requests/${request.id}`)).body.status));
+    const rows: { result: { envelope?: string } }[] = await sql(`SELECT result FROM requests WHERE id = $1`, [request.id]);
+    const envelope = rows[0]?.result.envelope;
+    expect(envelope).toEqual(expect.any(String));
+    await expect(compactDecrypt(envelope ?? '', mallory.keys.encryption.privateKey)).rejects.toThrow();
+    const opened = await compactDecrypt(envelope ?? '', requester.keys.encryption.privateKey);
+    expect(JSON.parse(Buffer.from(opened.plaintext).toString('utf8'))).toEqual(q.signingKey.privateJwk);
   });
 
   it('never hands out a request key the writer chose: the key answered is derived from the sealed private key', async () => {
