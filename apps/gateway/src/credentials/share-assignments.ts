@@ -5,7 +5,7 @@ import { AppError } from '../http/app-error.js';
 import { rowMac, rowMacChecks } from '../keys/mac-key.js';
 import { prepared, queryPrepared } from '../persistence/prepared.js';
 import { isUuid } from '../users/accounts.repository.js';
-import { listShares } from './credentials.repository.js';
+import { listShares, type ShareRow } from './credentials.repository.js';
 
 type AssignmentContext = Pick<GatewayContext, 'masterKey' | 'log' | 'dataSource'>;
 
@@ -26,14 +26,7 @@ export interface ShareAssignment {
 }
 
 /** A share row as stored: the assignment it claims, and the envelope whose header names the key. */
-export interface StoredShare {
-  credentialId: string;
-  version: number;
-  index: number;
-  custodianId: string;
-  envelope: string;
-  commitment: string;
-  assignmentMac: string | null;
+export interface StoredShare extends ShareRow {
   /** the 0-based group of grouped sharing (§3a); absent or null for the flat form */
   group?: number | null;
 }
