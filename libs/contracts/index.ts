@@ -113,7 +113,6 @@ export interface EnrolledKeys {
   enrolledAt: string | null;
 }
 
-/** PUT /me/keys: public JWKs only. */
 /** PUT /me/keys: public JWKs only, and the caller's current password (a stolen session cannot re-enrol). */
 export interface EnrolKeysBody {
   encryptionKey: JWK;

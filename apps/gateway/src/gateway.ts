@@ -137,7 +137,7 @@ function configureHttp(app: INestApplication, ctx: GatewayContext): void {
     app,
     new DocumentBuilder()
       .setTitle('quorumgate')
-      .setDescription('Multi-party approval gateway. Contract: shared/spec/PROTOCOL.md')
+      .setDescription('Multi-party approval gateway. Protocol: docs/protocol.md in the quorumgate repository')
       .setVersion('1')
       .addBearerAuth()
       .build(),
