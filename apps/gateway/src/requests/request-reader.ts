@@ -24,7 +24,9 @@ export class RequestReader {
     return this.present(view);
   }
 
+  /** The requests the caller may see; `approvable`: only those they may still decide (as `applyVote` would let them). */
   async list(principal: Principal, query: { status?: RequestStatus; approvable?: boolean; limit: number }): Promise<RequestView[]> {
+    if (query.approvable === true && !principal.roles.includes('operator')) return [];
     const rows = await listRequests(this.ctx.dataSource, {
       status: query.status,
       limit: query.limit,

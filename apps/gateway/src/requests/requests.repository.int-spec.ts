@@ -9,6 +9,7 @@ import type { Principal } from '../auth/principal.js';
 import { MaintenanceService } from '../executions/maintenance.service.js';
 import { findUserByUsername, listServiceAccounts, serviceAccountPrincipal, userPrincipal } from '../users/accounts.repository.js';
 import { canSee } from './request-access.js';
+import { RequestReader } from './request-reader.js';
 import { RequestsService } from './requests.service.js';
 import { findRequestView, findRequestViews, insertApproval, listRequests } from './requests.repository.js';
 
@@ -180,6 +181,8 @@ describe.each(testDatabaseKinds())('the request repository (%s database)', (kind
         'of B': await submit(q.automation, B),
         'A by op4': await submit(op4.http, A),
         'A by op5': await submit(op5.http, A),
+        // op4's own request on B, of which op4 is a custodian: B's policy forbids self-approval.
+        'B by op4': await submit(op4.http, B),
       };
       expect((await approve(op2, fixture['decided by op2'])).status).toBe(201);
       expect((await approve(op1, fixture['decided by op1'])).status).toBe(201);
@@ -214,13 +217,21 @@ describe.each(testDatabaseKinds())('the request repository (%s database)', (kind
         // Another custodian's decision leaves it open to them; their own closes it.
         'rr-op1': [...ofA, 'decided by op2'].sort(),
         'rr-op2': [...ofA, 'decided by op1'].sort(),
-        'rr-op3': [...ofA, 'decided by op1', 'decided by op2', 'of B'].sort(),
-        // Sees its own request on A, but holds no share of A.
+        'rr-op3': [...ofA, 'B by op4', 'decided by op1', 'decided by op2', 'of B'].sort(),
+        // Sees its own request on A, but holds no share of A; may not approve its own request on B.
         'rr-op4': ['of B'],
         // Sees its own request on A, but holds a share of A's version 2, not 1.
         'rr-op5': [],
       });
     });
+  });
+
+  it('the inbox of a custodian who lost the operator role is empty: nothing there is theirs to decide', async () => {
+    await submit(q.automation, A);
+    const reader = gateway.app.get(RequestReader);
+    const op1 = principal('rr-op1');
+    expect((await reader.list(op1, { approvable: true, limit: LIMIT })).length).toBeGreaterThan(0);
+    expect(await reader.list({ ...op1, roles: [] }, { approvable: true, limit: LIMIT })).toEqual([]);
   });
 
   describe('the end of a request', () => {

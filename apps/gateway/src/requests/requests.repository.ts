@@ -181,7 +181,7 @@ export interface RequestFilter {
   status?: RequestStatus;
   /** Only the requests this principal may see. */
   visibleTo: Principal;
-  /** Only pending requests this user can still decide. */
+  /** Only pending requests this user can still decide (the caller checks the operator role). */
   approvableBy?: string;
   limit: number;
 }
@@ -203,7 +203,8 @@ export async function listRequests(db: Db, filter: RequestFilter): Promise<Reque
     const p = `$${params.length}`;
     where.push(`r.status = 'pending' AND r.expires_at > now()
       AND EXISTS (SELECT 1 FROM credential_shares s WHERE s.credential_id = r.credential_id AND s.version = r.credential_version AND s.custodian_id = ${p})
-      AND NOT EXISTS (SELECT 1 FROM approvals a WHERE a.request_id = r.id AND a.approver_id = ${p})`);
+      AND NOT EXISTS (SELECT 1 FROM approvals a WHERE a.request_id = r.id AND a.approver_id = ${p})
+      AND (r.requester_id <> ${p} OR (r.policy_snapshot #>> '{approvals,allowRequesterApproval}') = 'true')`);
   }
   params.push(filter.limit);
   return db.query(`SELECT ${REQUEST_COLUMNS} FROM requests r ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY r.created_at DESC LIMIT $${params.length}`, params);
