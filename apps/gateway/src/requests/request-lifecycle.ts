@@ -88,6 +88,20 @@ export class RequestLifecycle {
     return true;
   }
 
+  /**
+   * Spec §7: a disabled user's or a revoked account's pending requests end `cancelled`,
+   * in the transaction that disables or revokes, so that nobody approves on behalf of
+   * someone who has left. Returns how many were cancelled.
+   */
+  async cancelPendingOf(tx: EntityManager, requesterId: string, actor: string, reason: 'requester_disabled' | 'requester_revoked'): Promise<number> {
+    const pending: TransitionSubject[] = await tx.query(
+      `SELECT id, credential_id AS "credentialId", requester_id AS "requesterId", status FROM requests WHERE requester_id = $1 AND status = 'pending' ORDER BY id FOR UPDATE`,
+      [requesterId],
+    );
+    for (const request of pending) await this.transition(tx, request, 'cancelled', { actor, data: { reason } });
+    return pending.length;
+  }
+
   /** Moves the request where the policy's outcome says; `pending` moves only a request that had left it. */
   async resolve(tx: EntityManager, request: TransitionSubject, outcome: Outcome, actor: string): Promise<void> {
     switch (outcome.status) {

@@ -6,6 +6,7 @@ import { generateServiceToken, hashPassword, serviceTokenHmac, verifyPassword } 
 import type { Principal, Role } from '../auth/principal.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 import { AppError } from '../http/app-error.js';
+import { RequestLifecycle } from '../requests/request-lifecycle.js';
 import {
   findUserById,
   insertServiceAccount,
@@ -44,6 +45,7 @@ export class UsersService {
   constructor(
     @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
     private readonly audit: AuditWriter,
+    private readonly lifecycle: RequestLifecycle,
   ) {
     this.throttle = new LoginThrottle(ctx.dataSource);
   }
@@ -159,6 +161,7 @@ export class UsersService {
       }
       const updated = await updateUserAccess(tx, user.id, next);
       await this.audit.append(tx, { actor: actorId(actor), action: 'user.updated', subject: `user:${user.id}`, data: { ...change } });
+      if (next.disabled && user.disabledAt === null) await this.lifecycle.cancelPendingOf(tx, user.id, actorId(actor), 'requester_disabled');
       return updated;
     });
   }
@@ -169,6 +172,7 @@ export class UsersService {
       const account = await revokeServiceAccount(tx, id);
       if (account === undefined) throw new AppError('NOT_FOUND', 'no active service account with this id');
       await this.audit.append(tx, { actor: actorId(actor), action: 'service_account.revoked', subject: `service_account:${account.id}`, data: { name: account.name } });
+      await this.lifecycle.cancelPendingOf(tx, account.id, actorId(actor), 'requester_revoked');
     });
   }
 }
