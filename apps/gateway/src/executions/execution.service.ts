@@ -205,6 +205,7 @@ export class ExecutionService implements OnApplicationBootstrap {
   }
 
   private async finish(request: RequestRow, status: 'succeeded' | 'failed', result: Record<string, unknown>): Promise<void> {
+    const kind = signedKindOf(request);
     const finished = await this.audit.transaction((tx) =>
       this.lifecycle.transition(tx, { ...request, status: 'executing' }, status, {
         actor: 'system',
@@ -212,11 +213,11 @@ export class ExecutionService implements OnApplicationBootstrap {
         data: {
           resultSha256: sha256Hex(canonicalJson(result)),
           ...(status === 'failed' ? { error: result['error'] } : {}),
-          ...(signedKindOf(request) !== undefined ? operationFor(signedKindOf(request) ?? 'reveal').finalAuditData : {}),
+          ...(kind !== undefined ? operationFor(kind).finalAuditData : {}),
         },
       }),
     );
-    if (finished) this.metrics.finished.inc({ kind: signedKindOf(request) ?? 'unknown', status });
+    if (finished) this.metrics.finished.inc({ kind: kind ?? 'unknown', status });
   }
 }
 
