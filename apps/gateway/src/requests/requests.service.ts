@@ -182,18 +182,19 @@ export class RequestsService {
       if (outcome.status === 'pending') this.lifecycle.announceUnchanged(tx, request, 'pending');
       const recorded: ApprovalRow = { ...approval, valid: true, invalidReason: null, createdAt: recordedAt };
       // The request as this transaction leaves it: nothing else can change it while it is locked.
-      const committed = await this.reader.present({
+      const committed: RequestView = {
         ...locked,
         request: { ...request, status: outcome.status, requestPrivateKeySealed: isFinalRequestStatus(outcome.status) ? null : request.requestPrivateKeySealed },
         approvals: [...locked.approvals, recorded],
-      });
+      };
       return { committed, approval: recorded };
     });
     if (decided === undefined) throw new AppError('REQUEST_NOT_PENDING', 'the request has expired');
     const { committed, approval } = decided;
     // Start the execution before answering: it is what the requester waits for.
     if (committed.request.status === 'approved') this.executions.runSoon(committed);
-    return { approval, view: committed };
+    // The public key for the answer is derived after the commit: not while every replica waits on the row lock.
+    return { approval, view: await this.reader.present(committed) };
   }
 
   /** Enforces: the requester (or an admin / security lead) cancels, only while pending. */
