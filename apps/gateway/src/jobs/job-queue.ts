@@ -21,11 +21,13 @@ export function inTransaction(tx: EntityManager): PgBoss.Db {
 export class JobQueue implements BeforeApplicationShutdown {
   private starting: Promise<PgBoss> | undefined;
   private boss: PgBoss | undefined;
+  private shuttingDown = false;
 
   constructor(@Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext) {}
 
   /** The started pg-boss, with `queue` created. */
   async queue(name: string, options: Omit<PgBoss.Queue, 'name'>): Promise<PgBoss> {
+    if (this.shuttingDown) throw new Error('job queue is shutting down');
     const boss = await (this.starting ??= this.start());
     await boss.createQueue(name, { name, ...options });
     return boss;
@@ -52,7 +54,13 @@ export class JobQueue implements BeforeApplicationShutdown {
     return boss;
   }
 
+  /**
+   * A start still in flight is awaited, so that its supervisor timers are stopped too:
+   * otherwise they would fire later against a pool the data source has already ended.
+   */
   async beforeApplicationShutdown(): Promise<void> {
-    await this.boss?.stop({ graceful: true, wait: true, close: false, timeout: 30000 });
+    this.shuttingDown = true;
+    const boss = await this.starting?.catch(() => undefined);
+    await boss?.stop({ graceful: true, wait: true, close: false, timeout: 30000 });
   }
 }
