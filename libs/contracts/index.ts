@@ -163,6 +163,8 @@ export interface ServiceAccount {
   id: string;
   name: string;
   roles: Role[];
+  /** the user answerable for the account; counts as its requester for the no-self-approval rule */
+  ownerId: string | null;
   createdAt: string;
   /** set by DELETE /service-accounts/:id; the account's token is refused from then on */
   revokedAt: string | null;
@@ -177,6 +179,8 @@ export interface CreatedServiceAccount extends ServiceAccount {
 export interface NewServiceAccount {
   name: string;
   roles: Role[];
+  /** default: the admin creating it */
+  ownerId?: string;
 }
 
 // ---- requests and approvals (requests.mapper.ts, requests.controller.ts) ----
@@ -235,8 +239,10 @@ export interface RequestDetail {
   approvals: Approval[];
   /** only once final */
   finishedAt?: string | null;
-  /** only once final: the operation's output (§6), or `{error}` */
+  /** only once final: to the requester, the operation's output (§6) or `{error}`; to anyone else only `{error}` when it failed (spec §4 "Results") */
   result?: Record<string, unknown>;
+  /** only once final, to anyone but the requester: hex SHA-256 of the JCS of the result */
+  resultSha256?: string;
 }
 
 /** GET /requests */

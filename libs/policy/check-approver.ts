@@ -1,4 +1,4 @@
-import { isEligibleApprover } from './eligibility.js';
+import { isEligibleApprover, isOnRequesterSide } from './eligibility.js';
 import { PolicyError } from './policy-error.js';
 import type { PolicyDefinition, RequestState, Vote } from './types.js';
 
@@ -24,8 +24,9 @@ export function checkApprover(
   if (typeof approver.id !== 'string' || approver.id === '') {
     throw new TypeError('checkApprover: approver.id must be a non-empty string');
   }
-  if (approver.id === request.requesterId && policy.approvals.allowRequesterApproval !== true) {
-    throw new PolicyError('APPROVAL_SELF_FORBIDDEN', 'the requester cannot approve their own request under this policy');
+  if (isOnRequesterSide(request, approver.id) && policy.approvals.allowRequesterApproval !== true) {
+    const who = approver.id === request.requesterId ? 'the requester' : "the owner of the requesting service account";
+    throw new PolicyError('APPROVAL_SELF_FORBIDDEN', `${who} cannot approve this request under this policy`);
   }
   if (!isEligibleApprover(policy, request, approver.id)) {
     throw new PolicyError('APPROVER_NOT_ELIGIBLE', 'only custodians of the credential may decide this request');

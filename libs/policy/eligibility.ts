@@ -1,7 +1,12 @@
 import type { PolicyDefinition, RequestState } from './types.js';
 
-/** A custodian of the credential, and not the requester unless the policy allows self-approval. */
+/** The requester, or the owner of the requesting service account: the people a no-self-approval policy keeps out. */
+export function isOnRequesterSide(request: RequestState, userId: string): boolean {
+  return userId === request.requesterId || (request.requesterOwnerId != null && userId === request.requesterOwnerId);
+}
+
+/** A custodian of the credential, and not on the requester's side unless the policy allows self-approval. */
 export function isEligibleApprover(policy: PolicyDefinition, request: RequestState, userId: string): boolean {
   if (!request.custodianIds.includes(userId)) return false;
-  return userId !== request.requesterId || policy.approvals.allowRequesterApproval === true;
+  return !isOnRequesterSide(request, userId) || policy.approvals.allowRequesterApproval === true;
 }

@@ -30,6 +30,8 @@ export interface Vote {
 
 export interface RequestState {
   requesterId: string;
+  /** the person behind a requesting service account (its owner): counts as the requester; absent or null for a person's own request */
+  requesterOwnerId?: string | null;
   expiresAt: Date;
   custodianIds: string[];
 }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { API_ROUTES } from '../../apps/web/src/api-routes.js';
+import { canonicalJson } from '../../libs/crypto/index.js';
 import { Http } from '../support/http.js';
 import { createUser, generateSigningJwk, signRequestBody } from '../support/quorum.js';
 import { ADMIN_PASSWORD, startTestGateway, type TestGateway } from '../support/test-gateway.js';
@@ -265,10 +266,12 @@ interface Person {
     expect(await verifyRawSignature(signingKey.publicJwk as JsonWebKey, payload, done.body.result.signature)).toBe(true);
     expect(done.body.approvals.map((a: any) => a.userId).sort()).toEqual([people.alice.id, people.bob.id].sort());
 
-    // Both operators' pages follow the request to its end through server-sent events.
+    // Both operators' pages follow the request to its end through server-sent events; the
+    // signature itself went to the requester only (spec §4), they see its hash.
     for (const page of [alice, bob]) {
       await page.locator('[data-testid="request-detail"][data-status="succeeded"]').waitFor();
-      await expect(page.getByTestId('result-signature').textContent()).resolves.toBe(done.body.result.signature);
+      await expect(page.getByTestId('result-sha256').textContent()).resolves.toBe(createHash('sha256').update(canonicalJson(done.body.result)).digest('hex'));
+      expect(await page.getByTestId('result-signature').count()).toBe(0);
     }
     await alice.getByRole('link', { name: 'Inbox' }).click();
     await alice.getByText('Nothing waits for your decision').waitFor();

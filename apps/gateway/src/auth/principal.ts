@@ -10,6 +10,8 @@ export interface Principal {
   name: string;
   roles: Role[];
   groups: string[];
+  /** A service account's owner: the person who counts as its requester for the no-self-approval rule. */
+  ownerId?: string | null;
   /** A user's enrolled signing key, read with the principal: approvals verify against it. */
   signingKey?: JWK | null;
 }

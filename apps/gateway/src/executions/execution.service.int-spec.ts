@@ -52,7 +52,7 @@ describe.each(testDatabaseKinds())('executing approved requests (%s database)', 
       const view = await findRequestView(tx, request.id, true);
       if (view === undefined) throw new Error('no such request');
       const index = view.custodians.find((c) => c.userId === op.id)?.index ?? null;
-      const recorded = await insertApproval(tx, { requestId: request.id, approverId: op.id, decision: 'approve', statement: body.statement, shareEnvelope: body.share ?? null, shareIndex: index, reason: null });
+      const recorded = await insertApproval(tx, { requestId: request.id, approverId: op.id, decision: 'approve', statement: body.statement, shareEnvelope: body.share ?? null, shareIndex: index, reason: null, voterGroups: [] });
       expect(recorded).toBeInstanceOf(Date);
       expect(await lifecycle.transition(tx, view.request, 'approved', { actor: `user:${op.id}`, data: { approverIds: [op1.id, op.id] } })).toBe(true);
       await then();

@@ -143,11 +143,11 @@ export type NewRequestRow = Omit<RequestRow, 'status' | 'result' | 'createdAt' |
 async function insertRequest(tx: EntityManager, r: NewRequestRow): Promise<boolean> {
   const rows: unknown[] = await tx.query(
     `INSERT INTO requests (id, credential_id, credential_version, policy_id, operation, requester_id, requester_kind, reason, digest,
-       digest_input, status, policy_snapshot, request_private_key_sealed, expires_at, idempotency_key, idempotency_fingerprint)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11, $12, $13, $14, $15)
+       digest_input, status, policy_snapshot, request_private_key_sealed, expires_at, idempotency_key, idempotency_fingerprint, requester_owner_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11, $12, $13, $14, $15, $16)
      ON CONFLICT (requester_id, idempotency_key) DO NOTHING RETURNING id`,
     [r.id, r.credentialId, r.credentialVersion, r.policyId, r.operation, r.requesterId, r.requesterKind, r.reason, r.digest, r.digestInput,
-      r.policySnapshot, r.requestPrivateKeySealed, r.expiresAt, r.idempotencyKey, r.idempotencyFingerprint],
+      r.policySnapshot, r.requestPrivateKeySealed, r.expiresAt, r.idempotencyKey, r.idempotencyFingerprint, r.requesterOwnerId],
   );
   return rows.length === 1;
 }

@@ -36,19 +36,19 @@ export class RequestsController {
   @Authenticated()
   async list(@CurrentPrincipal() principal: Principal, @Query() query: ListRequestsQuery) {
     const views = await this.reader.list(principal, { status: query.status, approvable: query.approvable === 'true', limit: query.limit ?? 100 });
-    return { requests: views.map(toRequestResponse) };
+    return { requests: views.map((view) => toRequestResponse(view, principal)) };
   }
 
   @Get(':id')
   @Authenticated()
   async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
-    return toRequestResponse(await this.reader.get(principal, id));
+    return toRequestResponse(await this.reader.get(principal, id), principal);
   }
 
   @Get(':id/wait')
   @Authenticated()
   async wait(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Query() query: WaitQuery) {
-    return toRequestResponse(await this.reader.waitForFinal(principal, id, query.timeoutSeconds ?? 30));
+    return toRequestResponse(await this.reader.waitForFinal(principal, id, query.timeoutSeconds ?? 30), principal);
   }
 
   @Get(':id/share')
@@ -63,13 +63,13 @@ export class RequestsController {
   @Roles('operator')
   async decide(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: DecisionDto) {
     const { approval, view } = await this.requests.decide(principal, id, body);
-    return { ...toApprovalResponse(approval, view.names), request: { id, status: view.request.status, approvalsReceived: toRequestResponse(view).approvalsReceived, approvalsRequired: view.policy.approvals.min } };
+    return { ...toApprovalResponse(approval, view.names), request: { id, status: view.request.status, approvalsReceived: toRequestResponse(view, principal).approvalsReceived, approvalsRequired: view.policy.approvals.min } };
   }
 
   @Post(':id/cancel')
   @HttpCode(200)
   @Authenticated()
   async cancel(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
-    return toRequestResponse(await this.requests.cancel(principal, id));
+    return toRequestResponse(await this.requests.cancel(principal, id), principal);
   }
 }

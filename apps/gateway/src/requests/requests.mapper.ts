@@ -1,4 +1,6 @@
+import { canonicalJson, sha256Hex } from '#libs/crypto';
 import { isFinalRequestStatus } from '#libs/contracts';
+import type { Principal } from '../auth/principal.js';
 import type { ApprovalRow, RequestView } from './requests.repository.js';
 import type { SubmittedView } from './requests.service.js';
 
@@ -26,8 +28,20 @@ export function toApprovalResponse(a: ApprovalRow, names: Record<string, string>
   return { userId: a.approverId, username: names[a.approverId] ?? null, decision: a.decision, at: a.createdAt.toISOString(), valid: a.valid, ...(a.reason !== null ? { reason: a.reason } : {}), ...(a.invalidReason !== null ? { invalidReason: a.invalidReason } : {}) };
 }
 
-/** GET /requests/:id (spec §7): the request as submitted, its status, decisions and, once final, the result. */
-export function toRequestResponse(view: RequestView) {
+/**
+ * The outcome of a final request as `viewer` may see it (spec §4 "Results"): the
+ * operation's output only to the requester the custodians signed for; to everyone
+ * else its hash and, when it failed, the error.
+ */
+function outcomeFor(viewer: Principal, r: RequestView['request']) {
+  const result = r.result ?? (r.status === 'succeeded' ? {} : { error: r.status });
+  const finishedAt = r.finishedAt?.toISOString() ?? null;
+  if (viewer.id === r.digestInput.requester) return { finishedAt, result };
+  return { finishedAt, resultSha256: sha256Hex(canonicalJson(result)), ...('error' in result ? { result: { error: result['error'] } } : {}) };
+}
+
+/** GET /requests/:id (spec §7): the request as submitted, its status, decisions and, once final, the outcome as `viewer` may see it. */
+export function toRequestResponse(view: RequestView, viewer: Principal) {
   const r = view.request;
   const final = isFinalRequestStatus(r.status);
   return {
@@ -49,6 +63,6 @@ export function toRequestResponse(view: RequestView) {
     custodians: view.custodianIds,
     names: view.names,
     approvals: view.approvals.map((a) => toApprovalResponse(a, view.names)),
-    ...(final ? { finishedAt: r.finishedAt?.toISOString() ?? null, result: r.result ?? (r.status === 'succeeded' ? {} : { error: r.status }) } : {}),
+    ...(final ? outcomeFor(viewer, r) : {}),
   };
 }

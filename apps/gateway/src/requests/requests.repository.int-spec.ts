@@ -291,7 +291,7 @@ describe.each(testDatabaseKinds())('the request repository (%s database)', (kind
       const first = audit.transaction(async (tx) => {
         const view = await findRequestView(tx, request.id, true);
         const index = view?.custodians.find((c) => c.userId === op1.id)?.index ?? null;
-        await insertApproval(tx, { requestId: request.id, approverId: op1.id, decision: 'approve', statement: body.statement, shareEnvelope: body.share ?? null, shareIndex: index, reason: null });
+        await insertApproval(tx, { requestId: request.id, approverId: op1.id, decision: 'approve', statement: body.statement, shareEnvelope: body.share ?? null, shareIndex: index, reason: null, voterGroups: [] });
         holding();
         await released;
       });

@@ -18,6 +18,8 @@ export interface RequestRow {
   operation: Operation;
   requesterId: string;
   requesterKind: 'user' | 'service_account';
+  /** the owner of a requesting service account at submission: a person who counts as the requester (no self-approval) */
+  requesterOwnerId: string | null;
   reason: string;
   digest: string;
   digestInput: RequestDigestInput;
@@ -44,17 +46,19 @@ export interface ApprovalRow {
   valid: boolean;
   invalidReason: string | null;
   reason: string | null;
+  /** the voter's groups when they voted: what the policy's group rules count */
+  voterGroups: string[];
   createdAt: Date;
 }
 
 const REQUEST_COLUMNS = `id, credential_id AS "credentialId", credential_version AS "credentialVersion", policy_id AS "policyId",
-  operation, requester_id AS "requesterId", requester_kind AS "requesterKind", reason, digest, digest_input AS "digestInput",
+  operation, requester_id AS "requesterId", requester_kind AS "requesterKind", requester_owner_id AS "requesterOwnerId", reason, digest, digest_input AS "digestInput",
   status, policy_snapshot AS "policySnapshot", request_private_key_sealed AS "requestPrivateKeySealed", expires_at AS "expiresAt",
   idempotency_key AS "idempotencyKey", idempotency_fingerprint AS "idempotencyFingerprint", result,
   created_at AS "createdAt", updated_at AS "updatedAt", finished_at AS "finishedAt"`;
 
 const APPROVAL_COLUMNS = `request_id AS "requestId", approver_id AS "approverId", decision, statement, share_envelope AS "shareEnvelope",
-  share_index AS "shareIndex", valid, invalid_reason AS "invalidReason", reason, created_at AS "createdAt"`;
+  share_index AS "shareIndex", valid, invalid_reason AS "invalidReason", reason, voter_groups AS "voterGroups", created_at AS "createdAt"`;
 
 export interface Custodian {
   userId: string;
@@ -139,15 +143,14 @@ function toView(row: ViewRow): RequestView {
   };
 }
 
-/** The decisions recorded so far, as the policy counts them (with each approver's groups). */
+/** The decisions recorded so far, as the policy counts them (with each approver's groups as they were at the vote). */
 export function votesOf(view: RequestView): Vote[] {
-  const groups = new Map(view.custodians.map((c) => [c.userId, c.groups]));
-  return view.approvals.map((a) => ({ userId: a.approverId, decision: a.decision, valid: a.valid, groups: groups.get(a.approverId) ?? [] }));
+  return view.approvals.map((a) => ({ userId: a.approverId, decision: a.decision, valid: a.valid, groups: a.voterGroups }));
 }
 
 /** The request as the policy decides it. */
 export function votedRequestOf(view: RequestView): VotedRequest {
-  return { status: view.request.status, requesterId: view.request.requesterId, expiresAt: view.request.expiresAt, custodianIds: view.custodianIds };
+  return { status: view.request.status, requesterId: view.request.requesterId, requesterOwnerId: view.request.requesterOwnerId, expiresAt: view.request.expiresAt, custodianIds: view.custodianIds };
 }
 
 export async function findRequest(db: Db, id: string, lock = false): Promise<RequestRow | undefined> {
@@ -163,14 +166,14 @@ export async function findByIdempotencyKey(db: Db, requesterId: string, key: str
 
 /** Records a decision; answers when it was recorded, or undefined when this approver had already decided. */
 export async function insertApproval(db: PreparableDb, a: Omit<ApprovalRow, 'valid' | 'invalidReason' | 'createdAt'>): Promise<Date | undefined> {
-  const rows = await queryPrepared<{ createdAt: Date }>(db, INSERT_APPROVAL, [a.requestId, a.approverId, a.decision, a.statement, a.shareEnvelope, a.shareIndex, a.reason]);
+  const rows = await queryPrepared<{ createdAt: Date }>(db, INSERT_APPROVAL, [a.requestId, a.approverId, a.decision, a.statement, a.shareEnvelope, a.shareIndex, a.reason, a.voterGroups]);
   return rows[0]?.createdAt;
 }
 
 const INSERT_APPROVAL = prepared(
   'qg_insert_approval',
-  `INSERT INTO approvals (request_id, approver_id, decision, statement, share_envelope, share_index, reason)
-   VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (request_id, approver_id) DO NOTHING RETURNING created_at AS "createdAt"`,
+  `INSERT INTO approvals (request_id, approver_id, decision, statement, share_envelope, share_index, reason, voter_groups)
+   VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (request_id, approver_id) DO NOTHING RETURNING created_at AS "createdAt"`,
 );
 
 export async function invalidateApproval(db: Db, requestId: string, approverId: string, reason: string): Promise<void> {
@@ -204,7 +207,7 @@ export async function listRequests(db: Db, filter: RequestFilter): Promise<Reque
     where.push(`r.status = 'pending' AND r.expires_at > now()
       AND EXISTS (SELECT 1 FROM credential_shares s WHERE s.credential_id = r.credential_id AND s.version = r.credential_version AND s.custodian_id = ${p})
       AND NOT EXISTS (SELECT 1 FROM approvals a WHERE a.request_id = r.id AND a.approver_id = ${p})
-      AND (r.requester_id <> ${p} OR (r.policy_snapshot #>> '{approvals,allowRequesterApproval}') = 'true')`);
+      AND ((r.requester_id <> ${p} AND r.requester_owner_id IS DISTINCT FROM ${p}) OR (r.policy_snapshot #>> '{approvals,allowRequesterApproval}') = 'true')`);
   }
   params.push(filter.limit);
   return db.query(`SELECT ${REQUEST_COLUMNS} FROM requests r ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY r.created_at DESC LIMIT $${params.length}`, params);

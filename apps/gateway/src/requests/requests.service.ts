@@ -96,6 +96,7 @@ export class RequestsService {
       operation,
       requesterId: principal.id,
       requesterKind: principal.kind,
+      requesterOwnerId: principal.ownerId ?? null,
       reason: body.reason,
       digest: computeRequestDigest(digestInput),
       digestInput,
@@ -167,6 +168,7 @@ export class RequestsService {
         shareEnvelope: body.decision === 'approve' ? (body.share ?? null) : null,
         shareIndex: body.decision === 'approve' ? (ownShare?.index ?? null) : null,
         reason: body.reason ?? null,
+        voterGroups: ownShare?.groups ?? principal.groups,
       };
       const recordedAt = await insertApproval(tx, approval);
       if (recordedAt === undefined) throw new AppError('APPROVAL_DUPLICATE', 'you already decided on this request');

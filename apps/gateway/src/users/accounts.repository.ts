@@ -88,20 +88,22 @@ export interface ServiceAccountRow {
   id: string;
   name: string;
   roles: Role[];
+  /** the person answerable for the account; null only for accounts from before owners existed with no user creator */
+  ownerId: string | null;
   createdAt: Date;
   revokedAt: Date | null;
 }
 
-const SERVICE_ACCOUNT_COLUMNS = `id, name, roles, created_at AS "createdAt", revoked_at AS "revokedAt"`;
+const SERVICE_ACCOUNT_COLUMNS = `id, name, roles, owner_id AS "ownerId", created_at AS "createdAt", revoked_at AS "revokedAt"`;
 
 export async function insertServiceAccount(
   db: Db,
-  account: { name: string; roles: Role[]; tokenHmac: string; createdBy: string | null },
+  account: { name: string; roles: Role[]; tokenHmac: string; createdBy: string | null; ownerId: string },
 ): Promise<ServiceAccountRow | undefined> {
   const rows: ServiceAccountRow[] = await db.query(
-    `INSERT INTO service_accounts (name, roles, token_hmac, created_by) VALUES ($1, $2, $3, $4)
+    `INSERT INTO service_accounts (name, roles, token_hmac, created_by, owner_id) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (name) DO NOTHING RETURNING ${SERVICE_ACCOUNT_COLUMNS}`,
-    [account.name, account.roles, account.tokenHmac, account.createdBy],
+    [account.name, account.roles, account.tokenHmac, account.createdBy, account.ownerId],
   );
   return rows[0];
 }
@@ -180,7 +182,7 @@ export function userPrincipal(user: UserRow | undefined): Principal | null {
 /** Who may act as this service account: nobody once it is gone or revoked. */
 export function serviceAccountPrincipal(account: ServiceAccountRow | undefined): Principal | null {
   if (account === undefined || account.revokedAt !== null) return null;
-  return { kind: 'service_account', id: account.id, name: account.name, roles: account.roles, groups: [] };
+  return { kind: 'service_account', id: account.id, name: account.name, roles: account.roles, groups: [], ownerId: account.ownerId };
 }
 
 export function isUuid(value: string): boolean {

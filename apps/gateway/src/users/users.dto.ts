@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayUnique, IsArray, IsBoolean, IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { ArrayUnique, IsArray, IsBoolean, IsIn, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
 import { ROLES, type Role } from '../auth/principal.js';
 
 const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{1,63}$/;
@@ -65,6 +65,11 @@ export class CreateServiceAccountDto {
   @ApiProperty({ enum: ROLES, isArray: true })
   @IsRoleList()
   roles!: Role[];
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'the user answerable for the account, who counts as its requester for the no-self-approval rule; default: the admin creating it' })
+  @IsOptional()
+  @IsUUID('all', { message: 'ownerId must be the id of a user' })
+  ownerId?: string;
 }
 
 export class LoginDto {

@@ -25,5 +25,5 @@ export function toServiceAccountMe(principal: Principal) {
 }
 
 export function toServiceAccountResponse(account: ServiceAccountRow) {
-  return { id: account.id, name: account.name, roles: account.roles, createdAt: account.createdAt.toISOString(), revokedAt: account.revokedAt?.toISOString() ?? null };
+  return { id: account.id, name: account.name, roles: account.roles, ownerId: account.ownerId, createdAt: account.createdAt.toISOString(), revokedAt: account.revokedAt?.toISOString() ?? null };
 }

@@ -120,10 +120,15 @@ export class UsersService {
   }
 
   /** The token is returned here once and stored only as an HMAC. */
-  async createServiceAccount(actor: Principal, input: { name: string; roles: Role[] }): Promise<ServiceAccountRow & { token: string }> {
+  async createServiceAccount(actor: Principal, input: { name: string; roles: Role[]; ownerId?: string }): Promise<ServiceAccountRow & { token: string }> {
     const token = generateServiceToken();
+    const ownerId = input.ownerId ?? (actor.kind === 'user' ? actor.id : undefined);
+    if (ownerId === undefined) throw new AppError('VALIDATION_FAILED', 'name the ownerId: the user answerable for the account');
     return this.audit.transaction(async (tx) => {
+      const owner = await lockUser(tx, ownerId);
+      if (owner === undefined || owner.disabledAt !== null) throw new AppError('VALIDATION_FAILED', 'ownerId must be the id of an enabled user');
       const account = await insertServiceAccount(tx, {
+        ownerId,
         name: input.name,
         roles: input.roles,
         tokenHmac: serviceTokenHmac(this.ctx.masterKey, token),
@@ -134,7 +139,7 @@ export class UsersService {
         actor: actorId(actor),
         action: 'service_account.created',
         subject: `service_account:${account.id}`,
-        data: { name: account.name, roles: account.roles },
+        data: { name: account.name, roles: account.roles, ownerId },
       });
       return { ...account, token };
     });

@@ -12,6 +12,7 @@ import { useLoad } from '../use-load.ts';
 import { useRequestEvents } from '../use-request-events.ts';
 
 function resultSummary(r: QgRequest): string {
+  if (r.resultSha256 !== undefined && r.result === undefined) return 'done; output to the requester only';
   if (r.result === undefined) return r.status === 'pending' ? `${r.approvalsReceived} of ${r.approvalsRequired} approvals` : '';
   if (typeof r.result.error === 'string') return r.result.error;
   if (typeof r.result.signature === 'string' || typeof r.result.jws === 'string') return 'signature ready';

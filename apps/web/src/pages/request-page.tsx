@@ -184,10 +184,20 @@ export function RequestPage({ id }: { id: string }) {
         <h2 id="approvals-title">Approvals</h2>
         <ApprovalsList request={request} />
       </section>
-      {final && request.result !== undefined && (
+      {final && request.resultSha256 === undefined && request.result !== undefined && (
         <section className="card" aria-labelledby="result-title" data-testid="result">
           <h2 id="result-title">Result</h2>
           <ResultView result={request.result} />
+        </section>
+      )}
+      {final && request.resultSha256 !== undefined && (
+        <section className="card" aria-labelledby="result-title" data-testid="result-withheld">
+          <h2 id="result-title">Result</h2>
+          <p>
+            {request.status === 'failed' && typeof request.result?.['error'] === 'string' ? <>It failed: {request.result['error']}. </> : null}
+            The operation's output went to the requester only. Its SHA-256, to compare with what they show you:
+          </p>
+          <pre className="code" data-testid="result-sha256">{request.resultSha256}</pre>
         </section>
       )}
       {(request.status === 'approved' || request.status === 'executing') && (
