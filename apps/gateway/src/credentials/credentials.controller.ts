@@ -48,14 +48,14 @@ export class CredentialsController {
 
   @Get()
   @Authenticated()
-  async list() {
-    return { credentials: (await this.credentials.list()).map(({ credential, shares }) => toCredentialResponse(credential, shares)) };
+  async list(@CurrentPrincipal() principal: Principal) {
+    return { credentials: (await this.credentials.list(principal)).map(({ credential, shares }) => toCredentialResponse(credential, shares)) };
   }
 
   @Get(':idOrName')
   @Authenticated()
-  async get(@Param('idOrName') idOrName: string) {
-    const { credential, shares } = await this.credentials.get(idOrName);
+  async get(@CurrentPrincipal() principal: Principal, @Param('idOrName') idOrName: string) {
+    const { credential, shares } = await this.credentials.get(principal, idOrName);
     return toCredentialResponse(credential, shares);
   }
 }

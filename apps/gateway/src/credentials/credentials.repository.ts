@@ -60,6 +60,15 @@ export async function insertShare(db: Db, s: ShareRow): Promise<void> {
   );
 }
 
+/** The custodians of the credential's current version. */
+export async function custodianIdsOf(db: Db, credentialId: string): Promise<string[]> {
+  const rows: { custodianId: string }[] = await db.query(
+    `SELECT s.custodian_id AS "custodianId" FROM credential_shares s JOIN credentials c ON c.id = s.credential_id AND c.version = s.version WHERE c.id = $1`,
+    [credentialId],
+  );
+  return rows.map((r) => r.custodianId);
+}
+
 export async function listShares(db: Db, credentialId: string, version: number): Promise<ShareRow[]> {
   return db.query(`SELECT ${SHARE_COLUMNS} FROM credential_shares WHERE credential_id = $1 AND version = $2 ORDER BY share_index`, [credentialId, version]);
 }

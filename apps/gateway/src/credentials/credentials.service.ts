@@ -9,12 +9,14 @@ import {
   zeroize,
 } from '#libs/crypto';
 import { ExecutorError, validateCredentialSecret, validateCredentialConfig } from '#libs/executors';
+import { canSeeCredential } from '#libs/policy';
 import { AuditWriter } from '../audit/audit-writer.js';
 import type { Principal } from '../auth/principal.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 import { AppError } from '../http/app-error.js';
 import { findUsersByIds } from '../users/accounts.repository.js';
 import { checkedEnrolledKeys, EnrolledKeysIntegrityError } from '../users/enrolled-keys.js';
+import { policiesOfCredential } from '../policies/policies.repository.js';
 import { actorId } from '../users/users.service.js';
 import type { CredentialKind } from './credentials.dto.js';
 import { findCredential, insertCredential, insertShare, listCredentials, listShares, type CredentialRow, type ShareRow } from './credentials.repository.js';
@@ -98,15 +100,26 @@ export class CredentialsService {
     }
   }
 
-  async get(idOrName: string): Promise<{ credential: CredentialRow; shares: ShareRow[] }> {
+  /** The credential if `viewer` may see it (`canSeeCredential`); 404 alike whether it is missing or hidden. */
+  async get(viewer: Principal, idOrName: string): Promise<{ credential: CredentialRow; shares: ShareRow[] }> {
     const credential = await findCredential(this.ctx.dataSource, idOrName);
-    if (credential === undefined) throw new AppError('NOT_FOUND', `no credential "${idOrName}"`);
-    return { credential, shares: await listShares(this.ctx.dataSource, credential.id, credential.version) };
+    const shares = credential === undefined ? [] : await listShares(this.ctx.dataSource, credential.id, credential.version);
+    if (credential === undefined || !(await this.visible(viewer, credential, shares))) throw new AppError('NOT_FOUND', `no credential "${idOrName}"`);
+    return { credential, shares };
   }
 
-  async list(): Promise<{ credential: CredentialRow; shares: ShareRow[] }[]> {
+  /** The credentials `viewer` may see. */
+  async list(viewer: Principal): Promise<{ credential: CredentialRow; shares: ShareRow[] }[]> {
     const credentials = await listCredentials(this.ctx.dataSource);
-    return Promise.all(credentials.map(async (credential) => ({ credential, shares: await listShares(this.ctx.dataSource, credential.id, credential.version) })));
+    const all = await Promise.all(credentials.map(async (credential) => ({ credential, shares: await listShares(this.ctx.dataSource, credential.id, credential.version) })));
+    const visible = await Promise.all(all.map(({ credential, shares }) => this.visible(viewer, credential, shares)));
+    return all.filter((_, i) => visible[i]);
+  }
+
+  private async visible(viewer: Principal, credential: CredentialRow, shares: ShareRow[]): Promise<boolean> {
+    const custodianIds = shares.map((s) => s.custodianId);
+    if (canSeeCredential(viewer, custodianIds, [])) return true;
+    return canSeeCredential(viewer, custodianIds, await policiesOfCredential(this.ctx.dataSource, credential.id));
   }
 
   /**

@@ -34,13 +34,13 @@ export class PoliciesController {
 
   @Get()
   @Authenticated()
-  async list() {
-    return { policies: (await this.policies.list()).map(toPolicyResponse) };
+  async list(@CurrentPrincipal() principal: Principal) {
+    return { policies: (await this.policies.list(principal)).map(toPolicyResponse) };
   }
 
   @Get(':id')
   @Authenticated()
-  async get(@Param('id') id: string) {
-    return toPolicyResponse(await this.policies.get(id));
+  async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    return toPolicyResponse(await this.policies.get(principal, id));
   }
 }

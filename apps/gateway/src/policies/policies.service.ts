@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { isOperationKind, OPERATION_KINDS } from '#libs/contracts';
 import { executorFor } from '#libs/executors';
-import { PolicyError, validatePolicyDefinition, type OperationRule, type PolicyDefinition } from '#libs/policy';
+import { canSeePolicy, PolicyError, validatePolicyDefinition, type OperationRule, type PolicyDefinition } from '#libs/policy';
 import { AuditWriter } from '../audit/audit-writer.js';
 import type { Principal } from '../auth/principal.js';
-import { findCredential, listShares } from '../credentials/credentials.repository.js';
+import { custodianIdsOf, findCredential, listShares } from '../credentials/credentials.repository.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 import { AppError } from '../http/app-error.js';
 import { fromPolicyError } from '../http/library-errors.js';
@@ -70,14 +70,22 @@ export class PoliciesService {
     });
   }
 
-  async list(): Promise<PolicyDefinition[]> {
+  /** The policies `viewer` may see (`canSeePolicy`). */
+  async list(viewer: Principal): Promise<PolicyDefinition[]> {
     const rows: PolicyRow[] = await this.ctx.dataSource.query(`SELECT ${POLICY_COLUMNS} FROM policies ORDER BY name`);
-    return rows.map(policyFromRow);
+    const policies = rows.map(policyFromRow);
+    const visible = await Promise.all(policies.map((policy) => this.visible(viewer, policy)));
+    return policies.filter((_, i) => visible[i]);
   }
 
-  async get(id: string): Promise<PolicyDefinition> {
+  /** The policy if `viewer` may see it; 404 alike whether it is missing or hidden. */
+  async get(viewer: Principal, id: string): Promise<PolicyDefinition> {
     const policy = await findPolicy(this.ctx.dataSource, id);
-    if (policy === undefined) throw new AppError('NOT_FOUND', 'no such policy');
+    if (policy === undefined || !(await this.visible(viewer, policy))) throw new AppError('NOT_FOUND', 'no such policy');
     return policy;
+  }
+
+  private async visible(viewer: Principal, policy: PolicyDefinition): Promise<boolean> {
+    return canSeePolicy(viewer, policy, await custodianIdsOf(this.ctx.dataSource, policy.credentialId));
   }
 }
