@@ -81,6 +81,14 @@ export const AUDIT_ACTIONS = [
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
+/**
+ * Characters a reviewer cannot see or that reorder what they see: C0/C1 controls other
+ * than tab and line feed, zero-width characters, bidirectional overrides and isolates,
+ * line/paragraph separators, word joiners and the byte-order mark. The web UI and the
+ * CLI show them as visible escapes with a warning; the gateway refuses them in a reason.
+ */
+export const HIDDEN_CHARACTERS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/gu;
+
 /** For the `default` of an exhaustive switch: a new member of a list above fails the compile there. */
 export function assertUnreachable(value: never, what: string): never {
   throw new TypeError(`unhandled ${what}: ${JSON.stringify(value)}`);

@@ -358,6 +358,27 @@ interface Person {
     expect(seen.approvals).toEqual([expect.objectContaining({ userId: people.bob.id, decision: 'reject', reason: 'not a release day' })]);
   }, 120_000);
 
+  it('shows a reviewer every invisible or direction-changing character of what would run, with a warning; the gateway refuses them in a reason', async () => {
+    const lena = people.lead.http;
+    const local = (await lena.get('/api/v1/credentials/local-reports')).body;
+    const policy = await lena.post('/api/v1/policies', { name: 'local-reports-sql', credentialId: local.id, operations: [{ kind: 'sql.exec' }], approvals: { min: 1 } });
+    expect(policy.status).toBe(201);
+    const sql = "SELECT 'ok' /* \u202e ;tcelfer */ -- \u200b";
+    const hiddenInReason = await automation.post('/api/v1/requests', { credential: 'local-reports', operation: { kind: 'sql.exec', params: { sql: 'SELECT 1' } }, reason: 'looks fine \u202e enif skool' });
+    expect(hiddenInReason.status).toBe(400);
+    expect(hiddenInReason.body.detail).toContain('bidirectional');
+    const submitted = await automation.post('/api/v1/requests', { credential: 'local-reports', operation: { kind: 'sql.exec', params: { sql } }, reason: 'report the nightly totals' });
+    expect(submitted.status).toBe(201);
+    const alice = pages.alice!;
+    await alice.goto(`${gateway.url}/requests/${submitted.body.id}`);
+    await alice.locator('[data-testid="digest-check"][data-ok="true"]').waitFor();
+    const shown = alice.locator('pre[data-hidden-characters="2"]');
+    await expect(shown.textContent()).resolves.toBe("SELECT 'ok' /* ⟦U+202E⟧ ;tcelfer */ -- ⟦U+200B⟧");
+    await expect(alice.getByTestId('hidden-characters-warning').textContent()).resolves.toContain('2 invisible or direction-changing characters');
+    await expect(alice.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('⟦U+202E⟧');
+    expect((await automation.post(`/api/v1/requests/${submitted.body.id}/cancel`, {})).status).toBe(200);
+  }, 120_000);
+
   it('a new browser warns that it holds no key, and the encrypted backup restores the enrolled keys', async () => {
     const page = await newPage();
     await signIn(page, people.alice);

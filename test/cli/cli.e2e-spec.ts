@@ -324,6 +324,19 @@ describe('qg, the command-line client (embedded database)', () => {
     expect((await waiting.done).code).toBe(3);
   });
 
+  it('refuses to sign when what the gateway shows differs from what its digest covers, even with a matching digest', async () => {
+    const { waiting, id } = await submitAndWait(['--timeout', '60']);
+    // The signed digest input is intact; only the column a careless client would display is changed.
+    await gateway.ctx.dataSource.query(`UPDATE requests SET reason = 'routine rotation' WHERE id = $1`, [id]);
+    const refused = await qg(['approve', id, '--yes'], operators[0]!.env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/DIGEST MISMATCH/);
+    expect(refused.stderr).toContain('reason differ from the signed content');
+    expect((await admin.get(`/api/v1/requests/${id}`)).body.approvals).toEqual([]);
+    expect((await qg(['cancel', id], automationEnv)).code).toBe(0);
+    expect((await waiting.done).code).toBe(3);
+  });
+
   it('audit verify passes on an intact log and names the seq of an altered row', async () => {
     expect((await qg(['audit', 'checkpoint'], auditor.env)).code).toBe(0);
     const ok = await qg(['audit', 'verify'], auditor.env);

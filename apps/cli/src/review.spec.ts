@@ -35,9 +35,9 @@ describe('checkDigest', () => {
     expect(check).toMatchObject({ matches: true, divergentFields: [] });
   });
 
-  it('lists the top-level fields that differ from the signed content, the requester included', async () => {
+  it('refuses a request whose shown fields differ from the signed content, and lists them, the requester included', async () => {
     const check = await checkDigest(await view({ requester: { id: 'user_mallory', kind: 'user' }, reason: 'harmless' }), ID);
-    expect(check).toMatchObject({ matches: true, divergentFields: ['requester', 'reason'] });
+    expect(check).toMatchObject({ matches: false, problem: "the request's requester, reason differ from the signed content", divergentFields: ['requester', 'reason'] });
   });
 
   it('reports a digestInput for another request as the problem, not as a divergent field', async () => {

@@ -36,6 +36,10 @@ export async function checkDigest(view: RequestView, expectedId: string): Promis
   if (recomputed !== view.digest) {
     return { recomputed, matches: false, problem: 'the digest the gateway sent is not the hash of the request content', signed, divergentFields };
   }
+  // The web UI refuses this too: a reviewer must never be shown one thing and sign another.
+  if (divergentFields.length > 0) {
+    return { recomputed, matches: false, problem: `the request's ${divergentFields.join(', ')} differ from the signed content`, signed, divergentFields };
+  }
   return { recomputed, matches: true, signed, divergentFields };
 }
 

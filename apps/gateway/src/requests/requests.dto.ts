@@ -1,7 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBooleanString, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
-import { REQUEST_STATUSES, type RequestStatus } from '#libs/contracts';
+import { HIDDEN_CHARACTERS, REQUEST_STATUSES, type RequestStatus } from '#libs/contracts';
+
+/** A reason is read by reviewers: what they see must be all there is (issue 15 item 2). */
+function HasNoHiddenCharacters(): PropertyDecorator {
+  // HIDDEN_CHARACTERS is one character class: `[^…]*` is its complement, repeated.
+  return Matches(new RegExp(`^[^${HIDDEN_CHARACTERS.source.slice(1)}*$`, 'u'), {
+    message: '$property must not contain control, zero-width or bidirectional-override characters (a reviewer could not see them)',
+  });
+}
 
 export class OperationDto {
   @ApiProperty({ example: 'sign' })
@@ -25,9 +33,10 @@ export class SubmitRequestDto {
   @Type(() => OperationDto)
   operation!: OperationDto;
 
-  @ApiProperty({ example: 'release v1.2.3 (ticket OPS-42)' })
+  @ApiProperty({ example: 'release v1.2.3 (ticket OPS-42)', description: 'shown to every reviewer: no control, zero-width or bidirectional characters' })
   @IsString()
   @Length(3, 2000)
+  @HasNoHiddenCharacters()
   reason!: string;
 
   @ApiPropertyOptional({ description: 'at most the policy TTL' })
@@ -58,6 +67,7 @@ export class DecisionDto {
   @IsOptional()
   @IsString()
   @Length(1, 2000)
+  @HasNoHiddenCharacters()
   reason?: string;
 }
 

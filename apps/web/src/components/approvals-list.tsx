@@ -1,6 +1,7 @@
 import type { QgRequest } from '../api.ts';
 import { formatTime } from '../format.ts';
 import { PersonName } from './person-name.tsx';
+import { revealHidden } from './review-text.tsx';
 
 /** "k of n": who has approved, rejected or not decided yet, by name where this user may know it. */
 export function ApprovalsList({ request }: { request: QgRequest }) {
@@ -27,7 +28,7 @@ export function ApprovalsList({ request }: { request: QgRequest }) {
               {a === undefined
                 ? 'has not decided'
                 : `${a.decision === 'approve' ? 'approved' : 'rejected'} at ${formatTime(a.at)}${a.valid ? '' : ` — not counted: ${a.invalidReason ?? 'invalid'}`}`}
-              {a?.reason !== undefined && <span className="muted"> — “{a.reason}”</span>}
+              {a?.reason !== undefined && <span className="muted"> — “{revealHidden(a.reason).shown}”</span>}
             </span>
           </li>
         ))}

@@ -1,6 +1,7 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { assertUnreachable, isOperationKind, type OperationKind } from '../api.ts';
 import { b64uToBytes, formatBytes, printableText, sha256Hex, shellQuote } from '../format.ts';
+import { revealHidden, ReviewText } from './review-text.tsx';
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
@@ -41,8 +42,12 @@ export function unrenderableReason(op: ReceivedOperation): string | null {
   }
 }
 
-/** One line for lists: what the operation does. */
+/** One line for lists: what the operation does, with hidden characters made visible. */
 export function operationSummary(op: ReceivedOperation): string {
+  return revealHidden(rawSummary(op)).shown;
+}
+
+function rawSummary(op: ReceivedOperation): string {
   if (!isOperationKind(op.kind)) return `unknown operation "${op.kind}"`;
   const p = op.params;
   switch (op.kind) {
@@ -115,15 +120,13 @@ function kindFields(kind: OperationKind, p: Record<string, unknown>): ReactNode 
         <>
           <dt>Request</dt>
           <dd>
-            <code className="big">
-              {String(p.method)} {String(p.path)}
-            </code>
+            <ReviewText as="code" className="big" text={`${String(p.method)} ${String(p.path)}`} />
           </dd>
           {p.headers !== undefined && (
             <>
               <dt>Headers</dt>
               <dd>
-                <pre className="code">{JSON.stringify(p.headers, null, 2)}</pre>
+                <ReviewText as="pre" className="code" text={JSON.stringify(p.headers, null, 2)} />
               </dd>
             </>
           )}
@@ -131,7 +134,7 @@ function kindFields(kind: OperationKind, p: Record<string, unknown>): ReactNode 
             <>
               <dt>Body</dt>
               <dd>
-                <pre className="code">{typeof p.body === 'string' ? p.body : JSON.stringify(p.body, null, 2)}</pre>
+                <ReviewText as="pre" className="code" text={typeof p.body === 'string' ? p.body : JSON.stringify(p.body, null, 2)} />
               </dd>
             </>
           )}
@@ -142,17 +145,17 @@ function kindFields(kind: OperationKind, p: Record<string, unknown>): ReactNode 
         <>
           <dt>Namespace</dt>
           <dd>
-            <code>{String(p.namespace)}</code>
+            <ReviewText as="code" text={String(p.namespace)} />
           </dd>
           <dt>Pod</dt>
           <dd>
-            <code>{String(p.pod)}</code>
+            <ReviewText as="code" text={String(p.pod)} />
           </dd>
           <dt>Container</dt>
-          <dd>{str(p.container) !== null ? <code>{String(p.container)}</code> : 'the pod’s default container'}</dd>
+          <dd>{str(p.container) !== null ? <ReviewText as="code" text={String(p.container)} /> : 'the pod’s default container'}</dd>
           <dt>Command</dt>
           <dd>
-            <pre className="code">{isStringArray(p.command) ? shellQuote(p.command) : JSON.stringify(p.command)}</pre>
+            <ReviewText as="pre" className="code" text={isStringArray(p.command) ? shellQuote(p.command) : JSON.stringify(p.command)} />
           </dd>
         </>
       );
@@ -161,7 +164,7 @@ function kindFields(kind: OperationKind, p: Record<string, unknown>): ReactNode 
         <>
           <dt>Command</dt>
           <dd>
-            <pre className="code">{String(p.command)}</pre>
+            <ReviewText as="pre" className="code" text={typeof p.command === 'string' ? p.command : JSON.stringify(p.command)} />
           </dd>
         </>
       );
@@ -170,7 +173,7 @@ function kindFields(kind: OperationKind, p: Record<string, unknown>): ReactNode 
         <>
           <dt>SQL</dt>
           <dd>
-            <pre className="code">{String(p.sql)}</pre>
+            <ReviewText as="pre" className="code" text={String(p.sql)} />
           </dd>
           <dt>Mode</dt>
           <dd>{p.readOnly === false ? <strong className="danger-text">read-write</strong> : 'read-only'}</dd>
@@ -196,7 +199,7 @@ function rawParams(p: Record<string, unknown>): ReactNode {
     <>
       <dt>Parameters</dt>
       <dd>
-        <pre className="code">{JSON.stringify(p, null, 2)}</pre>
+        <ReviewText as="pre" className="code" text={JSON.stringify(p, null, 2)} />
       </dd>
     </>
   );

@@ -7,6 +7,7 @@ import { operationSummary } from '../components/operation-view.tsx';
 import { PersonName } from '../components/person-name.tsx';
 import { useLoad } from '../use-load.ts';
 import { useRequestEvents } from '../use-request-events.ts';
+import { revealHidden } from '../components/review-text.tsx';
 
 function InboxItem({ request }: { request: QgRequest }) {
   return (
@@ -15,7 +16,7 @@ function InboxItem({ request }: { request: QgRequest }) {
         <h2 className="request-title">
           <Link href={`/requests/${request.id}`}>{operationSummary(request.digestInput.operation)}</Link>
         </h2>
-        <p className="reason">“{request.digestInput.reason}”</p>
+        <p className="reason">“{revealHidden(request.digestInput.reason).shown}”</p>
         <p className="muted small">
           by <PersonName id={request.digestInput.requester} kind={request.requester.kind} request={request} /> · <Countdown until={request.digestInput.expiresAt} />
         </p>

@@ -10,6 +10,7 @@ import { formatTime } from '../format.ts';
 import { useSession } from '../session.tsx';
 import { useLoad } from '../use-load.ts';
 import { useRequestEvents } from '../use-request-events.ts';
+import { revealHidden } from '../components/review-text.tsx';
 
 function resultSummary(r: QgRequest): string {
   if (r.resultSha256 !== undefined && r.result === undefined) return 'done; output to the requester only';
@@ -89,7 +90,7 @@ export function MyRequestsPage() {
                   <td className="hide-narrow">
                     <PersonName id={r.requester.id} kind={r.requester.kind} request={r} />
                   </td>
-                  <td className="reason-cell hide-narrow">{r.reason}</td>
+                  <td className="reason-cell hide-narrow">{revealHidden(r.reason).shown}</td>
                   <td className="hide-narrow">{formatTime(r.createdAt)}</td>
                   <td>{resultSummary(r)}</td>
                 </tr>

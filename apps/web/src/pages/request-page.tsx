@@ -10,6 +10,7 @@ import { LiveIndicator } from '../components/live-indicator.tsx';
 import { OperationView, operationSummary } from '../components/operation-view.tsx';
 import { PersonName } from '../components/person-name.tsx';
 import { ResultView } from '../components/result-view.tsx';
+import { ReviewText } from '../components/review-text.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { formatTime, shortDigest } from '../format.ts';
 import { useSession } from '../session.tsx';
@@ -51,7 +52,7 @@ function Names({ request }: { request: QgRequest }) {
       </dd>
       <dt>Reason</dt>
       <dd className="reason" data-testid="reason">
-        {input.reason}
+        <ReviewText text={input.reason} />
       </dd>
       <dt>Credential</dt>
       <dd>
