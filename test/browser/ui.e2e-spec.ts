@@ -485,6 +485,7 @@ interface Person {
     await page.getByRole('link', { name: 'Service accounts' }).click();
     const saForm = page.getByTestId('service-account-form');
     await saForm.getByLabel('Name').fill('throwaway-bot');
+    await saForm.getByLabel('Owner').selectOption({ label: 'rita' });
     await saForm.getByRole('button', { name: 'Create service account' }).click();
     const token = ((await page.getByTestId('service-token').textContent()) ?? '').trim();
     const bot = anonymous.as(token);
@@ -494,6 +495,7 @@ interface Person {
     const accounts = page.getByTestId('service-accounts-table');
     const botRow = accounts.locator('tr[data-testid="service-account-row"][data-name="throwaway-bot"]');
     await expect(botRow.getByTestId('service-account-status').textContent()).resolves.toBe('active');
+    await expect(botRow.getByTestId('service-account-owner').textContent()).resolves.toBe('rita');
     await botRow.getByRole('button', { name: 'Revoke', exact: true }).click();
     const saConfirm = accounts.getByTestId('service-account-confirm');
     await expect(saConfirm.textContent()).resolves.toContain('Revoke throwaway-bot?');

@@ -32,7 +32,7 @@ function TokenOnce({ account, onDone }: { account: ServiceAccount & { token: str
 }
 
 /** One account, and for an admin a Revoke action (after a confirmation that names it) while it is active. */
-function AccountRow({ account, columns, manage, onRevoked }: { account: ServiceAccount; columns: number; manage: boolean; onRevoked: (account: ServiceAccount) => void }) {
+function AccountRow({ account, columns, manage, owner, onRevoked }: { account: ServiceAccount; columns: number; manage: boolean; owner: string; onRevoked: (account: ServiceAccount) => void }) {
   const [confirming, setConfirming] = useState(false);
   const { busy, error, setError, run } = useSubmit();
 
@@ -58,6 +58,7 @@ function AccountRow({ account, columns, manage, onRevoked }: { account: ServiceA
           <code className="small">{account.id}</code>
         </td>
         <td>{account.roles.join(', ')}</td>
+        <td data-testid="service-account-owner">{owner}</td>
         <td>{formatTime(account.createdAt)}</td>
         <td data-testid="service-account-status">
           {account.revokedAt !== null ? <span className="tag tag-warn">revoked {formatTime(account.revokedAt)}</span> : <span className="tag tag-ok">active</span>}
@@ -97,19 +98,25 @@ export function ServiceAccountsPage() {
   // Auditors may read this list; only admins change it.
   const manage = session.has('admin');
   const accounts = useLoad(() => api.listServiceAccounts(), []);
+  const users = useLoad(() => api.listUsers(), []);
   const [name, setName] = useState('');
+  // Empty: the gateway makes the creating admin the owner.
+  const [ownerId, setOwnerId] = useState('');
   const [roles, setRoles] = useState<Role[]>(['requester']);
   const { busy, error, run } = useSubmit();
   const [created, setCreated] = useState<(ServiceAccount & { token: string }) | null>(null);
   const [revoked, setRevoked] = useState<ServiceAccount | null>(null);
-  const columns = ['Name', 'Id', 'Roles', 'Created', 'Status', ...(manage ? ['Actions'] : [])];
+  const columns = ['Name', 'Id', 'Roles', 'Owner', 'Created', 'Status', ...(manage ? ['Actions'] : [])];
+  const ownerName = (id: string | null) => (id === null ? 'none' : (users.data?.find((u) => u.id === id)?.username ?? 'a user you cannot list'));
+  const enabledUsers = (users.data ?? []).filter((u) => !u.disabled);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     await run(async () => {
-      setCreated(await api.createServiceAccount({ name: name.trim(), roles }));
+      setCreated(await api.createServiceAccount({ name: name.trim(), roles, ...(ownerId !== '' ? { ownerId } : {}) }));
       setRevoked(null);
       setName('');
+      setOwnerId('');
       accounts.reload();
     });
   };
@@ -138,6 +145,7 @@ export function ServiceAccountsPage() {
             account={a}
             columns={columns.length}
             manage={manage}
+            owner={ownerName(a.ownerId)}
             onRevoked={(gone) => {
               setRevoked(gone);
               // The token shown once is dead now: stop offering it.
@@ -154,6 +162,19 @@ export function ServiceAccountsPage() {
             <input name="name" required value={name} onChange={(e) => setName(e.target.value)} placeholder="ci-release" />
           </Field>
           <RoleChecks roles={roles} onChange={setRoles} />
+          <Field label="Owner" hint="The person answerable for this automation. They count as its requester: a policy that forbids self-approval keeps them from approving what it asks for.">
+            <select name="owner" value={ownerId} onChange={(e) => setOwnerId(e.target.value)}>
+              <option value="">me ({session.me?.username ?? 'the signed-in admin'})</option>
+              {enabledUsers
+                .filter((u) => u.id !== session.me?.id)
+                .map((u) => (
+                  <option key={u.id} value={u.id}>
+                    {u.username}
+                    {u.displayName !== u.username ? ` (${u.displayName})` : ''}
+                  </option>
+                ))}
+            </select>
+          </Field>
           <FormFooter error={error} busy={busy} busyLabel="Creating the account…" label="Create service account" />
         </form>
       )}
