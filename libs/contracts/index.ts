@@ -29,6 +29,10 @@ export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 export const CREDENTIAL_KINDS = ['signing-key', 'http-token', 'kubeconfig', 'ssh-key', 'postgres'] as const;
 export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
 
+/** The algorithms of signing keys the gateway generates itself, born split (§4 `generate: {alg}`). */
+export const GENERATED_SIGNING_ALGS = ['ES256', 'EdDSA'] as const;
+export type GeneratedSigningAlg = (typeof GENERATED_SIGNING_ALGS)[number];
+
 /** Operation kinds that an executor runs against a system outside the gateway (§6). */
 export const EXECUTOR_OPERATION_KINDS = ['sign', 'http', 'kubernetes.exec', 'ssh.exec', 'sql.exec'] as const;
 export type ExecutorOperationKind = (typeof EXECUTOR_OPERATION_KINDS)[number];
@@ -304,6 +308,12 @@ export interface Credential {
   threshold: number;
   custodians: { userId: string; index: number }[];
   publicInfo: Record<string, unknown>;
+  /** signing keys only: the public JWK (also in `publicInfo`); absent from older gateways */
+  publicJwk?: JWK;
+  /** true when the gateway generated the key itself and nobody ever held the private key; absent from older gateways */
+  generated?: boolean;
+  /** a custodian who has not checked in for this many days is not live (§4a); absent from older gateways */
+  checkInDays?: number;
   createdAt: string;
 }
 
@@ -311,8 +321,11 @@ export interface NewCredential {
   name: string;
   kind: CredentialKind;
   config: Record<string, unknown>;
+  /** exactly one of secret, secretBase64 and (signing-key only) generate */
   secret?: string;
   secretBase64?: string;
+  generate?: { alg: GeneratedSigningAlg };
+  checkInDays?: number;
   /** user ids */
   custodians: string[];
   threshold: number;

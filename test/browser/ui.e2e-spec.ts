@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { API_ROUTES } from '../../apps/web/src/api-routes.js';
 import { Http } from '../support/http.js';
-import { createUser, generateSigningJwk, signRequestBody } from '../support/quorum.js';
+import { createUser, signRequestBody } from '../support/quorum.js';
 import { ADMIN_PASSWORD, startTestGateway, type TestGateway } from '../support/test-gateway.js';
 
 // Debian's chromium package; QG_CHROMIUM points elsewhere (another distribution, a local build).
@@ -49,7 +49,8 @@ interface Person {
   const contexts: BrowserContext[] = [];
   const people: Record<'alice' | 'bob' | 'lead' | 'rita' | 'audrey', Person> = {} as never;
   const pages: Record<string, Page> = {};
-  let signingKey: Awaited<ReturnType<typeof generateSigningJwk>>;
+  /** the public half of the release key the gateway generated (born split): no test ever holds its private half */
+  let releasePublicJwk: Record<string, unknown>;
   let aliceBackup = '';
 
   async function newPage(viewport = { width: 1280, height: 860 }): Promise<Page> {
@@ -87,7 +88,6 @@ interface Person {
     expect(account.status).toBe(201);
     automation = new Http(gateway.url).as(account.body.token);
     automationId = account.body.id;
-    signingKey = await generateSigningJwk();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -173,14 +173,23 @@ interface Person {
     const form = page.getByTestId('credential-form');
     await form.getByLabel('Name').fill('release-key');
     await form.getByLabel('Kind').selectOption('signing-key');
-    await form.getByLabel('Private key as JWK (JSON)').fill(JSON.stringify(signingKey.privateJwk));
+    // Born split by default (spec §4 generate): no private key field until the lead asks to paste one.
+    await expect(form.getByRole('radio', { name: 'Generate the key here' }).isChecked()).resolves.toBe(true);
+    await expect(form.getByLabel('Private key as JWK (JSON)').count()).resolves.toBe(0);
+    await form.getByRole('radio', { name: 'Paste an existing private key' }).check();
+    await expect(form.getByLabel('Private key as JWK (JSON)').count()).resolves.toBe(1);
+    await form.getByRole('radio', { name: 'Generate the key here' }).check();
+    await form.getByLabel('Algorithm').selectOption('ES256');
     await expect(form.getByText('keys enrolled').count()).resolves.toBe(2);
     await form.getByRole('checkbox', { name: /alice/ }).check();
     await form.getByRole('checkbox', { name: /bob/ }).check();
     await form.getByLabel('Threshold (k)').fill('2');
     await form.getByRole('button', { name: 'Create credential' }).click();
     await page.getByText('Credential release-key created: 2 of 2 custodians').waitFor();
-    await expect(form.getByLabel('Private key as JWK (JSON)').inputValue()).resolves.toBe('');
+    const shownJwk = JSON.parse(await page.getByTestId('public-jwk').innerText());
+    expect(shownJwk).toMatchObject({ kty: 'EC', crv: 'P-256', x: expect.any(String) });
+    expect(shownJwk).not.toHaveProperty('d');
+    releasePublicJwk = shownJwk;
 
     await page.getByRole('link', { name: 'Policies' }).click();
     const policy = page.getByTestId('policy-form');
@@ -193,7 +202,7 @@ interface Person {
     await page.getByTestId('policies-table').getByText('release-signing').waitFor();
 
     const credentials = (await admin.get('/api/v1/credentials')).body.credentials;
-    expect(credentials).toEqual([expect.objectContaining({ name: 'release-key', kind: 'signing-key', threshold: 2 })]);
+    expect(credentials).toEqual([expect.objectContaining({ name: 'release-key', kind: 'signing-key', threshold: 2, generated: true, publicJwk: releasePublicJwk })]);
     expect(credentials[0].custodians.map((c: any) => c.userId).sort()).toEqual([people.alice.id, people.bob.id].sort());
     const policies = (await admin.get('/api/v1/policies')).body.policies;
     expect(policies).toEqual([expect.objectContaining({ name: 'release-signing', operations: [{ kind: 'sign' }], approvals: expect.objectContaining({ min: 2 }) })]);
@@ -262,7 +271,7 @@ interface Person {
 
     const done = await automation.get(`/api/v1/requests/${id}/wait?timeoutSeconds=30`);
     expect(done.body.status).toBe('succeeded');
-    expect(await verifyRawSignature(signingKey.publicJwk as JsonWebKey, payload, done.body.result.signature)).toBe(true);
+    expect(await verifyRawSignature(releasePublicJwk as JsonWebKey, payload, done.body.result.signature)).toBe(true);
     expect(done.body.approvals.map((a: any) => a.userId).sort()).toEqual([people.alice.id, people.bob.id].sort());
 
     // Both operators' pages follow the request to its end through server-sent events.

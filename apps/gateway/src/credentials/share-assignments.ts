@@ -26,7 +26,7 @@ export interface ShareAssignment {
 }
 
 /** A share row as stored: the assignment it claims, and the envelope whose header names the key. */
-export interface StoredShare extends ShareRow {
+export interface StoredShare extends Omit<ShareRow, 'sealedAt'> {
   /** the 0-based group of grouped sharing (§3a); absent or null for the flat form */
   group?: number | null;
 }
