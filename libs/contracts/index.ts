@@ -68,6 +68,8 @@ export const AUDIT_ACTIONS = [
   'service_account.revoked',
   'keys.enrolled',
   'credential.created',
+  'credential.checked_in',
+  'credential.check_in_failed',
   'policy.created',
   'request.submitted',
   'request.approval_recorded',
@@ -329,6 +331,46 @@ export interface NewCredential {
   /** user ids */
   custodians: string[];
   threshold: number;
+}
+
+/** GET /credentials/:id/share (spec §4a): the caller's own envelope and a one-time challenge sealed to their encryption key. */
+export interface CredentialShare {
+  envelope: string;
+  index: number;
+  /** the 0-based group of grouped sharing (§3a); absent for one group */
+  group?: number;
+  version: number;
+  /** JWE to the caller's encryption key, header `cred`, `ver`, `purpose: "check-in"`; plaintext a one-time nonce (32 bytes, b64u), valid 5 minutes */
+  challenge: string;
+}
+
+/** POST /credentials/:id/check-ins: a check-in statement (§3, `typ: qg-checkin+jwt`). */
+export interface CheckInBody {
+  statement: string;
+}
+
+/** POST /credentials/:id/check-ins → 201. */
+export interface CheckInResponse {
+  at: string;
+}
+
+/** Why a custodian does not count as live (§4a). */
+export const LIVENESS_REASONS = ['disabled', 'no_operator_role', 'keys_changed', 'check_in_overdue'] as const;
+export type LivenessReason = (typeof LIVENESS_REASONS)[number];
+
+/** GET /credentials/:id/health (§4a): below 1, one more departure loses the credential. */
+export interface CredentialHealth {
+  credentialId: string;
+  version: number;
+  /** the least over groups of live − threshold */
+  margin: number;
+  checkInDays: number;
+  groups: {
+    name: string;
+    threshold: number;
+    live: number;
+    custodians: { userId: string; username: string; index: number; live: boolean; reasons: LivenessReason[]; lastCheckInAt: string | null; checkInDueAt: string }[];
+  }[];
 }
 
 // ---- policies (policies.controller.ts `toPolicyResponse`) ----

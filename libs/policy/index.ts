@@ -22,3 +22,4 @@ export type {
   Vote,
 } from './types.js';
 export { MAX_REQUEST_TTL_SECONDS, MIN_REQUEST_TTL_SECONDS, validatePolicyDefinition } from './validate-policy.js';
+export { assessCustody, custodianLiveness, quorumMargin, type CustodianFacts, type CustodianLiveness, type CustodyGroupFacts, type CustodyHealth } from './custody-health.js';
