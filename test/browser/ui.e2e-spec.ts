@@ -314,6 +314,30 @@ interface Person {
     expect(await rita.getByRole('button', { name: 'Approve' }).count()).toBe(0);
   }, 120_000);
 
+  it('a custodian checks in from "My credentials" in the browser; the lead sees each credential\'s margin with a warning below 1', async () => {
+    const alice = pages.alice!;
+    await alice.getByRole('link', { name: 'My credentials' }).click();
+    const row = alice.locator('[data-testid="my-credential"][data-credential="release-key"]');
+    await expect(row.getByTestId('last-check-in').textContent()).resolves.toBe('never');
+    await row.getByRole('button', { name: 'Check in' }).click();
+    await expect(alice.getByTestId('check-in-result').textContent()).resolves.toContain('Checked in to release-key');
+    await alice.waitForFunction(() => document.querySelector('[data-credential="release-key"] [data-testid="last-check-in"]')?.textContent !== 'never');
+    await alice.screenshot({ path: resolve(SCREENSHOTS, 'my-credentials.png'), fullPage: true });
+    const credential = (await admin.get('/api/v1/credentials/release-key')).body;
+    const health = (await admin.get(`/api/v1/credentials/${credential.id}/health`)).body;
+    const mine = health.groups[0].custodians.find((c: any) => c.userId === people.alice.id);
+    expect(mine).toMatchObject({ live: true, lastCheckInAt: expect.any(String) });
+    const checkedIn = (await admin.get('/api/v1/audit?limit=1000')).body.entries.filter((e: any) => e.action === 'credential.checked_in');
+    expect(checkedIn).toEqual([expect.objectContaining({ actor: `user:${people.alice.id}`, subject: `credential:${credential.id}` })]);
+
+    // 2 of 2: every custodian counts, and still one departure loses it.
+    const lead = pages.lead!;
+    await lead.getByRole('link', { name: 'Credentials' }).click();
+    const margin = lead.locator('[data-testid="credentials-table"] tr', { hasText: 'release-key' }).getByTestId('margin');
+    await expect(margin.getAttribute('data-margin')).resolves.toBe('0');
+    await expect(margin.textContent()).resolves.toContain('one more departure loses this credential: re-share now');
+  }, 120_000);
+
   it('refuses to sign when the digestInput it receives was tampered with, and records no approval', async () => {
     const submitted = await automation.post('/api/v1/requests', signRequestBody('release-key', Buffer.from('tamper me').toString('base64url')));
     expect(submitted.status).toBe(201);

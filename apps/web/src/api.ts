@@ -5,6 +5,9 @@
  */
 import type {
   AuditEntry,
+  CheckInResponse,
+  CredentialHealth,
+  CredentialShare,
   AuditVerification,
   CreatedServiceAccount,
   Credential,
@@ -33,6 +36,7 @@ export type {
   AuditEntry,
   AuditVerification,
   Credential,
+  CredentialHealth,
   CredentialKind,
   EnrolledKeys,
   GeneratedSigningAlg,
@@ -144,6 +148,9 @@ export const api = {
   getCredential: (idOrName: string) => call<Credential>(R.getCredential, { params: { idOrName } }),
   listCredentials: () => call<{ credentials: Credential[] }>(R.listCredentials).then((r) => r.credentials),
   createCredential: (body: NewCredential) => call<Credential>(R.createCredential, { body }),
+  getCredentialShare: (id: string) => call<CredentialShare>(R.getCredentialShare, { params: { id } }),
+  checkIn: (id: string, statement: string) => call<CheckInResponse>(R.checkIn, { params: { id }, body: { statement } }),
+  getCredentialHealth: (id: string) => call<CredentialHealth>(R.getCredentialHealth, { params: { id } }),
   getPolicy: (id: string) => call<Policy>(R.getPolicy, { params: { id } }),
   listPolicies: () => call<{ policies: Policy[] }>(R.listPolicies).then((r) => r.policies),
   createPolicy: (body: NewPolicy) => call<Policy>(R.createPolicy, { body }),

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { api, CREDENTIAL_KINDS, GENERATED_SIGNING_ALGS, type Credential, type CredentialKind, type GeneratedSigningAlg, type User } from '../api.ts';
+import { api, CREDENTIAL_KINDS, GENERATED_SIGNING_ALGS, type Credential, type CredentialHealth, type CredentialKind, type GeneratedSigningAlg, type User } from '../api.ts';
 import { ErrorMessage, Loading, Notice } from '../components/feedback.tsx';
 import { Field, FormFooter } from '../components/form-parts.tsx';
 import { LoadedTable } from '../components/loaded-table.tsx';
@@ -238,9 +238,36 @@ function CreateCredential({ users, onCreated }: { users: User[]; onCreated: (c: 
   );
 }
 
+const REASON_LABELS: Record<string, string> = {
+  disabled: 'disabled',
+  no_operator_role: 'not an operator',
+  keys_changed: 'keys changed',
+  check_in_overdue: 'check-in overdue',
+};
+
+/** The quorum margin (spec §4a): live custodians minus threshold; below 1, one more departure loses the credential. */
+function MarginCell({ health }: { health: CredentialHealth | null | undefined }) {
+  if (health === undefined) return <span className="muted">…</span>;
+  if (health === null) return <span className="muted">unknown</span>;
+  const notLive = health.groups.flatMap((g) => g.custodians).filter((c) => !c.live);
+  const who = notLive.map((c) => `${c.username} (${c.reasons.map((r) => REASON_LABELS[r] ?? r).join(', ')})`).join('; ');
+  if (health.margin >= 1) return <span className="tag tag-ok" title={who === '' ? 'every custodian counts' : `not counting: ${who}`}>{health.margin}</span>;
+  return (
+    <span className="tag tag-warn" role="alert">
+      {health.margin}:{' '}
+      {health.margin === 0 ? 'one more departure loses this credential: re-share now' : 'too few custodians count to rebuild it now: re-share or bring them back'}
+      {who !== '' && <span className="hint"> Not counting: {who}.</span>}
+    </span>
+  );
+}
+
 export function CredentialsPage() {
   const credentials = useLoad(() => api.listCredentials(), []);
   const users = useLoad(() => api.listUsers(), []);
+  const healths = useLoad(
+    async () => new Map(await Promise.all((credentials.data ?? []).map(async (c) => [c.id, await api.getCredentialHealth(c.id).catch(() => null)] as const))),
+    [credentials.data],
+  );
   const [created, setCreated] = useState<Credential | null>(null);
   const byId = new Map((users.data ?? []).map((u) => [u.id, u]));
 
@@ -265,7 +292,7 @@ export function CredentialsPage() {
         errorTitle="The credentials could not be loaded"
         what="credentials"
         empty="No credentials yet."
-        columns={['Name', 'Kind', 'Quorum', 'Custodians', 'Version', 'Created']}
+        columns={['Name', 'Kind', 'Quorum', 'Margin', 'Custodians', 'Version', 'Created']}
         testId="credentials-table"
         row={(c) => (
           <tr key={c.id}>
@@ -275,6 +302,9 @@ export function CredentialsPage() {
             <td>{c.kind}</td>
             <td>
               {c.threshold} of {c.custodians.length}
+            </td>
+            <td data-testid="margin" data-margin={healths.data?.get(c.id)?.margin}>
+              <MarginCell health={healths.data?.get(c.id)} />
             </td>
             <td>
               {c.custodians.map((cu) => {
