@@ -242,4 +242,17 @@ describe.each(testDatabaseKinds())('check-ins and quorum health (%s database)', 
     expect(haystack).toContain('credential.checked_in');
     expect(findLeaks(haystack, secrets)).toEqual([]);
   });
+
+  it('a database writer who rewrites a commitment: check-ins and health fail closed (409) naming nobody, and the gauge leaves the credential out', async () => {
+    const op3 = q.operators[2]!;
+    await gateway.ctx.dataSource.query(`UPDATE credential_shares SET commitment = $1 WHERE credential_id = $2 AND custodian_id = $3`, ['0'.repeat(64), q.credential.id, op3.id]);
+    const share = await op3.http.get(`${credentialPath()}/share`);
+    expect([share.status, share.body.code]).toEqual([409, 'CONFLICT']);
+    expect(share.text).not.toContain(op3.id);
+    expect((await q.operators[0]!.http.get(`${credentialPath()}/share`)).status).toBe(409);
+    expect((await q.admin.get(`${credentialPath()}/health`)).status).toBe(409);
+    const metrics = (await anonymous().get('/metrics')).text;
+    expect(metrics).not.toContain('credential="ck-release-key"');
+    expect(metrics).toMatch(/^quorumgate_credential_margin\{credential="ck-weekly"\} -?\d+$/m);
+  });
 });
