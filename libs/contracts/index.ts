@@ -29,6 +29,10 @@ export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 export const CREDENTIAL_KINDS = ['signing-key', 'http-token', 'kubeconfig', 'ssh-key', 'postgres'] as const;
 export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
 
+/** The algorithms of signing keys the gateway generates itself, born split (§4 `generate: {alg}`). */
+export const GENERATED_SIGNING_ALGS = ['ES256', 'EdDSA'] as const;
+export type GeneratedSigningAlg = (typeof GENERATED_SIGNING_ALGS)[number];
+
 /** Operation kinds that an executor runs against a system outside the gateway (§6). */
 export const EXECUTOR_OPERATION_KINDS = ['sign', 'http', 'kubernetes.exec', 'ssh.exec', 'sql.exec'] as const;
 export type ExecutorOperationKind = (typeof EXECUTOR_OPERATION_KINDS)[number];
@@ -64,6 +68,8 @@ export const AUDIT_ACTIONS = [
   'service_account.revoked',
   'keys.enrolled',
   'credential.created',
+  'credential.checked_in',
+  'credential.check_in_failed',
   'policy.created',
   'request.submitted',
   'request.approval_recorded',
@@ -318,6 +324,12 @@ export interface Credential {
   threshold: number;
   custodians: { userId: string; index: number }[];
   publicInfo: Record<string, unknown>;
+  /** signing keys only: the public JWK (also in `publicInfo`); absent from older gateways */
+  publicJwk?: JWK;
+  /** true when the gateway generated the key itself and nobody ever held the private key; absent from older gateways */
+  generated?: boolean;
+  /** a custodian who has not checked in for this many days is not live (§4a); absent from older gateways */
+  checkInDays?: number;
   createdAt: string;
 }
 
@@ -325,11 +337,54 @@ export interface NewCredential {
   name: string;
   kind: CredentialKind;
   config: Record<string, unknown>;
+  /** exactly one of secret, secretBase64 and (signing-key only) generate */
   secret?: string;
   secretBase64?: string;
+  generate?: { alg: GeneratedSigningAlg };
+  checkInDays?: number;
   /** user ids */
   custodians: string[];
   threshold: number;
+}
+
+/** GET /credentials/:id/share (spec §4a): the caller's own envelope and a one-time challenge sealed to their encryption key. */
+export interface CredentialShare {
+  envelope: string;
+  index: number;
+  /** the 0-based group of grouped sharing (§3a); absent for one group */
+  group?: number;
+  version: number;
+  /** JWE to the caller's encryption key, header `cred`, `ver`, `purpose: "check-in"`; plaintext a one-time nonce (32 bytes, b64u), valid 5 minutes */
+  challenge: string;
+}
+
+/** POST /credentials/:id/check-ins: a check-in statement (§3, `typ: qg-checkin+jwt`). */
+export interface CheckInBody {
+  statement: string;
+}
+
+/** POST /credentials/:id/check-ins → 201. */
+export interface CheckInResponse {
+  at: string;
+}
+
+/** Why a custodian does not count as live (§4a). */
+export const LIVENESS_REASONS = ['disabled', 'no_operator_role', 'keys_changed', 'check_in_overdue'] as const;
+export type LivenessReason = (typeof LIVENESS_REASONS)[number];
+
+/** GET /credentials/:id/health (§4a): below 1, one more departure loses the credential. */
+export interface CredentialHealth {
+  credentialId: string;
+  version: number;
+  /** the least over groups of live − threshold */
+  margin: number;
+  checkInDays: number;
+  groups: {
+    name: string;
+    threshold: number;
+    live: number;
+    custodians: { userId: string; username: string; index: number; live: boolean; reasons: LivenessReason[]; lastCheckInAt: string | null; checkInDueAt: string }[];
+  }[];
 }
 
 // ---- policies (policies.controller.ts `toPolicyResponse`) ----

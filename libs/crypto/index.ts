@@ -18,3 +18,4 @@ export {
 } from './envelopes.js';
 export { verifyApprovalStatement, type ApprovalClaims } from './approval-statement.js';
 export type { JWK } from 'jose';
+export { verifyCheckInStatement, type CheckInClaims } from './check-in-statement.js';

@@ -17,3 +17,4 @@ export {
 } from './prepare-decision.js';
 export { encryptBackup, decryptBackup } from './key-backup.js';
 export type { JWK } from 'jose';
+export { prepareCheckIn, shareCommitment, type CheckInShare, type PrepareCheckInInput } from './check-in.js';

@@ -13,3 +13,4 @@ export { EXEC_OUTPUT_LIMIT } from './output-capture.js';
 export { SQL_ROW_LIMIT } from './capped-query.js';
 export { KUBERNETES_EXEC_PROTOCOLS } from './kubernetes-executor.js';
 export { sshFingerprint } from './ssh-key.js';
+export { GENERATED_SIGNING_ALGS, generateSigningKey, type GeneratedSigningAlg } from './signing-key.js';

@@ -1,6 +1,7 @@
-import { calculateJwkThumbprint, importJWK, type JWK } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import { isRecord } from './checks.js';
 import { ExecutorError } from './executor-error.js';
+import { GENERATED_SIGNING_ALGS, type GeneratedSigningAlg } from '../contracts/index.js';
 
 // The secret arrives as a Buffer, but JSON parsing turns it into JS strings
 // (the JSON text, `d`, the RSA factors) that cannot be zeroed: they stay in
@@ -209,4 +210,23 @@ export async function checkKeyPair(key: SigningKey, alg: SigningAlg): Promise<vo
 /** The algorithm a signature uses when the request names none. */
 export function defaultAlgorithm(key: SigningKey): SigningAlg {
   return key.declaredAlg ?? DEFAULT_ALG[key.keyType];
+}
+
+export { GENERATED_SIGNING_ALGS, type GeneratedSigningAlg };
+
+/**
+ * A fresh signing key pair made inside the gateway ("born split", spec §4): the
+ * private JWK as the JSON bytes of a `signing-key` secret, which the caller seals,
+ * splits and zeroes. EC P-256 for ES256, Ed25519 for EdDSA. The JSON strings the
+ * export goes through cannot be zeroed (see the note at the top of this file).
+ *
+ * @example
+ * const secret = await generateSigningKey('ES256'); // Buffer of {"kty":"EC","crv":"P-256","x","y","d"}
+ */
+export async function generateSigningKey(alg: GeneratedSigningAlg): Promise<Buffer> {
+  if (!GENERATED_SIGNING_ALGS.includes(alg)) throw new ExecutorError('PARAMS_INVALID', `generate.alg must be one of ${GENERATED_SIGNING_ALGS.join(', ')}`);
+  const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}) });
+  const jwk = await exportJWK(privateKey);
+  const members = alg === 'ES256' ? { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, d: jwk.d } : { kty: jwk.kty, crv: jwk.crv, x: jwk.x, d: jwk.d };
+  return Buffer.from(JSON.stringify(members), 'utf8');
 }

@@ -23,3 +23,4 @@ export type {
 } from './types.js';
 export { MAX_REQUEST_TTL_SECONDS, MIN_REQUEST_TTL_SECONDS, validatePolicyDefinition } from './validate-policy.js';
 export { canSeeCredential, canSeePolicy } from './catalog-visibility.js';
+export { assessCustody, custodianLiveness, quorumMargin, type CustodianFacts, type CustodianLiveness, type CustodyGroupFacts, type CustodyHealth } from './custody-health.js';

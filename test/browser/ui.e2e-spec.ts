@@ -12,7 +12,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { API_ROUTES } from '../../apps/web/src/api-routes.js';
 import { canonicalJson } from '../../libs/crypto/index.js';
 import { Http } from '../support/http.js';
-import { createUser, generateSigningJwk, signRequestBody } from '../support/quorum.js';
+import { createUser, signRequestBody } from '../support/quorum.js';
 import { ADMIN_PASSWORD, startTestGateway, type TestGateway } from '../support/test-gateway.js';
 
 // Debian's chromium package; QG_CHROMIUM points elsewhere (another distribution, a local build).
@@ -50,7 +50,8 @@ interface Person {
   const contexts: BrowserContext[] = [];
   const people: Record<'alice' | 'bob' | 'lead' | 'rita' | 'audrey', Person> = {} as never;
   const pages: Record<string, Page> = {};
-  let signingKey: Awaited<ReturnType<typeof generateSigningJwk>>;
+  /** the public half of the release key the gateway generated (born split): no test ever holds its private half */
+  let releasePublicJwk: Record<string, unknown>;
   let aliceBackup = '';
 
   async function newPage(viewport = { width: 1280, height: 860 }): Promise<Page> {
@@ -88,7 +89,6 @@ interface Person {
     expect(account.status).toBe(201);
     automation = new Http(gateway.url).as(account.body.token);
     automationId = account.body.id;
-    signingKey = await generateSigningJwk();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -174,14 +174,23 @@ interface Person {
     const form = page.getByTestId('credential-form');
     await form.getByLabel('Name').fill('release-key');
     await form.getByLabel('Kind').selectOption('signing-key');
-    await form.getByLabel('Private key as JWK (JSON)').fill(JSON.stringify(signingKey.privateJwk));
+    // Born split by default (spec §4 generate): no private key field until the lead asks to paste one.
+    await expect(form.getByRole('radio', { name: 'Generate the key here' }).isChecked()).resolves.toBe(true);
+    await expect(form.getByLabel('Private key as JWK (JSON)').count()).resolves.toBe(0);
+    await form.getByRole('radio', { name: 'Paste an existing private key' }).check();
+    await expect(form.getByLabel('Private key as JWK (JSON)').count()).resolves.toBe(1);
+    await form.getByRole('radio', { name: 'Generate the key here' }).check();
+    await form.getByLabel('Algorithm').selectOption('ES256');
     await expect(form.getByText('keys enrolled').count()).resolves.toBe(2);
     await form.getByRole('checkbox', { name: /alice/ }).check();
     await form.getByRole('checkbox', { name: /bob/ }).check();
     await form.getByLabel('Threshold (k)').fill('2');
     await form.getByRole('button', { name: 'Create credential' }).click();
     await page.getByText('Credential release-key created: 2 of 2 custodians').waitFor();
-    await expect(form.getByLabel('Private key as JWK (JSON)').inputValue()).resolves.toBe('');
+    const shownJwk = JSON.parse(await page.getByTestId('public-jwk').innerText());
+    expect(shownJwk).toMatchObject({ kty: 'EC', crv: 'P-256', x: expect.any(String) });
+    expect(shownJwk).not.toHaveProperty('d');
+    releasePublicJwk = shownJwk;
 
     await page.getByRole('link', { name: 'Policies' }).click();
     const policy = page.getByTestId('policy-form');
@@ -194,7 +203,7 @@ interface Person {
     await page.getByTestId('policies-table').getByText('release-signing').waitFor();
 
     const credentials = (await admin.get('/api/v1/credentials')).body.credentials;
-    expect(credentials).toEqual([expect.objectContaining({ name: 'release-key', kind: 'signing-key', threshold: 2 })]);
+    expect(credentials).toEqual([expect.objectContaining({ name: 'release-key', kind: 'signing-key', threshold: 2, generated: true, publicJwk: releasePublicJwk })]);
     expect(credentials[0].custodians.map((c: any) => c.userId).sort()).toEqual([people.alice.id, people.bob.id].sort());
     const policies = (await admin.get('/api/v1/policies')).body.policies;
     expect(policies).toEqual([expect.objectContaining({ name: 'release-signing', operations: [{ kind: 'sign' }], approvals: expect.objectContaining({ min: 2 }) })]);
@@ -263,7 +272,7 @@ interface Person {
 
     const done = await automation.get(`/api/v1/requests/${id}/wait?timeoutSeconds=30`);
     expect(done.body.status).toBe('succeeded');
-    expect(await verifyRawSignature(signingKey.publicJwk as JsonWebKey, payload, done.body.result.signature)).toBe(true);
+    expect(await verifyRawSignature(releasePublicJwk as JsonWebKey, payload, done.body.result.signature)).toBe(true);
     expect(done.body.approvals.map((a: any) => a.userId).sort()).toEqual([people.alice.id, people.bob.id].sort());
 
     // Both operators' pages follow the request to its end through server-sent events; the
@@ -306,6 +315,30 @@ interface Person {
     // A requester may not list users, yet sees who approved by name.
     expect((await rita.locator('[data-testid="approval"][data-decision="approve"] [data-testid="person"]').allTextContents()).sort()).toEqual(['alice', 'bob']);
     expect(await rita.getByRole('button', { name: 'Approve' }).count()).toBe(0);
+  }, 120_000);
+
+  it('a custodian checks in from "My credentials" in the browser; the lead sees each credential\'s margin with a warning below 1', async () => {
+    const alice = pages.alice!;
+    await alice.getByRole('link', { name: 'My credentials' }).click();
+    const row = alice.locator('[data-testid="my-credential"][data-credential="release-key"]');
+    await expect(row.getByTestId('last-check-in').textContent()).resolves.toBe('never');
+    await row.getByRole('button', { name: 'Check in' }).click();
+    await expect(alice.getByTestId('check-in-result').textContent()).resolves.toContain('Checked in to release-key');
+    await alice.waitForFunction(() => document.querySelector('[data-credential="release-key"] [data-testid="last-check-in"]')?.textContent !== 'never');
+    await alice.screenshot({ path: resolve(SCREENSHOTS, 'my-credentials.png'), fullPage: true });
+    const credential = (await admin.get('/api/v1/credentials/release-key')).body;
+    const health = (await admin.get(`/api/v1/credentials/${credential.id}/health`)).body;
+    const mine = health.groups[0].custodians.find((c: any) => c.userId === people.alice.id);
+    expect(mine).toMatchObject({ live: true, lastCheckInAt: expect.any(String) });
+    const checkedIn = (await admin.get('/api/v1/audit?limit=1000')).body.entries.filter((e: any) => e.action === 'credential.checked_in');
+    expect(checkedIn).toEqual([expect.objectContaining({ actor: `user:${people.alice.id}`, subject: `credential:${credential.id}` })]);
+
+    // 2 of 2: every custodian counts, and still one departure loses it.
+    const lead = pages.lead!;
+    await lead.getByRole('link', { name: 'Credentials' }).click();
+    const margin = lead.locator('[data-testid="credentials-table"] tr', { hasText: 'release-key' }).getByTestId('margin');
+    await expect(margin.getAttribute('data-margin')).resolves.toBe('0');
+    await expect(margin.textContent()).resolves.toContain('one more departure loses this credential: re-share now');
   }, 120_000);
 
   it('refuses to sign when the digestInput it receives was tampered with, and records no approval', async () => {

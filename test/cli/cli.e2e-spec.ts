@@ -294,6 +294,25 @@ describe('qg, the command-line client (embedded database)', () => {
     expect((await qg(['cancel', first.stdout.trim()], automationEnv)).code).toBe(0);
   });
 
+  it('checkin: proves every held share with the key file (spec §4a), names what failed, and the gateway records it', async () => {
+    const op = operators[1]!;
+    const all = await qg(['checkin'], op.env);
+    expect(all).toMatchObject({ code: 0, stderr: '' });
+    expect(all.stdout).toMatch(/^checked in to cli-release-key at \d{4}-\d{2}-\d{2}T[\d:.]+Z\n$/);
+    const health = (await admin.get(`/api/v1/credentials/${credential.id}/health`)).body;
+    expect(health.groups[0].custodians.find((c: any) => c.userId === op.id).lastCheckInAt).toEqual(expect.any(String));
+    const json = await qg(['checkin', credential.name, 'no-such-credential', '--json'], op.env);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toEqual({ checkIns: [{ credential: 'cli-release-key', at: expect.any(String) }, { credential: 'no-such-credential', error: 'no such credential' }] });
+    const notMine = await qg(['checkin', credential.name], auditor.env);
+    expect(notMine.code).toBe(2);
+    expect(notMine.stderr).toMatch(/no enrolled keys/);
+    const service = await qg(['checkin'], automationEnv);
+    expect(service.code).toBe(3);
+    const checkIns = (await admin.get('/api/v1/audit?limit=1000')).body.entries.filter((e: any) => e.action === 'credential.checked_in' && e.actor === `user:${op.id}`);
+    expect(checkIns).toHaveLength(2);
+  });
+
   it('reports usage errors (2), denials (3) and the API detail in one line', async () => {
     const missing = await qg(['request', 'sign', '--reason', 'no credential given'], automationEnv);
     expect(missing.code).toBe(2);

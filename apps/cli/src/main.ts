@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { oneLine } from './api-client.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerAuthCommands } from './commands/auth.js';
+import { registerCheckInCommands } from './commands/checkin.js';
 import { registerDecisionCommands } from './commands/decide.js';
 import { registerKeyCommands } from './commands/keys.js';
 import { registerRequestCommands } from './commands/request.js';
@@ -62,6 +63,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerRequestCommands(program, setExitCode);
   registerRequestsCommands(program, setExitCode);
   registerDecisionCommands(program, setExitCode);
+  registerCheckInCommands(program, setExitCode);
   registerAuditCommands(program, setExitCode);
 
   // Every subcommand reports usage errors through the same exit code.

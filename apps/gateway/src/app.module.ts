@@ -11,6 +11,9 @@ import { SessionService } from './auth/session.service.js';
 import { BearerTokenStrategy, ServiceTokenStrategy, SessionCookieStrategy } from './auth/strategies.js';
 import { CredentialsController } from './credentials/credentials.controller.js';
 import { CredentialsService } from './credentials/credentials.service.js';
+import { CheckInsService } from './credentials/check-ins.service.js';
+import { CustodyController } from './credentials/custody.controller.js';
+import { CustodyHealthService } from './credentials/custody-health.service.js';
 import { ExecutionQueue } from './executions/execution-queue.js';
 import { ExecutionService } from './executions/execution.service.js';
 import { MaintenanceService } from './executions/maintenance.service.js';
@@ -49,6 +52,7 @@ export class AppModule {
         UsersController,
         KeysController,
         CredentialsController,
+        CustodyController,
         PoliciesController,
         RequestsController,
         EventsController,
@@ -67,6 +71,8 @@ export class AppModule {
         AuditService,
         UsersService,
         CredentialsService,
+        CheckInsService,
+        CustodyHealthService,
         PoliciesService,
         RequestEvents,
         JobQueue,

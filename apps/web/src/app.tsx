@@ -8,6 +8,7 @@ import { CredentialsPage } from './pages/credentials-page.tsx';
 import { InboxPage } from './pages/inbox-page.tsx';
 import { KeysPage } from './pages/keys-page.tsx';
 import { LoginPage } from './pages/login-page.tsx';
+import { MyCredentialsPage } from './pages/my-credentials-page.tsx';
 import { MyRequestsPage } from './pages/my-requests-page.tsx';
 import { PoliciesPage } from './pages/policies-page.tsx';
 import { RequestPage } from './pages/request-page.tsx';
@@ -69,6 +70,7 @@ const NAV: NavItem[] = [
   { href: '/inbox', label: 'Inbox', pages: ['inbox'], roles: ['operator'] },
   { href: '/requests', label: 'Requests', pages: ['my-requests', 'request'], roles: 'users' },
   { href: '/keys', label: 'My keys', pages: ['keys'], roles: 'users' },
+  { href: '/my-credentials', label: 'My credentials', pages: ['my-credentials'], roles: ['operator'] },
   { href: '/credentials', label: 'Credentials', pages: ['credentials'], roles: ['security_lead'] },
   { href: '/policies', label: 'Policies', pages: ['policies'], roles: ['security_lead'] },
   { href: '/users', label: 'Users', pages: ['users'], roles: ['admin'] },
@@ -133,6 +135,8 @@ function Page({ route }: { route: Route }) {
       return <MyRequestsPage />;
     case 'keys':
       return <KeysPage />;
+    case 'my-credentials':
+      return <MyCredentialsPage />;
     case 'credentials':
       return <CredentialsPage />;
     case 'policies':

@@ -6,6 +6,7 @@ export type Route =
   | { page: 'request'; id: string }
   | { page: 'my-requests' }
   | { page: 'keys' }
+  | { page: 'my-credentials' }
   | { page: 'credentials' }
   | { page: 'policies' }
   | { page: 'users' }
@@ -24,6 +25,8 @@ export function parseRoute(path: string): Route {
       return { page: 'my-requests' };
     case '/keys':
       return { page: 'keys' };
+    case '/my-credentials':
+      return { page: 'my-credentials' };
     case '/credentials':
       return { page: 'credentials' };
     case '/policies':

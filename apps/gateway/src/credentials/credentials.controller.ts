@@ -2,12 +2,18 @@ import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentPrincipal, Roles } from '../auth/decorators.js';
 import type { Principal } from '../auth/principal.js';
+import type { Credential, JWK } from '#libs/contracts';
 import { AppError } from '../http/app-error.js';
 import { CreateCredentialDto } from './credentials.dto.js';
 import type { CredentialRow, ShareRow } from './credentials.repository.js';
 import { CredentialsService } from './credentials.service.js';
 
-export function toCredentialResponse(credential: CredentialRow, shares: ShareRow[]) {
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function toCredentialResponse(credential: CredentialRow, shares: ShareRow[]): Credential {
+  const publicJwk = credential.kind === 'signing-key' ? credential.publicInfo.publicJwk : undefined;
   return {
     id: credential.id,
     name: credential.name,
@@ -17,6 +23,9 @@ export function toCredentialResponse(credential: CredentialRow, shares: ShareRow
     threshold: credential.threshold,
     custodians: shares.map((s) => ({ userId: s.custodianId, index: s.index })),
     publicInfo: credential.publicInfo,
+    ...(isRecord(publicJwk) ? { publicJwk: publicJwk as JWK } : {}),
+    generated: credential.publicInfo.generated === true,
+    checkInDays: credential.checkInDays,
     createdAt: credential.createdAt.toISOString(),
   };
 }
@@ -31,10 +40,15 @@ export class CredentialsController {
   @HttpCode(201)
   @Roles('security_lead')
   async create(@CurrentPrincipal() principal: Principal, @Body() body: CreateCredentialDto) {
-    if ((body.secret === undefined) === (body.secretBase64 === undefined)) {
-      throw new AppError('VALIDATION_FAILED', 'send exactly one of secret or secretBase64');
+    if ([body.secret, body.secretBase64, body.generate].filter((v) => v !== undefined).length !== 1) {
+      throw new AppError('VALIDATION_FAILED', 'send exactly one of secret, secretBase64 or generate');
     }
-    const secret = body.secret !== undefined ? Buffer.from(body.secret, 'utf8') : Buffer.from(body.secretBase64 ?? '', 'base64');
+    const secret =
+      body.generate !== undefined
+        ? { generate: body.generate.alg }
+        : body.secret !== undefined
+          ? Buffer.from(body.secret, 'utf8')
+          : Buffer.from(body.secretBase64 ?? '', 'base64');
     const { credential, shares } = await this.credentials.create(principal, {
       name: body.name,
       kind: body.kind,
@@ -42,6 +56,7 @@ export class CredentialsController {
       secret,
       custodians: body.custodians,
       threshold: body.threshold,
+      checkInDays: body.checkInDays ?? 90,
     });
     return toCredentialResponse(credential, shares);
   }

@@ -1,9 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBase64, IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBase64, IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 
-import { CREDENTIAL_KINDS, type CredentialKind } from '#libs/contracts';
+import { CREDENTIAL_KINDS, GENERATED_SIGNING_ALGS, type CredentialKind, type GeneratedSigningAlg } from '#libs/contracts';
 
 export type { CredentialKind };
+
+export class GenerateKeyDto {
+  @ApiProperty({ enum: GENERATED_SIGNING_ALGS })
+  @IsIn(GENERATED_SIGNING_ALGS)
+  alg!: GeneratedSigningAlg;
+}
 
 export class CreateCredentialDto {
   @ApiProperty({ example: 'prod-release-key' })
@@ -31,6 +38,20 @@ export class CreateCredentialDto {
   @IsBase64()
   @Length(1, 349528)
   secretBase64?: string;
+
+  @ApiPropertyOptional({ type: GenerateKeyDto, description: 'signing-key only, instead of a secret: the gateway generates the key pair and nobody ever holds the private key' })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => GenerateKeyDto)
+  generate?: GenerateKeyDto;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 3650, default: 90, description: 'a custodian who has not checked in for this many days no longer counts as live (spec §4a)' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  checkInDays?: number;
 
   @ApiProperty({ type: [String], description: 'user ids of the custodians; share i goes to custodians[i-1]' })
   @IsArray()

@@ -14,6 +14,8 @@ export interface CredentialRow {
   threshold: number;
   shareCount: number;
   sealedSecret: string;
+  /** a custodian who has not checked in for this many days is not live (spec §4a) */
+  checkInDays: number;
   createdAt: Date;
 }
 
@@ -26,12 +28,14 @@ export interface ShareRow {
   commitment: string;
   /** MAC over the assignment (share-assignments.ts); null on rows made before assignments carried one. */
   assignmentMac: string | null;
+  /** when the share was sealed: the check-in window runs from here until its custodian checks in */
+  sealedAt: Date;
 }
 
 const CREDENTIAL_COLUMNS = `id, name, kind, config, public_info AS "publicInfo", version, threshold, share_count AS "shareCount",
-  sealed_secret AS "sealedSecret", created_at AS "createdAt"`;
+  sealed_secret AS "sealedSecret", check_in_days AS "checkInDays", created_at AS "createdAt"`;
 const SHARE_COLUMNS = `credential_id AS "credentialId", version, share_index AS "index", custodian_id AS "custodianId", envelope, commitment,
-  assignment_mac AS "assignmentMac"`;
+  assignment_mac AS "assignmentMac", sealed_at AS "sealedAt"`;
 
 export async function findCredential(db: Db, idOrName: string): Promise<CredentialRow | undefined> {
   const rows: CredentialRow[] = isUuid(idOrName)
@@ -44,19 +48,19 @@ export async function listCredentials(db: Db): Promise<CredentialRow[]> {
   return db.query(`SELECT ${CREDENTIAL_COLUMNS} FROM credentials ORDER BY name`);
 }
 
-export async function insertCredential(db: Db, c: Omit<CredentialRow, 'createdAt'> & { createdBy: string }): Promise<boolean> {
+export async function insertCredential(db: Db, c: CredentialRow & { createdBy: string }): Promise<boolean> {
   const rows: unknown[] = await db.query(
-    `INSERT INTO credentials (id, name, kind, config, public_info, version, threshold, share_count, sealed_secret, created_by)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (name) DO NOTHING RETURNING id`,
-    [c.id, c.name, c.kind, c.config, c.publicInfo, c.version, c.threshold, c.shareCount, c.sealedSecret, c.createdBy],
+    `INSERT INTO credentials (id, name, kind, config, public_info, version, threshold, share_count, sealed_secret, check_in_days, created_by, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (name) DO NOTHING RETURNING id`,
+    [c.id, c.name, c.kind, c.config, c.publicInfo, c.version, c.threshold, c.shareCount, c.sealedSecret, c.checkInDays, c.createdBy, c.createdAt],
   );
   return rows.length === 1;
 }
 
 export async function insertShare(db: Db, s: ShareRow): Promise<void> {
   await db.query(
-    `INSERT INTO credential_shares (credential_id, version, share_index, custodian_id, envelope, commitment, assignment_mac) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [s.credentialId, s.version, s.index, s.custodianId, s.envelope, s.commitment, s.assignmentMac],
+    `INSERT INTO credential_shares (credential_id, version, share_index, custodian_id, envelope, commitment, assignment_mac, sealed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [s.credentialId, s.version, s.index, s.custodianId, s.envelope, s.commitment, s.assignmentMac, s.sealedAt],
   );
 }
 

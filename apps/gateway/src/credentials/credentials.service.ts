@@ -8,8 +8,8 @@ import {
   splitDataKey,
   zeroize,
 } from '#libs/crypto';
-import { ExecutorError, validateCredentialSecret, validateCredentialConfig } from '#libs/executors';
 import { canSeeCredential } from '#libs/policy';
+import { ExecutorError, generateSigningKey, validateCredentialSecret, validateCredentialConfig, type GeneratedSigningAlg } from '#libs/executors';
 import { AuditWriter } from '../audit/audit-writer.js';
 import type { Principal } from '../auth/principal.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
@@ -26,9 +26,11 @@ export interface NewCredential {
   name: string;
   kind: CredentialKind;
   config: Record<string, unknown>;
-  secret: Buffer;
+  /** the secret as given; or, for a signing key born split, the algorithm of the key pair the gateway generates */
+  secret: Buffer | { generate: GeneratedSigningAlg };
   custodians: string[];
   threshold: number;
+  checkInDays: number;
 }
 
 @Injectable()
@@ -41,22 +43,35 @@ export class CredentialsService {
   /**
    * Seals the secret under a fresh data key, splits the data key k-of-n, seals
    * share i to custodian i's encryption key, and forgets the secret and the data
-   * key: from here on only a quorum can bring them back.
+   * key: from here on only a quorum can bring them back. With `generate`, the
+   * secret is a signing key pair made here and never shown to anyone ("born
+   * split", spec §4): only its public half leaves, in `publicInfo`.
    */
   async create(actor: Principal, input: NewCredential): Promise<{ credential: CredentialRow; shares: ShareRow[] }> {
     const dataKey = generateDataKey();
     let shares: Buffer[] = [];
+    let secret: Buffer | undefined = Buffer.isBuffer(input.secret) ? input.secret : undefined;
     try {
       if (input.threshold > input.custodians.length) {
         throw new AppError('CREDENTIAL_INVALID', `threshold ${input.threshold} is more than the ${input.custodians.length} custodians`);
       }
       const custodians = await this.loadCustodians(input.custodians);
-      const config = this.checkSecretAndConfig(input);
-      const publicInfo = (await validateCredentialSecret(input.kind, input.secret, config).catch(rethrowAsInvalid)).publicInfo;
+      const generated = !Buffer.isBuffer(input.secret);
+      if (!Buffer.isBuffer(input.secret)) {
+        if (input.kind !== 'signing-key') throw new AppError('CREDENTIAL_INVALID', 'generate is only for signing-key credentials');
+        secret = await generateSigningKey(input.secret.generate).catch(rethrowAsInvalid);
+      }
+      if (secret === undefined) throw new TypeError('no secret');
+      const config = this.checkSecretAndConfig(input.kind, input.config, secret);
+      const publicInfo: Record<string, unknown> = {
+        ...(await validateCredentialSecret(input.kind, secret, config).catch(rethrowAsInvalid)).publicInfo,
+        ...(generated ? { generated: true } : {}),
+      };
       const id = randomUUID();
       const version = 1;
+      const now = this.ctx.now();
       // Bound to its kind and config (spec §2 item 12): a config changed in the database no longer opens it.
-      const sealedSecret = await sealSecret(input.secret, dataKey, { cred: id, ver: version, kind: input.kind, config });
+      const sealedSecret = await sealSecret(secret, dataKey, { cred: id, ver: version, kind: input.kind, config });
       shares = splitDataKey(dataKey, input.custodians.length, input.threshold);
       const shareRows: ShareRow[] = [];
       for (const [position, custodian] of custodians.entries()) {
@@ -69,9 +84,9 @@ export class CredentialsService {
         if (kid === undefined) throw new Error('a sealed share envelope names no key');
         // Who holds which share, to which key, with which commitment: used only while this MAC checks (spec §2 item 11).
         const assignmentMac = shareAssignmentMac(this.ctx.masterKey, { cred: id, ver: version, userId: custodian.id, idx: index, kid, commitment });
-        shareRows.push({ credentialId: id, version, index, custodianId: custodian.id, envelope, commitment, assignmentMac });
+        shareRows.push({ credentialId: id, version, index, custodianId: custodian.id, envelope, commitment, assignmentMac, sealedAt: now });
       }
-      const credential: Omit<CredentialRow, 'createdAt'> = {
+      const credential: CredentialRow = {
         id,
         name: input.name,
         kind: input.kind,
@@ -81,6 +96,8 @@ export class CredentialsService {
         threshold: input.threshold,
         shareCount: shareRows.length,
         sealedSecret,
+        checkInDays: input.checkInDays,
+        createdAt: now,
       };
       await this.audit.transaction(async (tx) => {
         if (!(await insertCredential(tx, { ...credential, createdBy: actor.id }))) {
@@ -91,12 +108,19 @@ export class CredentialsService {
           actor: actorId(actor),
           action: 'credential.created',
           subject: `credential:${id}`,
-          data: { name: input.name, kind: input.kind, version, threshold: input.threshold, custodians: shareRows.map((s) => ({ userId: s.custodianId, index: s.index })) },
+          data: {
+            name: input.name,
+            kind: input.kind,
+            version,
+            threshold: input.threshold,
+            custodians: shareRows.map((s) => ({ userId: s.custodianId, index: s.index })),
+            ...(generated ? { generated: true, publicJwk: publicInfo.publicJwk } : {}),
+          },
         });
       });
-      return { credential: { ...credential, createdAt: this.ctx.now() }, shares: shareRows };
+      return { credential, shares: shareRows };
     } finally {
-      zeroize(dataKey, input.secret, ...shares);
+      zeroize(dataKey, ...(secret !== undefined ? [secret] : []), ...shares);
     }
   }
 
@@ -152,10 +176,10 @@ export class CredentialsService {
     });
   }
 
-  private checkSecretAndConfig(input: NewCredential): Record<string, unknown> {
-    if (input.secret.length === 0) throw new AppError('CREDENTIAL_INVALID', 'the secret is empty');
+  private checkSecretAndConfig(kind: CredentialKind, config: Record<string, unknown>, secret: Buffer): Record<string, unknown> {
+    if (secret.length === 0) throw new AppError('CREDENTIAL_INVALID', 'the secret is empty');
     try {
-      return validateCredentialConfig(input.kind, input.config);
+      return validateCredentialConfig(kind, config);
     } catch (error) {
       return rethrowAsInvalid(error);
     }

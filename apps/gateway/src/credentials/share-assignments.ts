@@ -26,7 +26,7 @@ export interface ShareAssignment {
 }
 
 /** A share row as stored: the assignment it claims, and the envelope whose header names the key. */
-export interface StoredShare extends ShareRow {
+export interface StoredShare extends Omit<ShareRow, 'sealedAt'> {
   /** the 0-based group of grouped sharing (§3a); absent or null for the flat form */
   group?: number | null;
 }
@@ -125,6 +125,20 @@ export async function findCheckedRequestShare(
   const stored: StoredShare = { credentialId, version, index, custodianId, envelope, commitment, assignmentMac: row.assignmentMac };
   if (!rowChecks(ctx.masterKey, stored)) refuse(ctx, credentialId, version, [index]);
   return { status: row.status, share: { envelope, index, version } };
+}
+
+/**
+ * Enforces spec §2 item 11 for check-ins and health: the shares of one credential
+ * version, each handed back only once its assignment MAC checks (same custodian,
+ * index, key and commitment as sealed). Any row that fails: logged, and
+ * ShareAssignmentIntegrityError (409, naming nobody). Read in `db` (a transaction,
+ * to see the same version as the writes that follow).
+ */
+export async function checkedVersionShares(ctx: AssignmentContext, db: Pick<GatewayContext['dataSource'], 'query'>, credentialId: string, version: number): Promise<ShareRow[]> {
+  const rows = await listShares(db, credentialId, version);
+  const failed = rows.filter((row) => !rowChecks(ctx.masterKey, row)).map((row) => row.index);
+  if (failed.length > 0) refuse(ctx, credentialId, version, failed);
+  return rows;
 }
 
 /** An assignment whose MAC checked: safe to take a commitment from. */

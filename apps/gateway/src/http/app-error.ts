@@ -21,6 +21,7 @@ export type AppErrorCode =
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'STATEMENT_REJECTED'
   | 'SHARE_REJECTED'
+  | 'CHECK_IN_REJECTED'
   | 'POLICY_INVALID'
   | 'CREDENTIAL_INVALID'
   | 'TOO_MANY_ATTEMPTS';
@@ -41,6 +42,7 @@ export function statusForCode(code: AppErrorCode): number {
     case 'VALIDATION_FAILED':
     case 'STATEMENT_REJECTED':
     case 'SHARE_REJECTED':
+    case 'CHECK_IN_REJECTED':
     case 'POLICY_INVALID':
     case 'CREDENTIAL_INVALID':
       return 400;

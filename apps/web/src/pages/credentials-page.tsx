@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { api, CREDENTIAL_KINDS, type Credential, type CredentialKind, type User } from '../api.ts';
+import { api, CREDENTIAL_KINDS, GENERATED_SIGNING_ALGS, type Credential, type CredentialHealth, type CredentialKind, type GeneratedSigningAlg, type User } from '../api.ts';
 import { ErrorMessage, Loading, Notice } from '../components/feedback.tsx';
 import { Field, FormFooter } from '../components/form-parts.tsx';
 import { LoadedTable } from '../components/loaded-table.tsx';
@@ -90,10 +90,14 @@ function CreateCredential({ users, onCreated }: { users: User[]; onCreated: (c: 
   const [kind, setKind] = useState<CredentialKind>('signing-key');
   const [values, setValues] = useState<Record<string, string | boolean>>({});
   const [secret, setSecret] = useState('');
+  // A signing key is best born here: the gateway generates it and nobody ever holds the private half.
+  const [source, setSource] = useState<'generate' | 'paste'>('generate');
+  const [alg, setAlg] = useState<GeneratedSigningAlg>('ES256');
   const [custodians, setCustodians] = useState<string[]>([]);
   const [threshold, setThreshold] = useState(2);
   const { busy, error, setError, run } = useSubmit();
   const spec = KINDS[kind];
+  const generating = kind === 'signing-key' && source === 'generate';
   const candidates = users.filter((u) => u.roles.includes('operator'));
 
   const toggle = (id: string, on: boolean) => setCustodians((c) => (on ? [...c, id] : c.filter((x) => x !== id)));
@@ -103,7 +107,8 @@ function CreateCredential({ users, onCreated }: { users: User[]; onCreated: (c: 
     if (custodians.length === 0) return setError('Choose at least one custodian.');
     if (threshold < 1 || threshold > custodians.length) return setError(`The threshold must be between 1 and ${custodians.length} (the number of custodians).`);
     await run(async () => {
-      const created = await api.createCredential({ name: name.trim(), kind, config: buildConfig(kind, values), secret, custodians, threshold });
+      const material = generating ? { generate: { alg } } : { secret };
+      const created = await api.createCredential({ name: name.trim(), kind, config: buildConfig(kind, values), ...material, custodians, threshold });
       setSecret('');
       setName('');
       setValues({});
@@ -158,6 +163,32 @@ function CreateCredential({ users, onCreated }: { users: User[]; onCreated: (c: 
           </div>
         </fieldset>
       )}
+      {kind === 'signing-key' && (
+        <fieldset data-testid="key-source">
+          <legend>Key</legend>
+          <label className="checkbox">
+            <input type="radio" name="key-source" value="generate" checked={source === 'generate'} onChange={() => setSource('generate')} /> Generate the key here
+            <span className="hint">The gateway generates the key pair and splits it at once: nobody, not even you, ever holds the private key. You get its public key.</span>
+          </label>
+          {source === 'generate' && (
+            <label className="narrow">
+              Algorithm
+              <select name="alg" value={alg} onChange={(e) => setAlg(e.target.value as GeneratedSigningAlg)}>
+                {GENERATED_SIGNING_ALGS.map((a) => (
+                  <option key={a} value={a}>
+                    {a === 'ES256' ? 'ES256 (EC P-256)' : 'EdDSA (Ed25519)'}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
+          <label className="checkbox">
+            <input type="radio" name="key-source" value="paste" checked={source === 'paste'} onChange={() => setSource('paste')} /> Paste an existing private key
+            <span className="hint">Only for a key that already exists elsewhere: whoever pasted it has held it.</span>
+          </label>
+        </fieldset>
+      )}
+      {!generating && (
       <label>
         {spec.secretLabel}
         {spec.multiline ? (
@@ -169,6 +200,7 @@ function CreateCredential({ users, onCreated }: { users: User[]; onCreated: (c: 
           {spec.secretHint} The gateway splits it into shares sealed to the custodians and keeps no plaintext copy.
         </span>
       </label>
+      )}
       <fieldset>
         <legend>Custodians</legend>
         {candidates.length === 0 ? (
@@ -201,14 +233,41 @@ function CreateCredential({ users, onCreated }: { users: User[]; onCreated: (c: 
           Any {threshold} of the {custodians.length} chosen custodian{custodians.length === 1 ? '' : 's'} can reconstruct it.
         </span>
       </label>
-      <FormFooter error={error} busy={busy} busyLabel="Splitting and sealing the secret…" label="Create credential" />
+      <FormFooter error={error} busy={busy} busyLabel={generating ? 'Generating, splitting and sealing the key…' : 'Splitting and sealing the secret…'} label="Create credential" />
     </form>
+  );
+}
+
+const REASON_LABELS: Record<string, string> = {
+  disabled: 'disabled',
+  no_operator_role: 'not an operator',
+  keys_changed: 'keys changed',
+  check_in_overdue: 'check-in overdue',
+};
+
+/** The quorum margin (spec §4a): live custodians minus threshold; below 1, one more departure loses the credential. */
+function MarginCell({ health }: { health: CredentialHealth | null | undefined }) {
+  if (health === undefined) return <span className="muted">…</span>;
+  if (health === null) return <span className="muted">unknown</span>;
+  const notLive = health.groups.flatMap((g) => g.custodians).filter((c) => !c.live);
+  const who = notLive.map((c) => `${c.username} (${c.reasons.map((r) => REASON_LABELS[r] ?? r).join(', ')})`).join('; ');
+  if (health.margin >= 1) return <span className="tag tag-ok" title={who === '' ? 'every custodian counts' : `not counting: ${who}`}>{health.margin}</span>;
+  return (
+    <span className="tag tag-warn" role="alert">
+      {health.margin}:{' '}
+      {health.margin === 0 ? 'one more departure loses this credential: re-share now' : 'too few custodians count to rebuild it now: re-share or bring them back'}
+      {who !== '' && <span className="hint"> Not counting: {who}.</span>}
+    </span>
   );
 }
 
 export function CredentialsPage() {
   const credentials = useLoad(() => api.listCredentials(), []);
   const users = useLoad(() => api.listUsers(), []);
+  const healths = useLoad(
+    async () => new Map(await Promise.all((credentials.data ?? []).map(async (c) => [c.id, await api.getCredentialHealth(c.id).catch(() => null)] as const))),
+    [credentials.data],
+  );
   const [created, setCreated] = useState<Credential | null>(null);
   const byId = new Map((users.data ?? []).map((u) => [u.id, u]));
 
@@ -219,6 +278,13 @@ export function CredentialsPage() {
         <Notice tone="success" role="status">
           Credential <code>{created.name}</code> created: {created.threshold} of {created.custodians.length} custodians. Add a policy so that requests can use
           it.
+          {created.publicJwk !== undefined && (
+            <>
+              {' '}
+              {created.generated === true ? 'The key was generated here and split at once; its public key:' : 'Its public key:'}
+              <pre data-testid="public-jwk">{JSON.stringify(created.publicJwk, null, 2)}</pre>
+            </>
+          )}
         </Notice>
       )}
       <LoadedTable
@@ -226,7 +292,7 @@ export function CredentialsPage() {
         errorTitle="The credentials could not be loaded"
         what="credentials"
         empty="No credentials yet."
-        columns={['Name', 'Kind', 'Quorum', 'Custodians', 'Version', 'Created']}
+        columns={['Name', 'Kind', 'Quorum', 'Margin', 'Custodians', 'Version', 'Created']}
         testId="credentials-table"
         row={(c) => (
           <tr key={c.id}>
@@ -236,6 +302,9 @@ export function CredentialsPage() {
             <td>{c.kind}</td>
             <td>
               {c.threshold} of {c.custodians.length}
+            </td>
+            <td data-testid="margin" data-margin={healths.data?.get(c.id)?.margin}>
+              <MarginCell health={healths.data?.get(c.id)} />
             </td>
             <td>
               {c.custodians.map((cu) => {
