@@ -1,9 +1,41 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBase64, IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBase64, IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 
 import { CREDENTIAL_KINDS, type CredentialKind } from '#libs/contracts';
 
 export type { CredentialKind };
+
+/** One sharing group (spec §3a); the cross-group rules are `checkSharingStructure`'s. */
+export class SharingGroupDto {
+  @ApiProperty({ example: 'sre' })
+  @IsString()
+  @Length(1, 64)
+  name!: string;
+
+  @ApiProperty({ minimum: 1, maximum: 32 })
+  @IsInt()
+  @Min(1)
+  @Max(32)
+  threshold!: number;
+
+  @ApiProperty({ type: [String], description: 'user ids; share i of the group goes to custodians[i-1]' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(32)
+  @IsUUID('all', { each: true })
+  custodians!: string[];
+}
+
+export class SharingDto {
+  @ApiProperty({ type: [SharingGroupDto], description: 'any tⱼ of every group: the data key is split across groups, then within each' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(16)
+  @ValidateNested({ each: true })
+  @Type(() => SharingGroupDto)
+  groups!: SharingGroupDto[];
+}
 
 export class CreateCredentialDto {
   @ApiProperty({ example: 'prod-release-key' })
@@ -32,17 +64,26 @@ export class CreateCredentialDto {
   @Length(1, 349528)
   secretBase64?: string;
 
-  @ApiProperty({ type: [String], description: 'user ids of the custodians; share i goes to custodians[i-1]' })
+  @ApiPropertyOptional({ type: [String], description: 'user ids of the custodians; share i goes to custodians[i-1]; or use sharing' })
+  @IsOptional()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(255)
   @ArrayUnique()
   @IsUUID('all', { each: true })
-  custodians!: string[];
+  custodians?: string[];
 
-  @ApiProperty({ minimum: 1 })
+  @ApiPropertyOptional({ minimum: 1, description: 'with custodians' })
+  @IsOptional()
   @IsInt()
   @Min(1)
   @Max(255)
-  threshold!: number;
+  threshold?: number;
+
+  @ApiPropertyOptional({ type: SharingDto, description: 'grouped sharing (spec §3a), instead of custodians + threshold' })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => SharingDto)
+  sharing?: SharingDto;
 }

@@ -14,7 +14,14 @@ export interface CredentialRow {
   threshold: number;
   shareCount: number;
   sealedSecret: string;
+  /** the groups' names and thresholds in `grp` order (spec §3a); null on credentials made before groups: one group `custodians` */
+  sharingGroups: SharingGroupRow[] | null;
   createdAt: Date;
+}
+
+export interface SharingGroupRow {
+  name: string;
+  threshold: number;
 }
 
 export interface ShareRow {
@@ -24,14 +31,16 @@ export interface ShareRow {
   custodianId: string;
   envelope: string;
   commitment: string;
+  /** the 0-based group of a grouped credential (spec §3a); null for one group */
+  group: number | null;
   /** MAC over the assignment (share-assignments.ts); null on rows made before assignments carried one. */
   assignmentMac: string | null;
 }
 
 const CREDENTIAL_COLUMNS = `id, name, kind, config, public_info AS "publicInfo", version, threshold, share_count AS "shareCount",
-  sealed_secret AS "sealedSecret", created_at AS "createdAt"`;
+  sealed_secret AS "sealedSecret", sharing_groups AS "sharingGroups", created_at AS "createdAt"`;
 const SHARE_COLUMNS = `credential_id AS "credentialId", version, share_index AS "index", custodian_id AS "custodianId", envelope, commitment,
-  assignment_mac AS "assignmentMac"`;
+  share_group AS "group", assignment_mac AS "assignmentMac"`;
 
 export async function findCredential(db: Db, idOrName: string): Promise<CredentialRow | undefined> {
   const rows: CredentialRow[] = isUuid(idOrName)
@@ -46,20 +55,28 @@ export async function listCredentials(db: Db): Promise<CredentialRow[]> {
 
 export async function insertCredential(db: Db, c: Omit<CredentialRow, 'createdAt'> & { createdBy: string }): Promise<boolean> {
   const rows: unknown[] = await db.query(
-    `INSERT INTO credentials (id, name, kind, config, public_info, version, threshold, share_count, sealed_secret, created_by)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (name) DO NOTHING RETURNING id`,
-    [c.id, c.name, c.kind, c.config, c.publicInfo, c.version, c.threshold, c.shareCount, c.sealedSecret, c.createdBy],
+    `INSERT INTO credentials (id, name, kind, config, public_info, version, threshold, share_count, sealed_secret, created_by, sharing_groups)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (name) DO NOTHING RETURNING id`,
+    [c.id, c.name, c.kind, c.config, c.publicInfo, c.version, c.threshold, c.shareCount, c.sealedSecret, c.createdBy, c.sharingGroups === null ? null : JSON.stringify(c.sharingGroups)],
   );
   return rows.length === 1;
 }
 
 export async function insertShare(db: Db, s: ShareRow): Promise<void> {
   await db.query(
-    `INSERT INTO credential_shares (credential_id, version, share_index, custodian_id, envelope, commitment, assignment_mac) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [s.credentialId, s.version, s.index, s.custodianId, s.envelope, s.commitment, s.assignmentMac],
+    `INSERT INTO credential_shares (credential_id, version, share_index, custodian_id, envelope, commitment, assignment_mac, share_group) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [s.credentialId, s.version, s.index, s.custodianId, s.envelope, s.commitment, s.assignmentMac, s.group],
   );
 }
 
 export async function listShares(db: Db, credentialId: string, version: number): Promise<ShareRow[]> {
-  return db.query(`SELECT ${SHARE_COLUMNS} FROM credential_shares WHERE credential_id = $1 AND version = $2 ORDER BY share_index`, [credentialId, version]);
+  return db.query(`SELECT ${SHARE_COLUMNS} FROM credential_shares WHERE credential_id = $1 AND version = $2 ORDER BY share_group NULLS FIRST, share_index`, [credentialId, version]);
+}
+
+/**
+ * The sharing structure as stored: each group's name and threshold, in `grp` order. A
+ * credential made before groups is one group named `custodians` (spec §3a).
+ */
+export function sharingGroupsOf(credential: Pick<CredentialRow, 'sharingGroups' | 'threshold'>): SharingGroupRow[] {
+  return credential.sharingGroups ?? [{ name: 'custodians', threshold: credential.threshold }];
 }
