@@ -49,6 +49,7 @@ export type {
   Role,
   ServiceAccount,
   ShareEnvelope,
+  SharingProgress,
   User,
   UserChange,
 } from '../../../libs/contracts/index.ts';
