@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Http } from './support/http.js';
-import { approve, createOperator, createUser, generateSigningJwk, signRequestBody, type Operator } from './support/quorum.js';
+import { dumpAllTables, findLeaks } from './support/leak-scan.js';
+import { approve, createOperator, createUser, generateSigningJwk, ownShare, signRequestBody, type Operator } from './support/quorum.js';
 import { testDatabaseKinds } from './support/test-databases.js';
 import { ADMIN_PASSWORD, startTestGateway, type TestGateway } from './support/test-gateway.js';
 
@@ -153,6 +154,13 @@ describe.each(testDatabaseKinds())('grouped quorums (%s database)', (kind) => {
     const done = await waitFinal(request.id);
     expect(done.status).toBe('succeeded');
     expect(await verifies(payload, done.result.signature)).toBe(true);
+
+    // Invariant 1 with groups: neither the secret nor a share is anywhere in the database or the logs.
+    const shares: Record<string, Uint8Array> = {};
+    const another = await submit(credential.name);
+    for (const op of [...sre, security]) shares[op.username] = await ownShare(op, another.id);
+    const haystack = (await dumpAllTables(gateway.ctx.dataSource)) + '\n' + gateway.logs.join('\n');
+    expect(findLeaks(haystack, { secret: JSON.stringify(signingKey.privateJwk), d: String(signingKey.privateJwk.d), ...shares })).toEqual([]);
   });
 
   it('a custodian\'s reject still vetoes', async () => {
