@@ -6,6 +6,8 @@ import { PersonName } from './person-name.tsx';
 export function ApprovalsList({ request }: { request: QgRequest }) {
   const byUser = new Map(request.approvals.map((a) => [a.userId, a]));
   const others = request.approvals.filter((a) => !request.custodians.includes(a.userId));
+  const groups = request.sharingProgress ?? [];
+  const groupOf = new Map(groups.length < 2 ? [] : groups.flatMap((g) => [...g.approvers, ...g.missing].map((id) => [id, g.name] as const)));
   return (
     <div>
       <p className="quorum-line" data-testid="quorum">
@@ -25,6 +27,7 @@ export function ApprovalsList({ request }: { request: QgRequest }) {
               <strong>
                 <PersonName id={id} kind="user" request={request} />
               </strong>{' '}
+              {groupOf.has(id) && <span className="tag" data-testid="approval-group">{groupOf.get(id)}</span>}{' '}
               {a === undefined
                 ? 'has not decided'
                 : `${a.decision === 'approve' ? 'approved' : 'rejected'} at ${formatTime(a.at)}${a.valid ? '' : ` — not counted: ${a.invalidReason ?? 'invalid'}`}`}
