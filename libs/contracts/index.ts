@@ -247,6 +247,8 @@ export interface RequestDetail {
   updatedAt: string;
   approvalsRequired: number;
   approvalsReceived: number;
+  /** per sharing group (§3a; one group `custodians` for the flat form): valid approvals against its threshold; absent from older gateways */
+  sharingProgress?: SharingProgress[];
   custodians: string[];
   /** user id → username for the custodians and a human requester; absent from older gateways */
   names?: Record<string, string>;
@@ -257,6 +259,16 @@ export interface RequestDetail {
   result?: Record<string, unknown>;
   /** only once final, to anyone but the requester: hex SHA-256 of the JCS of the result */
   resultSha256?: string;
+}
+
+/** One sharing group's progress on a request: approved by `approvers` (user ids), still `missing` these members. */
+export interface SharingProgress {
+  grp: number;
+  name: string;
+  threshold: number;
+  approved: number;
+  approvers: string[];
+  missing: string[];
 }
 
 /** GET /requests */
@@ -288,6 +300,8 @@ export interface SubmittedRequest {
 export interface ShareEnvelope {
   envelope: string;
   index: number;
+  /** the 0-based sharing group, for grouped credentials only (§3a) */
+  group?: number;
   credentialVersion: number;
 }
 
@@ -321,8 +335,12 @@ export interface Credential {
   kind: CredentialKind;
   config: Record<string, unknown>;
   version: number;
+  /** Σtⱼ over the sharing groups: the least `approvals.min` of its policies (§3a) */
   threshold: number;
-  custodians: { userId: string; index: number }[];
+  /** `grp` only for grouped credentials */
+  custodians: { userId: string; index: number; grp?: number }[];
+  /** the sharing groups in `grp` order; the flat form is one group named `custodians` (§3a) */
+  sharing: { groups: SharingGroup[] };
   publicInfo: Record<string, unknown>;
   /** signing keys only: the public JWK (also in `publicInfo`); absent from older gateways */
   publicJwk?: JWK;
@@ -333,6 +351,21 @@ export interface Credential {
   createdAt: string;
 }
 
+/** One sharing group of a credential (§3a): any `threshold` of its custodians. */
+export interface SharingGroup {
+  name: string;
+  threshold: number;
+  custodians: { userId: string; grp: number; index: number }[];
+}
+
+/** A sharing group as sent at creation: user ids. */
+export interface NewSharingGroup {
+  name: string;
+  threshold: number;
+  custodians: string[];
+}
+
+/** POST /credentials: either `custodians` + `threshold` (one group) or `sharing` (§3a). */
 export interface NewCredential {
   name: string;
   kind: CredentialKind;
@@ -343,8 +376,9 @@ export interface NewCredential {
   generate?: { alg: GeneratedSigningAlg };
   checkInDays?: number;
   /** user ids */
-  custodians: string[];
-  threshold: number;
+  custodians?: string[];
+  threshold?: number;
+  sharing?: { groups: NewSharingGroup[] };
 }
 
 /** GET /credentials/:id/share (spec §4a): the caller's own envelope and a one-time challenge sealed to their encryption key. */

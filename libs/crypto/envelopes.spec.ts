@@ -193,3 +193,30 @@ describe('generateRequestKeyPair / openShareForRequest', () => {
     }
   });
 });
+
+describe('grouped shares (spec §3a): grp in the envelope headers', () => {
+  const share = splitDataKey(generateDataKey(), 3, 2)[1]; // index 2
+
+  it('seals grp to the custodian and refuses a grp outside 0..15', async () => {
+    const custodian = await generateRequestKeyPair();
+    const envelope = await sealShareToCustodian(share, custodian.publicJwk, { cred: 'cred_1', ver: 1, idx: 2, grp: 1 });
+    expect(headerOf(envelope)).toMatchObject({ cred: 'cred_1', ver: 1, idx: 2, grp: 1 });
+    for (const grp of [-1, 16, 1.5]) await expect(sealShareToCustodian(share, custodian.publicJwk, { cred: 'c', ver: 1, idx: 2, grp })).rejects.toThrow(TypeError);
+  });
+
+  it('opens a share for a request only when its grp is the expected one (absent for one group)', async () => {
+    const { publicJwk, privateJwk } = await generateRequestKeyPair();
+    const grouped = await sealToPublicKey(share, publicJwk, { req: 'req_1', grp: 1, idx: 2, digest: 'd1' });
+    const flat = await sealToPublicKey(share, publicJwk, { req: 'req_1', idx: 2, digest: 'd1' });
+    expect((await openShareForRequest(grouped, privateJwk, { req: 'req_1', idx: 2, digest: 'd1', grp: 1 })).equals(share)).toBe(true);
+    expect((await openShareForRequest(flat, privateJwk, { req: 'req_1', idx: 2, digest: 'd1' })).equals(share)).toBe(true);
+    const mismatches: [string, number | undefined][] = [
+      [grouped, 0],
+      [grouped, undefined],
+      [flat, 0],
+    ];
+    for (const [envelope, grp] of mismatches) {
+      await expect(openShareForRequest(envelope, privateJwk, { req: 'req_1', idx: 2, digest: 'd1', grp })).rejects.toMatchObject({ code: 'ENVELOPE_HEADER_MISMATCH' });
+    }
+  });
+});

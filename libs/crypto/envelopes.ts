@@ -9,6 +9,10 @@ import { zeroize } from './zeroize.js';
 const KEY_ALG = 'ECDH-ES+A256KW';
 const CONTENT_ENC = 'A256GCM';
 
+function checkGroup(grp: unknown): void {
+  if (grp !== undefined && (!Number.isInteger(grp) || (grp as number) < 0 || (grp as number) > 15)) throw new TypeError('grp must be an integer in 0..15 when present');
+}
+
 function checkShareHeader(cred: unknown, ver: unknown, idx: unknown): void {
   if (typeof cred !== 'string' || cred === '' || !Number.isSafeInteger(ver)) {
     throw new TypeError('header must carry cred (non-empty string) and ver (integer)');
@@ -37,8 +41,8 @@ export async function sealToPublicKey(plaintext: Uint8Array, jwk: JWK, header: E
 
 /**
  * Seals one share to its custodian's encryption key; protected header `kid`,
- * `cred`, `ver`, `idx`. The payload is the raw share bytes, whose own index
- * must equal `h.idx`.
+ * `cred`, `ver`, `idx` and, for a grouped credential (spec §3a), `grp`. The
+ * payload is the raw share bytes, whose own index must equal `h.idx`.
  *
  * @example
  * const envelope = await sealShareToCustodian(shares[0], custodian.encryptionKey, { cred, ver: 1, idx: 1 });
@@ -46,11 +50,12 @@ export async function sealToPublicKey(plaintext: Uint8Array, jwk: JWK, header: E
 export async function sealShareToCustodian(
   share: Uint8Array,
   custodianEncryptionJwk: JWK,
-  h: { cred: string; ver: number; idx: number },
+  h: { cred: string; ver: number; idx: number; grp?: number },
 ): Promise<string> {
   checkShareHeader(h.cred, h.ver, h.idx);
+  checkGroup(h.grp);
   if (shareIndex(share) !== h.idx) throw new TypeError('share index differs from idx');
-  return sealToPublicKey(share, custodianEncryptionJwk, { cred: h.cred, ver: h.ver, idx: h.idx });
+  return sealToPublicKey(share, custodianEncryptionJwk, { cred: h.cred, ver: h.ver, ...(h.grp !== undefined ? { grp: h.grp } : {}), idx: h.idx });
 }
 
 /**
@@ -117,8 +122,9 @@ export async function importRequestPrivateKey(jwk: JWK): Promise<CryptoKey> {
 /**
  * Opens a share a custodian sealed to the request key. Enforces:
  * - `ECDH-ES+A256KW` / `A256GCM` only, no compression; any failure to decrypt: ENVELOPE_INVALID;
- * - authenticated header `req`, `idx` and `digest` (the request digest the custodian
- *   approved, spec §2 item 10) equal `expected`: else ENVELOPE_HEADER_MISMATCH;
+ * - authenticated header `req`, `idx`, `digest` (the request digest the custodian
+ *   approved, spec §2 item 10) and `grp` (absent for one group, spec §3a) equal
+ *   `expected`: else ENVELOPE_HEADER_MISMATCH;
  * - the payload is a well-formed share whose own index is `idx`: else SHARE_INVALID.
  * The share is not yet checked against its commitment; do that before combining.
  * `requestPrivateKey` is the private JWK, or that key from `importRequestPrivateKey`.
@@ -129,7 +135,7 @@ export async function importRequestPrivateKey(jwk: JWK): Promise<CryptoKey> {
 export async function openShareForRequest(
   envelope: string,
   requestPrivateKey: JWK | CryptoKey,
-  expected: { req: string; idx: number; digest: string },
+  expected: { req: string; idx: number; digest: string; grp?: number },
 ): Promise<Buffer> {
   const key = requestPrivateKey instanceof CryptoKey ? requestPrivateKey : await importRequestPrivateKey(requestPrivateKey);
   if (typeof envelope !== 'string') throw new CryptoError('ENVELOPE_INVALID', 'share envelope did not open');
@@ -144,8 +150,8 @@ export async function openShareForRequest(
     throw new CryptoError('ENVELOPE_INVALID', 'share envelope did not open');
   }
   const share = toBufferView(opened.plaintext);
-  const { req, idx, digest } = opened.protectedHeader;
-  if (req !== expected.req || idx !== expected.idx || digest !== expected.digest) {
+  const { req, idx, digest, grp } = opened.protectedHeader;
+  if (req !== expected.req || idx !== expected.idx || digest !== expected.digest || grp !== expected.grp) {
     zeroize(share);
     throw new CryptoError('ENVELOPE_HEADER_MISMATCH', 'share envelope is for another request, index or digest');
   }

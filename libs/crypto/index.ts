@@ -6,6 +6,7 @@ export { configDigest, generateDataKey, sealSecret, openSealedSecret } from './s
 export { sealWithMasterKey, openWithMasterKey } from './master-key.js';
 export { deriveMacKey, macHex, verifyMac } from './integrity-mac.js';
 export { splitDataKey, shareIndex, combineShares } from './shamir.js';
+export { splitGroupedDataKey, combineGroupedShares, MAX_SHARING_GROUPS, MAX_GROUP_CUSTODIANS, type GroupShape, type GroupShare } from './grouped-sharing.js';
 export { computeShareCommitment, verifyShareCommitment } from './share-commitment.js';
 export { parsePublicJwk } from './public-jwk.js';
 export {

@@ -11,7 +11,7 @@ export interface PrepareDecisionInput {
   /** `requestKey` is null once the gateway destroyed it: nothing can be approved then. */
   request: { id: string; digest: string; digestInput: object; requestKey: JWK | null };
   /** `GET /api/v1/requests/:id/share`; required to approve. */
-  shareEnvelope?: { envelope: string; index: number };
+  shareEnvelope?: { envelope: string; index: number; group?: number };
   decision: Decision;
   userId: string;
   keys: { encryptionPrivateKey: CryptoKey; signingPrivateKey: CryptoKey; signingKid: string };
@@ -33,9 +33,9 @@ export interface PreparedDecision {
  * - the digest recomputed from `digestInput` equals `request.digest` (DIGEST_MISMATCH);
  * - the request has not expired at `nowSeconds` (REQUEST_EXPIRED);
  * - approve only: `requestKey` is a P-256 public key (REQUEST_KEY_INVALID); the
- *   own envelope opens (SHARE_ENVELOPE_INVALID) and its `idx`, `cred`, `ver`
- *   are `shareEnvelope.index` and the request's credential id and version
- *   (SHARE_HEADER_MISMATCH).
+ *   own envelope opens (SHARE_ENVELOPE_INVALID) and its `idx`, `grp`, `cred`, `ver`
+ *   are `shareEnvelope.index`, `shareEnvelope.group` and the request's credential id
+ *   and version (SHARE_HEADER_MISMATCH).
  * The share is re-sealed to the request key and its bytes zeroed.
  *
  * @example
@@ -66,14 +66,14 @@ export async function prepareDecision(input: PrepareDecisionInput): Promise<Prep
     }
     const opened = await openOwnShare(shareEnvelope.envelope, keys.encryptionPrivateKey);
     try {
-      const { idx, cred, ver } = opened.header;
-      if (idx !== shareEnvelope.index) {
-        throw new CustodianError('SHARE_HEADER_MISMATCH', 'share envelope index differs from the one announced');
+      const { idx, grp, cred, ver } = opened.header;
+      if (idx !== shareEnvelope.index || grp !== shareEnvelope.group) {
+        throw new CustodianError('SHARE_HEADER_MISMATCH', 'share envelope index or group differs from the one announced');
       }
       if (cred !== digestInput.credential.id || ver !== digestInput.credential.version) {
         throw new CustodianError('SHARE_HEADER_MISMATCH', 'share is for another credential or version');
       }
-      share = await sealShareToRequestKey(opened.share, request.requestKey, { req: request.id, idx, digest });
+      share = await sealShareToRequestKey(opened.share, request.requestKey, { req: request.id, idx, digest, ...(grp !== undefined ? { grp } : {}) });
     } finally {
       opened.share.fill(0);
     }

@@ -9,7 +9,13 @@ export interface OwnShareHeader {
   cred: string;
   ver: number;
   idx: number;
+  /** the 0-based sharing group of a grouped credential (spec §3a); absent for one group */
+  grp?: number;
   kid: string;
+}
+
+function isGroup(v: unknown): v is number | undefined {
+  return v === undefined || (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 15);
 }
 
 function isIndex(v: unknown): v is number {
@@ -47,8 +53,8 @@ export async function openOwnShare(
     throw new CustodianError('SHARE_ENVELOPE_INVALID', 'share envelope did not open with this key');
   }
   const share = opened.plaintext;
-  const { cred, ver, idx, kid } = opened.protectedHeader;
-  if (typeof cred !== 'string' || !Number.isSafeInteger(ver) || !isIndex(idx) || typeof kid !== 'string') {
+  const { cred, ver, idx, kid, grp } = opened.protectedHeader;
+  if (typeof cred !== 'string' || !Number.isSafeInteger(ver) || !isIndex(idx) || typeof kid !== 'string' || !isGroup(grp)) {
     share.fill(0);
     throw new CustodianError('SHARE_ENVELOPE_INVALID', 'share envelope header lacks kid, cred, ver or idx');
   }
@@ -56,14 +62,14 @@ export async function openOwnShare(
     share.fill(0);
     throw new CustodianError('SHARE_HEADER_MISMATCH', 'share bytes do not match the envelope index');
   }
-  return { share, header: { cred, ver: ver as number, idx, kid } };
+  return { share, header: { cred, ver: ver as number, idx, ...(grp !== undefined ? { grp } : {}), kid } };
 }
 
 /**
  * Re-seals a share to the request's public key: JWE compact `ECDH-ES+A256KW` /
- * `A256GCM`, protected header `kid` (request key thumbprint), `req`, `idx` and
- * `digest`, the request digest this custodian approved: the gateway uses the share
- * for that exact request only (spec §2 item 10).
+ * `A256GCM`, protected header `kid` (request key thumbprint), `req`, `idx`,
+ * `digest`, the request digest this custodian approved (the gateway uses the share
+ * for that exact request only, spec §2 item 10) and, for a grouped credential, `grp`.
  * REQUEST_KEY_INVALID if the JWK is not a P-256 public key (or has a private
  * member, or a `kid` that is not its thumbprint).
  *
@@ -73,14 +79,14 @@ export async function openOwnShare(
 export async function sealShareToRequestKey(
   share: Uint8Array,
   requestPublicJwk: JWK,
-  h: { req: string; idx: number; digest: string },
+  h: { req: string; idx: number; digest: string; grp?: number },
 ): Promise<string> {
-  if (typeof h?.req !== 'string' || h.req === '' || !isIndex(h.idx) || typeof h.digest !== 'string' || h.digest === '') {
+  if (typeof h?.req !== 'string' || h.req === '' || !isIndex(h.idx) || typeof h.digest !== 'string' || h.digest === '' || !isGroup(h.grp)) {
     throw new TypeError('h must be {req: non-empty string, idx: integer in 1..255, digest: non-empty string}');
   }
   const imported = await importEcdhPublicJwk(requestPublicJwk);
   if (imported === null) throw new CustodianError('REQUEST_KEY_INVALID', 'request key is not a P-256 public JWK');
   return new CompactEncrypt(share)
-    .setProtectedHeader({ alg: KEY_ALG, enc: CONTENT_ENC, kid: imported.thumbprint, req: h.req, idx: h.idx, digest: h.digest })
+    .setProtectedHeader({ alg: KEY_ALG, enc: CONTENT_ENC, kid: imported.thumbprint, req: h.req, ...(h.grp !== undefined ? { grp: h.grp } : {}), idx: h.idx, digest: h.digest })
     .encrypt(imported.key);
 }

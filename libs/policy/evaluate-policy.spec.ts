@@ -110,3 +110,59 @@ describe('evaluatePolicy', () => {
     expect(call).toThrow(expect.objectContaining({ code: 'POLICY_INVALID' }));
   });
 });
+
+describe('evaluatePolicy with sharing groups (spec §3a)', () => {
+  const short = (approvals: number, required: number, missingShareGroups: { grp: number; name: string; needed: number }[]): Outcome => ({
+    status: 'pending',
+    approvals,
+    required,
+    missingGroups: [],
+    missingShareGroups,
+  });
+  // {SRE bob, carol, dave: 2 of 3; security erin: 1 of 1}, policy min 3
+  const grouped: RequestState = {
+    requesterId: 'alice',
+    expiresAt: EXPIRES,
+    custodianIds: ['bob', 'carol', 'dave', 'erin'],
+    shareGroups: [
+      { name: 'sre', threshold: 2, members: ['bob', 'carol', 'dave'] },
+      { name: 'security', threshold: 1, members: ['erin'] },
+    ],
+  };
+
+  it.each<[string, PolicyDefinition, Vote[], Outcome]>([
+    [
+      'policy met by three SREs, security missing: pending',
+      policy({ min: 3 }),
+      [approve('bob'), approve('carol'), approve('dave')],
+      short(3, 3, [{ grp: 1, name: 'security', needed: 1 }]),
+    ],
+    [
+      'policy loosened to 2 (a database writer): still pending without security',
+      policy({ min: 2 }),
+      [approve('bob'), approve('carol')],
+      short(2, 2, [{ grp: 1, name: 'security', needed: 1 }]),
+    ],
+    ['every group met and the policy: approved', policy({ min: 3 }), [approve('bob'), approve('erin'), approve('dave')], { status: 'approved', approverIds: ['bob', 'erin', 'dave'] }],
+    [
+      'groups met but the policy asks more: pending, no group missing',
+      policy({ min: 4 }),
+      [approve('bob'), approve('carol'), approve('erin')],
+      short(3, 4, []),
+    ],
+    [
+      'an invalid share does not count for its group',
+      policy({ min: 3 }),
+      [approve('bob'), approve('carol'), approve('erin', [], false)],
+      short(2, 3, [{ grp: 1, name: 'security', needed: 1 }]),
+    ],
+    ['a veto still vetoes', policy({ min: 3 }), [approve('bob'), approve('carol'), reject('erin')], { status: 'rejected', rejectedBy: 'erin' }],
+  ])('%s', (_name, p, votes, expected) => {
+    expect(evaluatePolicy(p, grouped, votes, NOW)).toEqual(expected);
+  });
+
+  it('refuses a sharing group without a usable threshold', () => {
+    const broken: RequestState = { ...grouped, shareGroups: [{ name: 'sre', threshold: 0, members: ['bob'] }] };
+    expect(() => evaluatePolicy(policy({ min: 1 }), broken, [], NOW)).toThrow(PolicyError);
+  });
+});

@@ -10,7 +10,9 @@ import type { Outcome, PolicyDefinition, RequestState, Vote } from './types.js';
  * 3. a valid reject from an eligible approver vetoes;
  * 4. only valid approvals of eligible approvers count (custodians; the requester only when
  *    `allowRequesterApproval`), each user once, with the groups of their first counted vote;
- * 5. approved when the count reaches `approvals.min` and every group rule its own min.
+ * 5. approved when the count reaches `approvals.min`, every group rule its own min and,
+ *    for a grouped credential (spec §3a), every sharing group's threshold is met by its
+ *    own members' counted approvals (fewer shares of a group cannot rebuild the key).
  *
  * @example
  * evaluatePolicy(policy, { requesterId: 'u-req', expiresAt, custodianIds: ['u1', 'u2', 'u3'] },
@@ -44,10 +46,14 @@ export function evaluatePolicy(policy: PolicyDefinition, request: RequestState, 
     for (const groups of approvers.values()) if (groups.includes(group)) have += 1;
     return have >= min ? [] : [{ group, needed: min - have }];
   });
-  if (approvers.size >= policy.approvals.min && missingGroups.length === 0) {
+  const missingShareGroups = request.shareGroups?.flatMap(({ name, threshold, members }, grp) => {
+    const have = members.filter((id) => approvers.has(id)).length;
+    return have >= threshold ? [] : [{ grp, name, needed: threshold - have }];
+  });
+  if (approvers.size >= policy.approvals.min && missingGroups.length === 0 && (missingShareGroups ?? []).length === 0) {
     return { status: 'approved', approverIds: [...approvers.keys()] };
   }
-  return { status: 'pending', approvals: approvers.size, required: policy.approvals.min, missingGroups };
+  return { status: 'pending', approvals: approvers.size, required: policy.approvals.min, missingGroups, ...(missingShareGroups !== undefined ? { missingShareGroups } : {}) };
 }
 
 function unknownDecision(decision: never): never {
@@ -66,6 +72,9 @@ function assertDecidable(policy: PolicyDefinition, request: RequestState, votes:
   if (!Number.isInteger(min) || min < 1) invalid(`approvals.min must be an integer ≥ 1, got ${String(min)}`);
   if (min > new Set(request.custodianIds).size) {
     invalid(`approvals.min ${min} exceeds the ${new Set(request.custodianIds).size} custodians: it can never be met`);
+  }
+  for (const g of request.shareGroups ?? []) {
+    if (!Number.isInteger(g.threshold) || g.threshold < 1 || !Array.isArray(g.members)) invalid(`sharing group ${String(g.name)} has no usable threshold`);
   }
   for (const rule of groups) {
     if (typeof rule.group !== 'string' || rule.group === '') invalid('a group rule has no group name');

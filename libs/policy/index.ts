@@ -18,6 +18,7 @@ export type {
   Principal,
   RequesterRule,
   RequestState,
+  ShareGroup,
   Role,
   Vote,
 } from './types.js';

@@ -34,6 +34,18 @@ export interface RequestState {
   requesterOwnerId?: string | null;
   expiresAt: Date;
   custodianIds: string[];
+  /**
+   * The credential's sharing groups (spec §3a), in `grp` order, for a grouped credential
+   * only: without `threshold` valid shares of every group the key cannot be rebuilt, so
+   * the request is not approved, whatever its policy says.
+   */
+  shareGroups?: ShareGroup[];
+}
+
+export interface ShareGroup {
+  name: string;
+  threshold: number;
+  members: string[];
 }
 
 export type Outcome =
@@ -42,6 +54,8 @@ export type Outcome =
       approvals: number;
       required: number;
       missingGroups: { group: string; needed: number }[];
+      /** only for a grouped credential: the sharing groups still short of their threshold */
+      missingShareGroups?: { grp: number; name: string; needed: number }[];
     }
   | { status: 'approved'; approverIds: string[] }
   | { status: 'rejected'; rejectedBy: string }

@@ -12,7 +12,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { API_ROUTES } from '../../apps/web/src/api-routes.js';
 import { canonicalJson } from '../../libs/crypto/index.js';
 import { Http } from '../support/http.js';
-import { createUser, signRequestBody } from '../support/quorum.js';
+import { createUser, generateSigningJwk, signRequestBody } from '../support/quorum.js';
 import { ADMIN_PASSWORD, startTestGateway, type TestGateway } from '../support/test-gateway.js';
 
 // Debian's chromium package; QG_CHROMIUM points elsewhere (another distribution, a local build).
@@ -546,4 +546,87 @@ interface Person {
     expect(listedAccounts.find((a) => a.name === 'ci-release')).toMatchObject({ id: automationId, revokedAt: null });
     expect((await admin.request('DELETE', `/api/v1/service-accounts/${revoked.id}`)).status).toBe(404);
   }, 120_000);
+  it('a security lead builds a two-group credential in the form; three custodians approve in their browsers; each group\'s progress is shown', async () => {
+    const carl = await person('carl', ['operator']);
+    const carlPage = (pages.carl = await newPage());
+    await signIn(carlPage, carl);
+    await carlPage.getByRole('link', { name: 'My keys' }).click();
+    await carlPage.getByLabel(/Make an encrypted backup/).uncheck();
+    await carlPage.getByLabel('Your current password').fill(carl.password);
+    await carlPage.getByRole('button', { name: 'Create and enrol keys' }).click();
+    await carlPage.locator('[data-testid="key-state"][data-state="ok"]').waitFor();
+
+    const lead = pages.lead!;
+    await lead.getByRole('link', { name: 'Credentials' }).click();
+    // carl is new since this page listed the custodians
+    await lead.reload();
+    const form = lead.getByTestId('credential-form');
+    const signingKey = await generateSigningJwk();
+    await form.getByLabel('Name').fill('break-glass-key');
+    await form.getByLabel('Kind').selectOption('signing-key');
+    await form.getByLabel('Paste an existing private key').check();
+    await form.getByLabel('Private key as JWK (JSON)').fill(JSON.stringify(signingKey.privateJwk));
+    await form.getByRole('button', { name: 'Add group' }).click();
+    const sre = form.getByTestId('sharing-group-0');
+    const security = form.getByTestId('sharing-group-1');
+    await sre.getByLabel('Group name').fill('sre');
+    await sre.getByRole('checkbox', { name: /alice/ }).check();
+    await sre.getByRole('checkbox', { name: /bob/ }).check();
+    await sre.getByLabel('Threshold (k)').fill('2');
+    await security.getByLabel('Group name').fill('security');
+    // alice is in sre: she cannot be put in a second group
+    await expect(security.getByRole('checkbox', { name: /alice/ }).isDisabled()).resolves.toBe(true);
+    await security.getByRole('checkbox', { name: /carl/ }).check();
+    await security.getByLabel('Threshold (k)').fill('1');
+    await expect(form.getByTestId('sharing-summary').textContent()).resolves.toBe('Approval needs all of alice, bob AND carl.');
+    await form.getByRole('button', { name: 'Create credential' }).click();
+    await lead.getByText('Credential break-glass-key created: sre 2 of 2 AND security 1 of 1').waitFor();
+    const credential = (await admin.get('/api/v1/credentials/break-glass-key')).body;
+    expect(credential.threshold).toBe(3);
+    expect(credential.sharing.groups.map((g: any) => [g.name, g.threshold, g.custodians.map((c: any) => c.userId)])).toEqual([
+      ['sre', 2, [people.alice.id, people.bob.id]],
+      ['security', 1, [carl.id]],
+    ]);
+    const policy = await people.lead.http.post('/api/v1/policies', { name: 'break-glass-signing', credentialId: credential.id, operations: [{ kind: 'sign' }], approvals: { min: 3 } });
+    expect(policy.status).toBe(201);
+
+    const payload = Buffer.from('break glass: sign the incident bundle').toString('base64url');
+    const submitted = await automation.post('/api/v1/requests', signRequestBody('break-glass-key', payload));
+    expect(submitted.status).toBe(201);
+    const id: string = submitted.body.id;
+
+    const progress = async (page: Page) => ((await page.getByTestId('group-progress').textContent()) ?? '').replace(/\s+/g, ' ').trim();
+    const alice = pages.alice!;
+    await alice.goto(`${gateway.url}/requests/${id}`);
+    await alice.locator('[data-testid="digest-check"][data-ok="true"]').waitFor();
+    await expect(progress(alice)).resolves.toBe('sre 0 of 2 · security 0 of 1');
+    await alice.getByRole('button', { name: 'Approve' }).click();
+    await alice.getByTestId('decision-done').waitFor();
+
+    // carl's inbox says which group still needs whom
+    await carlPage.getByRole('link', { name: 'Inbox' }).click();
+    const item = carlPage.locator(`[data-testid="inbox-item"][data-request-id="${id}"]`);
+    await item.waitFor();
+    await expect(item.getByTestId('group-needs').textContent()).resolves.toMatch(/sre needs 1 more: bob · security needs 1 more: carl/);
+
+    const bob = pages.bob!;
+    await bob.goto(`${gateway.url}/requests/${id}`);
+    await bob.locator('[data-testid="digest-check"][data-ok="true"]').waitFor();
+    await bob.getByRole('button', { name: 'Approve' }).click();
+    await bob.getByTestId('decision-done').waitFor();
+    await bob.reload();
+    await bob.locator('[data-testid="request-detail"][data-status="pending"]').waitFor();
+    await expect(progress(bob)).resolves.toBe('sre 2 of 2 ✓ · security 0 of 1');
+    expect((await automation.get(`/api/v1/requests/${id}`)).body.status).toBe('pending');
+    await bob.screenshot({ path: resolve(SCREENSHOTS, 'grouped-progress.png'), fullPage: true });
+
+    await item.getByRole('link', { name: 'Review' }).click();
+    await carlPage.locator('[data-testid="digest-check"][data-ok="true"]').waitFor();
+    await carlPage.getByRole('button', { name: 'Approve' }).click();
+    const done = await automation.get(`/api/v1/requests/${id}/wait?timeoutSeconds=30`);
+    expect(done.body.status).toBe('succeeded');
+    expect(await verifyRawSignature(signingKey.publicJwk as JsonWebKey, payload, done.body.result.signature)).toBe(true);
+    await bob.locator('[data-testid="request-detail"][data-status="succeeded"]').waitFor();
+    await expect(progress(bob)).resolves.toBe('sre 2 of 2 ✓ · security 1 of 1 ✓');
+  }, 180_000);
 });

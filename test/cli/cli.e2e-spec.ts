@@ -388,4 +388,33 @@ describe('qg, the command-line client (embedded database)', () => {
     expect(brokenJson.code).toBe(1);
     expect(JSON.parse(brokenJson.stdout)).toMatchObject({ ok: false, firstBadSeq: seq });
   });
+  it('shows each sharing group\'s progress in show and --wait for a grouped credential, and signs once every group is met', async () => {
+    const [op1, op2, op3] = operators as [CliUser, CliUser, CliUser];
+    const created = await lead.post('/api/v1/credentials', {
+      name: 'cli-grouped-key',
+      kind: 'signing-key',
+      secret: secretJson,
+      sharing: {
+        groups: [
+          { name: 'sre', threshold: 2, custodians: [op1.id, op2.id] },
+          { name: 'security', threshold: 1, custodians: [op3.id] },
+        ],
+      },
+    });
+    expect(created.status).toBe(201);
+    expect((await lead.post('/api/v1/policies', { name: 'cli-grouped-signing', credentialId: created.body.id, operations: [{ kind: 'sign' }], approvals: { min: 3 } })).status).toBe(201);
+    const waiting = start(['request', 'sign', '-c', 'cli-grouped-key', '-r', 'release v2 (OPS-99)', '--payload-file', payloadFile, '--wait'], automationEnv);
+    const [, id] = await waiting.stderrMatch(/request ([0-9a-f-]{36}) submitted/);
+    await waiting.stderrMatch(/sre 0 of 2 \(needs 2 of cli-op1, cli-op2\) · security 0 of 1 \(needs 1 of cli-op3\)/);
+    expect((await qg(['approve', id!, '--yes'], op1.env)).code).toBe(0);
+    expect((await qg(['approve', id!, '--yes'], op2.env)).code).toBe(0);
+    const shown = await qg(['show', id!], op3.env);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain('sre 2 of 2 ✓ · security 0 of 1 (needs 1 of cli-op3)');
+    await waiting.stderrMatch(/sre 2 of 2 ✓ · security 0 of 1/);
+    expect((await qg(['approve', id!, '--yes'], op3.env)).code).toBe(0);
+    const result = await waiting.done;
+    expect(result.code).toBe(0);
+    expect(await verifyRawSignature(created.body.publicInfo.publicJwk, payload, result.stdout.trim())).toBe(true);
+  });
 });

@@ -75,4 +75,17 @@ describe('names from the request', () => {
     const bare = { ...view, names: undefined, requester: { id: ci, kind: 'service_account' }, approvals: view.approvals.map(({ username: _username, ...a }) => a) } as unknown as RequestView;
     expect(describeApprovals(bare)).toBe('1 of 2 (11111111), rejected by 33333333');
   });
+
+  it('shows each sharing group\'s progress for a grouped credential, and who a short group still needs', () => {
+    const grouped = {
+      ...view,
+      sharingProgress: [
+        { grp: 0, name: 'sre', threshold: 1, approved: 1, approvers: [alice], missing: [carol] },
+        { grp: 1, name: 'security', threshold: 1, approved: 0, approvers: [], missing: [bob] },
+      ],
+    } as unknown as RequestView;
+    expect(describeApprovals(grouped)).toBe('1 of 2 (alice), rejected by 33333333 · sre 1 of 1 ✓ · security 0 of 1 (needs 1 of bob)');
+    const oneGroup = { ...view, sharingProgress: [{ grp: 0, name: 'custodians', threshold: 2, approved: 1, approvers: [alice], missing: [bob, carol] }] } as unknown as RequestView;
+    expect(describeApprovals(oneGroup)).toBe('1 of 2 (alice), rejected by 33333333');
+  });
 });

@@ -123,14 +123,33 @@ export function namesOf(view: RequestView): (id: string) => string {
   return (id) => names.get(id) ?? shortId(id);
 }
 
-/** The approvals so far, e.g. `2 of 3 (alice, bob)` and rejections. */
+/** The approvals so far, e.g. `2 of 3 (alice, bob)` and rejections; for a grouped credential, each group's progress after it. */
 export function describeApprovals(view: RequestView, nameOf: (id: string) => string = namesOf(view)): string {
   const approvers = view.approvals.filter((a) => a.decision === 'approve' && a.valid).map((a) => nameOf(a.userId));
   const rejecters = view.approvals.filter((a) => a.decision === 'reject').map((a) => nameOf(a.userId));
   let text = `${view.approvalsReceived} of ${view.approvalsRequired}`;
   if (approvers.length > 0) text += ` (${approvers.join(', ')})`;
   if (rejecters.length > 0) text += `, rejected by ${rejecters.join(', ')}`;
+  const groups = describeGroups(view, nameOf);
+  if (groups !== undefined) text += ` · ${groups}`;
   return text;
+}
+
+/**
+ * Each sharing group's progress (spec §3a), e.g. `sre 2 of 2 ✓ · security 0 of 1 (needs erin)`;
+ * undefined for a credential of one group, whose progress is the count itself.
+ */
+export function describeGroups(view: RequestView, nameOf: (id: string) => string = namesOf(view)): string | undefined {
+  const groups = view.sharingProgress ?? [];
+  if (groups.length < 2) return undefined;
+  return groups
+    .map((g) => {
+      const head = `${safeText(g.name, true)} ${Math.min(g.approved, g.threshold)} of ${g.threshold}`;
+      if (g.approved >= g.threshold) return `${head} ✓`;
+      const who = g.missing.map(nameOf);
+      return `${head} (needs ${g.threshold - g.approved} of ${who.join(', ')})`;
+    })
+    .join(' · ');
 }
 
 /** Columns padded to their widest cell. */

@@ -54,6 +54,7 @@ export type {
   Role,
   ServiceAccount,
   ShareEnvelope,
+  SharingProgress,
   User,
   UserChange,
 } from '../../../libs/contracts/index.ts';

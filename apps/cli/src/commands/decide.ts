@@ -69,12 +69,15 @@ async function decide(id: string, decision: Decision, options: DecideOptions, co
   if (keys.publicJwks.signingThumbprint !== me.keys.signingThumbprint || keys.publicJwks.encryptionThumbprint !== me.keys.encryptionThumbprint) {
     throw new CliError(`${keys.path} does not hold the keys enrolled for ${me.username}; use --key-file, or enrol again`);
   }
-  const shareEnvelope = decision === 'approve' ? await api.get<{ envelope: string; index: number }>(`/api/v1/requests/${encodeURIComponent(id)}/share`) : undefined;
+  const shareEnvelope = decision === 'approve' ? await api.get<{ envelope: string; index: number; group?: number }>(`/api/v1/requests/${encodeURIComponent(id)}/share`) : undefined;
   let prepared;
   try {
     prepared = await prepareDecision({
       request: { id: view.id, digest: view.digest, digestInput: check.signed, requestKey: view.requestKey },
-      shareEnvelope: shareEnvelope !== undefined ? { envelope: shareEnvelope.envelope, index: shareEnvelope.index } : undefined,
+      shareEnvelope:
+        shareEnvelope !== undefined
+          ? { envelope: shareEnvelope.envelope, index: shareEnvelope.index, ...(shareEnvelope.group !== undefined ? { group: shareEnvelope.group } : {}) }
+          : undefined,
       decision,
       userId: me.id,
       keys: { encryptionPrivateKey: keys.keys.encryption.privateKey, signingPrivateKey: keys.keys.signing.privateKey, signingKid: keys.publicJwks.signingThumbprint },
@@ -92,7 +95,7 @@ async function decide(id: string, decision: Decision, options: DecideOptions, co
   }
   const r = res.request;
   printLine(`${decision === 'approve' ? 'approved' : 'rejected'} request ${r.id}: ${r.approvalsReceived} of ${r.approvalsRequired} approvals, now ${r.status}`);
-  if (decision === 'approve' && r.status === 'pending') note(`waiting for ${r.approvalsRequired - r.approvalsReceived} more approval(s)`);
+  if (decision === 'approve' && r.status === 'pending') note(r.approvalsReceived >= r.approvalsRequired ? 'waiting for the sharing groups still short of their threshold (qg show)' : `waiting for ${r.approvalsRequired - r.approvalsReceived} more approval(s)`);
   return ExitCode.ok;
 }
 

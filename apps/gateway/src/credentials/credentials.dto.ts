@@ -12,6 +12,37 @@ export class GenerateKeyDto {
   alg!: GeneratedSigningAlg;
 }
 
+/** One sharing group (spec §3a); the cross-group rules are `checkSharingStructure`'s. */
+export class SharingGroupDto {
+  @ApiProperty({ example: 'sre' })
+  @IsString()
+  @Length(1, 64)
+  name!: string;
+
+  @ApiProperty({ minimum: 1, maximum: 32 })
+  @IsInt()
+  @Min(1)
+  @Max(32)
+  threshold!: number;
+
+  @ApiProperty({ type: [String], description: 'user ids; share i of the group goes to custodians[i-1]' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(32)
+  @IsUUID('all', { each: true })
+  custodians!: string[];
+}
+
+export class SharingDto {
+  @ApiProperty({ type: [SharingGroupDto], description: 'any tⱼ of every group: the data key is split across groups, then within each' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(16)
+  @ValidateNested({ each: true })
+  @Type(() => SharingGroupDto)
+  groups!: SharingGroupDto[];
+}
+
 export class CreateCredentialDto {
   @ApiProperty({ example: 'prod-release-key' })
   @IsString()
@@ -53,17 +84,26 @@ export class CreateCredentialDto {
   @Max(3650)
   checkInDays?: number;
 
-  @ApiProperty({ type: [String], description: 'user ids of the custodians; share i goes to custodians[i-1]' })
+  @ApiPropertyOptional({ type: [String], description: 'user ids of the custodians; share i goes to custodians[i-1]; or use sharing' })
+  @IsOptional()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(255)
   @ArrayUnique()
   @IsUUID('all', { each: true })
-  custodians!: string[];
+  custodians?: string[];
 
-  @ApiProperty({ minimum: 1 })
+  @ApiPropertyOptional({ minimum: 1, description: 'with custodians' })
+  @IsOptional()
   @IsInt()
   @Min(1)
   @Max(255)
-  threshold!: number;
+  threshold?: number;
+
+  @ApiPropertyOptional({ type: SharingDto, description: 'grouped sharing (spec §3a), instead of custodians + threshold' })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => SharingDto)
+  sharing?: SharingDto;
 }

@@ -16,7 +16,14 @@ export interface CredentialRow {
   sealedSecret: string;
   /** a custodian who has not checked in for this many days is not live (spec §4a) */
   checkInDays: number;
+  /** the groups' names and thresholds in `grp` order (spec §3a); null on credentials made before groups: one group `custodians` */
+  sharingGroups: SharingGroupRow[] | null;
   createdAt: Date;
+}
+
+export interface SharingGroupRow {
+  name: string;
+  threshold: number;
 }
 
 export interface ShareRow {
@@ -26,6 +33,8 @@ export interface ShareRow {
   custodianId: string;
   envelope: string;
   commitment: string;
+  /** the 0-based group of a grouped credential (spec §3a); null for one group */
+  group: number | null;
   /** MAC over the assignment (share-assignments.ts); null on rows made before assignments carried one. */
   assignmentMac: string | null;
   /** when the share was sealed: the check-in window runs from here until its custodian checks in */
@@ -33,9 +42,9 @@ export interface ShareRow {
 }
 
 const CREDENTIAL_COLUMNS = `id, name, kind, config, public_info AS "publicInfo", version, threshold, share_count AS "shareCount",
-  sealed_secret AS "sealedSecret", check_in_days AS "checkInDays", created_at AS "createdAt"`;
+  sealed_secret AS "sealedSecret", check_in_days AS "checkInDays", sharing_groups AS "sharingGroups", created_at AS "createdAt"`;
 const SHARE_COLUMNS = `credential_id AS "credentialId", version, share_index AS "index", custodian_id AS "custodianId", envelope, commitment,
-  assignment_mac AS "assignmentMac", sealed_at AS "sealedAt"`;
+  share_group AS "group", assignment_mac AS "assignmentMac", sealed_at AS "sealedAt"`;
 
 export async function findCredential(db: Db, idOrName: string): Promise<CredentialRow | undefined> {
   const rows: CredentialRow[] = isUuid(idOrName)
@@ -50,17 +59,17 @@ export async function listCredentials(db: Db): Promise<CredentialRow[]> {
 
 export async function insertCredential(db: Db, c: CredentialRow & { createdBy: string }): Promise<boolean> {
   const rows: unknown[] = await db.query(
-    `INSERT INTO credentials (id, name, kind, config, public_info, version, threshold, share_count, sealed_secret, check_in_days, created_by, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (name) DO NOTHING RETURNING id`,
-    [c.id, c.name, c.kind, c.config, c.publicInfo, c.version, c.threshold, c.shareCount, c.sealedSecret, c.checkInDays, c.createdBy, c.createdAt],
+    `INSERT INTO credentials (id, name, kind, config, public_info, version, threshold, share_count, sealed_secret, check_in_days, created_by, created_at, sharing_groups)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (name) DO NOTHING RETURNING id`,
+    [c.id, c.name, c.kind, c.config, c.publicInfo, c.version, c.threshold, c.shareCount, c.sealedSecret, c.checkInDays, c.createdBy, c.createdAt, c.sharingGroups === null ? null : JSON.stringify(c.sharingGroups)],
   );
   return rows.length === 1;
 }
 
 export async function insertShare(db: Db, s: ShareRow): Promise<void> {
   await db.query(
-    `INSERT INTO credential_shares (credential_id, version, share_index, custodian_id, envelope, commitment, assignment_mac, sealed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [s.credentialId, s.version, s.index, s.custodianId, s.envelope, s.commitment, s.assignmentMac, s.sealedAt],
+    `INSERT INTO credential_shares (credential_id, version, share_index, custodian_id, envelope, commitment, assignment_mac, sealed_at, share_group) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [s.credentialId, s.version, s.index, s.custodianId, s.envelope, s.commitment, s.assignmentMac, s.sealedAt, s.group],
   );
 }
 
@@ -74,5 +83,13 @@ export async function custodianIdsOf(db: Db, credentialId: string): Promise<stri
 }
 
 export async function listShares(db: Db, credentialId: string, version: number): Promise<ShareRow[]> {
-  return db.query(`SELECT ${SHARE_COLUMNS} FROM credential_shares WHERE credential_id = $1 AND version = $2 ORDER BY share_index`, [credentialId, version]);
+  return db.query(`SELECT ${SHARE_COLUMNS} FROM credential_shares WHERE credential_id = $1 AND version = $2 ORDER BY share_group NULLS FIRST, share_index`, [credentialId, version]);
+}
+
+/**
+ * The sharing structure as stored: each group's name and threshold, in `grp` order. A
+ * credential made before groups is one group named `custodians` (spec §3a).
+ */
+export function sharingGroupsOf(credential: Pick<CredentialRow, 'sharingGroups' | 'threshold'>): SharingGroupRow[] {
+  return credential.sharingGroups ?? [{ name: 'custodians', threshold: credential.threshold }];
 }

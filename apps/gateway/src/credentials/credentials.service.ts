@@ -3,10 +3,13 @@ import { randomUUID } from 'node:crypto';
 import {
   computeShareCommitment,
   generateDataKey,
+  MAX_GROUP_CUSTODIANS,
+  MAX_SHARING_GROUPS,
   sealSecret,
   sealShareToCustodian,
-  splitDataKey,
+  splitGroupedDataKey,
   zeroize,
+  type GroupShare,
 } from '#libs/crypto';
 import { canSeeCredential } from '#libs/policy';
 import { ExecutorError, generateSigningKey, validateCredentialSecret, validateCredentialConfig, type GeneratedSigningAlg } from '#libs/executors';
@@ -22,15 +25,55 @@ import type { CredentialKind } from './credentials.dto.js';
 import { findCredential, insertCredential, insertShare, listCredentials, listShares, type CredentialRow, type ShareRow } from './credentials.repository.js';
 import { sealedToKid, shareAssignmentMac } from './share-assignments.js';
 
+/** One sharing group (spec §3a): any `threshold` of its `custodians` (user ids). */
+export interface NewSharingGroup {
+  name: string;
+  threshold: number;
+  custodians: string[];
+}
+
 export interface NewCredential {
   name: string;
   kind: CredentialKind;
   config: Record<string, unknown>;
   /** the secret as given; or, for a signing key born split, the algorithm of the key pair the gateway generates */
   secret: Buffer | { generate: GeneratedSigningAlg };
-  custodians: string[];
-  threshold: number;
+  /** the flat form `{custodians, threshold}` is one group named `custodians` */
+  groups: NewSharingGroup[];
   checkInDays: number;
+}
+
+/** The flat form's single group (spec §3a). */
+export const FLAT_GROUP_NAME = 'custodians';
+
+/**
+ * Refuses a sharing structure before anything is sealed (400 CREDENTIAL_INVALID each).
+ * Enforces: 1..16 groups; names non-empty, at most 64 characters and unique; each group
+ * 1..32 custodians (one group: up to 255, as the flat form always allowed) with
+ * 1 ≤ tⱼ ≤ nⱼ; a user in at most one group, once.
+ */
+export function checkSharingStructure(groups: readonly NewSharingGroup[]): void {
+  const invalid = (message: string): never => {
+    throw new AppError('CREDENTIAL_INVALID', message);
+  };
+  if (groups.length < 1 || groups.length > MAX_SHARING_GROUPS) invalid(`sharing must have 1..${MAX_SHARING_GROUPS} groups, got ${groups.length}`);
+  const names = new Set<string>();
+  const members = new Map<string, string>();
+  for (const group of groups) {
+    if (group.name.trim() === '' || group.name.length > 64) invalid('a group name must be 1..64 characters');
+    if (names.has(group.name)) invalid(`two groups are named "${group.name}"`);
+    names.add(group.name);
+    const most = groups.length === 1 ? 255 : MAX_GROUP_CUSTODIANS;
+    if (group.custodians.length < 1 || group.custodians.length > most) invalid(`group "${group.name}" must have 1..${most} custodians, got ${group.custodians.length}`);
+    if (!Number.isInteger(group.threshold) || group.threshold < 1 || group.threshold > group.custodians.length) {
+      invalid(`group "${group.name}": threshold ${group.threshold} must be between 1 and its ${group.custodians.length} custodians`);
+    }
+    for (const userId of group.custodians) {
+      const other = members.get(userId);
+      if (other !== undefined) invalid(other === group.name ? `user ${userId} is listed twice in group "${group.name}"` : `user ${userId} is in groups "${other}" and "${group.name}": a user is in at most one group`);
+      members.set(userId, group.name);
+    }
+  }
 }
 
 @Injectable()
@@ -41,21 +84,23 @@ export class CredentialsService {
   ) {}
 
   /**
-   * Seals the secret under a fresh data key, splits the data key k-of-n, seals
-   * share i to custodian i's encryption key, and forgets the secret and the data
-   * key: from here on only a quorum can bring them back. With `generate`, the
-   * secret is a signing key pair made here and never shown to anyone ("born
-   * split", spec §4): only its public half leaves, in `publicInfo`.
+   * Seals the secret under a fresh data key, splits the data key by the sharing
+   * structure (one group: k-of-n as always; m ≥ 2 groups: spec §3a), seals each share
+   * to its custodian's encryption key, and forgets the secret, the data key and every
+   * share: from here on only a quorum of every group can bring them back. With
+   * `generate`, the secret is a signing key pair made here and never shown to anyone
+   * ("born split", spec §4): only its public half leaves, in `publicInfo`.
    */
   async create(actor: Principal, input: NewCredential): Promise<{ credential: CredentialRow; shares: ShareRow[] }> {
     const dataKey = generateDataKey();
-    let shares: Buffer[] = [];
+    let shares: GroupShare[] = [];
     let secret: Buffer | undefined = Buffer.isBuffer(input.secret) ? input.secret : undefined;
     try {
-      if (input.threshold > input.custodians.length) {
-        throw new AppError('CREDENTIAL_INVALID', `threshold ${input.threshold} is more than the ${input.custodians.length} custodians`);
-      }
-      const custodians = await this.loadCustodians(input.custodians);
+      checkSharingStructure(input.groups);
+      const grouped = input.groups.length > 1;
+      const custodianIds = input.groups.flatMap((g) => g.custodians);
+      const custodians = await this.loadCustodians(custodianIds);
+      const keyOf = new Map(custodians.map((c) => [c.id, c.encryptionKey]));
       const generated = !Buffer.isBuffer(input.secret);
       if (!Buffer.isBuffer(input.secret)) {
         if (input.kind !== 'signing-key') throw new AppError('CREDENTIAL_INVALID', 'generate is only for signing-key credentials');
@@ -72,20 +117,26 @@ export class CredentialsService {
       const now = this.ctx.now();
       // Bound to its kind and config (spec §2 item 12): a config changed in the database no longer opens it.
       const sealedSecret = await sealSecret(secret, dataKey, { cred: id, ver: version, kind: input.kind, config });
-      shares = splitDataKey(dataKey, input.custodians.length, input.threshold);
+      shares = splitGroupedDataKey(
+        dataKey,
+        input.groups.map((g) => ({ shares: g.custodians.length, threshold: g.threshold })),
+      );
       const shareRows: ShareRow[] = [];
-      for (const [position, custodian] of custodians.entries()) {
-        const index = position + 1;
-        const share = shares[position];
-        if (share === undefined) throw new Error('split returned too few shares');
-        const envelope = await sealShareToCustodian(share, custodian.encryptionKey, { cred: id, ver: version, idx: index });
-        const commitment = computeShareCommitment({ cred: id, ver: version, idx: index, share });
+      for (const { grp, idx: index, share } of shares) {
+        const userId = input.groups[grp]?.custodians[index - 1];
+        const encryptionKey = userId === undefined ? undefined : keyOf.get(userId);
+        if (userId === undefined || encryptionKey === undefined) throw new Error('split returned a share for nobody');
+        // One group keeps the formats of §3 unchanged; grouped shares carry their group everywhere (§3a).
+        const group = grouped ? grp : undefined;
+        const envelope = await sealShareToCustodian(share, encryptionKey, { cred: id, ver: version, idx: index, grp: group });
+        const commitment = computeShareCommitment({ cred: id, ver: version, idx: index, grp: group, share });
         const kid = sealedToKid(envelope);
         if (kid === undefined) throw new Error('a sealed share envelope names no key');
         // Who holds which share, to which key, with which commitment: used only while this MAC checks (spec §2 item 11).
-        const assignmentMac = shareAssignmentMac(this.ctx.masterKey, { cred: id, ver: version, userId: custodian.id, idx: index, kid, commitment });
-        shareRows.push({ credentialId: id, version, index, custodianId: custodian.id, envelope, commitment, assignmentMac, sealedAt: now });
+        const assignmentMac = shareAssignmentMac(this.ctx.masterKey, { cred: id, ver: version, userId, idx: index, ...(group !== undefined ? { grp: group } : {}), kid, commitment });
+        shareRows.push({ credentialId: id, version, index, custodianId: userId, envelope, commitment, group: group ?? null, assignmentMac, sealedAt: now });
       }
+      const sharingGroups = input.groups.map((g) => ({ name: g.name, threshold: g.threshold }));
       const credential: CredentialRow = {
         id,
         name: input.name,
@@ -93,11 +144,13 @@ export class CredentialsService {
         config,
         publicInfo,
         version,
-        threshold: input.threshold,
+        // Σtⱼ: the least approvals.min a policy of it may ask (spec §3a).
+        threshold: sharingGroups.reduce((sum, g) => sum + g.threshold, 0),
         shareCount: shareRows.length,
         sealedSecret,
         checkInDays: input.checkInDays,
         createdAt: now,
+        sharingGroups,
       };
       await this.audit.transaction(async (tx) => {
         if (!(await insertCredential(tx, { ...credential, createdBy: actor.id }))) {
@@ -112,15 +165,16 @@ export class CredentialsService {
             name: input.name,
             kind: input.kind,
             version,
-            threshold: input.threshold,
-            custodians: shareRows.map((s) => ({ userId: s.custodianId, index: s.index })),
+            threshold: credential.threshold,
+            custodians: shareRows.map((s) => ({ userId: s.custodianId, index: s.index, ...(s.group !== null ? { grp: s.group } : {}) })),
+            ...(grouped ? { groups: sharingGroups } : {}),
             ...(generated ? { generated: true, publicJwk: publicInfo.publicJwk } : {}),
           },
         });
       });
       return { credential, shares: shareRows };
     } finally {
-      zeroize(dataKey, ...(secret !== undefined ? [secret] : []), ...shares);
+      zeroize(dataKey, ...(secret !== undefined ? [secret] : []), ...shares.map((s) => s.share));
     }
   }
 

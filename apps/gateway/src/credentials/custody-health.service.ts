@@ -8,11 +8,10 @@ import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 import { AppError } from '../http/app-error.js';
 import { findUsersByIds, type UserRow } from '../users/accounts.repository.js';
 import { checkedEnrolledKeys, EnrolledKeysIntegrityError } from '../users/enrolled-keys.js';
-import { custodianIdsOf, findCredential, listCredentials, type CredentialRow } from './credentials.repository.js';
+import { custodianIdsOf, findCredential, listCredentials, sharingGroupsOf, type CredentialRow } from './credentials.repository.js';
 import { checkedVersionShares, sealedToKid } from './share-assignments.js';
 
 /** The name of today's single sharing group (spec §3a: "the flat form's single group is named `custodians`"). */
-const FLAT_GROUP = 'custodians';
 
 /**
  * Quorum health (spec §4a): who among a credential's current custodians still counts,
@@ -72,7 +71,7 @@ export class CustodyHealthService {
       [credential.id, credential.version],
     );
     const lastCheckIn = new Map(checkIns.map((c) => [c.custodianId, new Date(c.at)]));
-    const facts: CustodianFacts[] = [];
+    const facts: (CustodianFacts & { group: number })[] = [];
     for (const share of shares) {
       const user = users.get(share.custodianId);
       facts.push({
@@ -82,10 +81,13 @@ export class CustodyHealthService {
         keysUnchanged: user !== undefined && (await this.currentEncryptionKid(user)) === sealedToKid(share.envelope),
         lastCheckInAt: lastCheckIn.get(share.custodianId) ?? null,
         sealedAt: new Date(share.sealedAt),
+        group: share.group ?? 0,
       });
     }
     const now = this.ctx.now();
-    const assessed = assessCustody([{ name: FLAT_GROUP, threshold: credential.threshold, custodians: facts }], { checkInDays: credential.checkInDays, now });
+    // Per sharing group (spec §3a): a credential is lost when any one group falls below its threshold.
+    const groups = sharingGroupsOf(credential).map((g, grp) => ({ name: g.name, threshold: g.threshold, custodians: facts.filter((f) => f.group === grp) }));
+    const assessed = assessCustody(groups, { checkInDays: credential.checkInDays, now });
     return {
       credentialId: credential.id,
       version: credential.version,

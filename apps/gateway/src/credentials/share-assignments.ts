@@ -25,11 +25,8 @@ export interface ShareAssignment {
   commitment: string;
 }
 
-/** A share row as stored: the assignment it claims, and the envelope whose header names the key. */
-export interface StoredShare extends Omit<ShareRow, 'sealedAt'> {
-  /** the 0-based group of grouped sharing (§3a); absent or null for the flat form */
-  group?: number | null;
-}
+/** A share row as stored: the assignment it claims (with its group, null for one group), and the envelope whose header names the key. */
+export type StoredShare = Omit<ShareRow, 'sealedAt'>;
 
 /** The MAC stored on a credential_shares row at creation, over JCS `{cred, ver, userId, idx, kid, commitment}` (+ `grp` when grouped). */
 export function shareAssignmentMac(masterKey: Uint8Array, assignment: ShareAssignment): string {
@@ -95,7 +92,7 @@ const REQUEST_SHARE = prepared(
   'qg_checked_request_share',
   `WITH r AS (SELECT status, digest_input #>> '{credential,id}' AS cred, digest_input #>> '{credential,version}' AS ver FROM requests WHERE id = $1)
    SELECT r.status, s.credential_id AS "credentialId", s.version, s.share_index AS "index", s.custodian_id AS "custodianId",
-          s.envelope, s.commitment, s.assignment_mac AS "assignmentMac"
+          s.envelope, s.commitment, s.share_group AS "group", s.assignment_mac AS "assignmentMac"
      FROM r LEFT JOIN credential_shares s
        ON s.credential_id = CASE WHEN r.cred ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN r.cred::uuid END
       AND s.version = CASE WHEN r.ver ~ '^[0-9]{1,9}$' THEN r.ver::integer END
@@ -115,16 +112,16 @@ export async function findCheckedRequestShare(
   ctx: AssignmentContext,
   requestId: string,
   custodianId: string,
-): Promise<{ status: RequestStatus; share: { envelope: string; index: number; version: number } | null } | undefined> {
+): Promise<{ status: RequestStatus; share: { envelope: string; index: number; group: number | null; version: number } | null } | undefined> {
   if (!isUuid(requestId) || !isUuid(custodianId)) return undefined;
   const rows = await queryPrepared<{ status: RequestStatus } & { [K in keyof StoredShare]: StoredShare[K] | null }>(ctx.dataSource, REQUEST_SHARE, [requestId, custodianId]);
   const row = rows[0];
   if (row === undefined) return undefined;
   const { credentialId, version, index, envelope, commitment } = row;
   if (credentialId === null || version === null || index === null || envelope === null || commitment === null) return { status: row.status, share: null };
-  const stored: StoredShare = { credentialId, version, index, custodianId, envelope, commitment, assignmentMac: row.assignmentMac };
+  const stored: StoredShare = { credentialId, version, index, custodianId, envelope, commitment, group: row.group, assignmentMac: row.assignmentMac };
   if (!rowChecks(ctx.masterKey, stored)) refuse(ctx, credentialId, version, [index]);
-  return { status: row.status, share: { envelope, index, version } };
+  return { status: row.status, share: { envelope, index, group: row.group, version } };
 }
 
 /**
@@ -145,6 +142,8 @@ export async function checkedVersionShares(ctx: AssignmentContext, db: Pick<Gate
 export interface VerifiedAssignment {
   userId: string;
   index: number;
+  /** the 0-based group (spec §3a); null for one group */
+  grp: number | null;
   commitment: string;
   /** thumbprint of the custodian key the share is sealed to */
   kid: string;
@@ -165,21 +164,21 @@ export interface VerifiedAssignment {
  */
 export async function verifiedAssignments(
   ctx: AssignmentContext,
-  view: { request: { digestInput: { credential: { id: string; version: number } } }; custodians: readonly { userId: string; index: number; commitment: string }[] },
+  view: { request: { digestInput: { credential: { id: string; version: number } } }; custodians: readonly { userId: string; index: number; group: number | null; commitment: string }[] },
 ): Promise<VerifiedAssignment[]> {
   const { id: credentialId, version } = view.request.digestInput.credential;
   const rows = isUuid(credentialId) && Number.isSafeInteger(version) ? await listShares(ctx.dataSource, credentialId, version) : [];
   if (rows.length === 0) refuse(ctx, credentialId, version, []);
   const failed = rows.filter((row) => !rowChecks(ctx.masterKey, row)).map((row) => row.index);
   if (failed.length > 0) refuse(ctx, credentialId, version, failed);
-  const verified = rows.map((row) => ({ userId: row.custodianId, index: row.index, commitment: row.commitment, kid: sealedToKid(row.envelope) ?? '' }));
-  const differing = view.custodians.filter((c) => !verified.some((v) => v.index === c.index && v.userId === c.userId && v.commitment === c.commitment));
+  const verified = rows.map((row) => ({ userId: row.custodianId, index: row.index, grp: row.group, commitment: row.commitment, kid: sealedToKid(row.envelope) ?? '' }));
+  const differing = view.custodians.filter((c) => !verified.some((v) => v.index === c.index && v.grp === c.group && v.userId === c.userId && v.commitment === c.commitment));
   if (differing.length > 0) refuse(ctx, credentialId, version, differing.map((c) => c.index));
   return verified;
 }
 
-/** The commitment of share `index`, only if that share is assigned to `userId`; undefined otherwise. */
-export function assignedCommitment(assignments: readonly VerifiedAssignment[], userId: string, index: number | null): string | undefined {
-  const assignment = assignments.find((a) => a.index === index);
+/** The commitment of share (`grp`, `index`), only if that share is assigned to `userId`; undefined otherwise. */
+export function assignedCommitment(assignments: readonly VerifiedAssignment[], userId: string, index: number | null, grp: number | null = null): string | undefined {
+  const assignment = assignments.find((a) => a.index === index && a.grp === grp);
   return assignment !== undefined && assignment.userId === userId ? assignment.commitment : undefined;
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { isOperationKind, type OperationKind } from '#libs/contracts';
-import { canonicalJson, combineShares, CryptoError, openSealedSecret, openShareForRequest, sha256Hex, verifyShareCommitment, zeroize } from '#libs/crypto';
+import { canonicalJson, combineGroupedShares, combineShares, CryptoError, openSealedSecret, openShareForRequest, sha256Hex, verifyShareCommitment, zeroize } from '#libs/crypto';
 import { evaluatePolicy } from '#libs/policy';
 import { AuditWriter } from '../audit/audit-writer.js';
 import { findCredential } from '../credentials/credentials.repository.js';
@@ -21,6 +21,9 @@ export function executionLeaseMs(operationTimeoutSeconds: number): number {
 
 interface OpenedShare {
   approverId: string;
+  /** from the MAC-checked assignment; null for one group */
+  grp: number | null;
+  idx: number;
   share: Buffer;
 }
 
@@ -82,7 +85,12 @@ export class ExecutionService implements OnApplicationBootstrap {
       if (bad.length > 0 && !(await this.dropBadShares(request, bad, signed))) return;
       const credential = await findCredential(this.ctx.dataSource, signed.credential.id);
       if (credential === undefined) return await this.finish(request, 'failed', { error: 'the credential no longer exists' });
-      dataKey = combineShares(good.map((s) => s.share));
+      const combined = this.combine(view, assignments, good);
+      if ('short' in combined) {
+        this.ctx.log.error({ requestId, groups: combined.short }, 'too few valid shares of a sharing group: nothing runs');
+        return await this.finish(request, 'failed', { error: `nothing ran: too few valid shares of ${combined.short.join(', ')}`, code: 'SHARES_INSUFFICIENT' });
+      }
+      dataKey = combined.dataKey;
       try {
         secret = await openSealedSecret(credential.sealedSecret, dataKey, { cred: signed.credential.id, ver: signed.credential.version, kind: credential.kind, config: credential.config });
       } catch (error) {
@@ -99,6 +107,33 @@ export class ExecutionService implements OnApplicationBootstrap {
     } finally {
       zeroize(dataKey, secret, ...opened.map((s) => s.share));
       timer({ kind: 'refused' in signed ? 'unknown' : signed.operation.kind });
+    }
+  }
+
+  /**
+   * Rebuilds the data key. One group: every good share, as always. Grouped (spec §3a):
+   * the groups are those of the MAC-checked assignments, each given exactly its
+   * threshold of good shares (lowest indexes first), then XORed by the library; a
+   * group short of its threshold (the policy or the stored structure was loosened
+   * in the database) rebuilds nothing: answered as `short`, naming the groups.
+   */
+  private combine(view: RequestView, assignments: readonly VerifiedAssignment[], good: readonly OpenedShare[]): { dataKey: Buffer } | { short: string[] } {
+    const grouped = assignments.some((a) => a.grp !== null);
+    if (!grouped) return { dataKey: combineShares(good.map((s) => s.share)) };
+    const count = Math.max(...assignments.map((a) => (a.grp ?? 0) + 1));
+    const thresholds = Array.from({ length: count }, (_, grp) => view.sharingGroups[grp]?.threshold ?? Number.POSITIVE_INFINITY);
+    const short: string[] = [];
+    const picked = thresholds.flatMap((threshold, grp) => {
+      const mine = good.filter((s) => s.grp === grp).sort((a, b) => a.idx - b.idx);
+      if (mine.length < threshold) short.push(view.sharingGroups[grp]?.name ?? `group ${grp}`);
+      return mine.slice(0, threshold).map((s) => ({ grp, idx: s.idx, share: s.share }));
+    });
+    if (short.length > 0) return { short };
+    try {
+      return { dataKey: combineGroupedShares(thresholds, picked) };
+    } catch (error) {
+      if (error instanceof CryptoError) return { short: [error.code] };
+      throw error;
     }
   }
 
@@ -126,10 +161,10 @@ export class ExecutionService implements OnApplicationBootstrap {
 
   /**
    * Opens every valid approval's share with the request key and checks it: the
-   * envelope's `req`, `idx` and `digest` must be this request's, the approver's own
-   * index (from the credential's MAC-checked share assignments, never the approval row) and the
-   * signed digest; the share bytes must carry that index and match its commitment.
-   * Each index counts once.
+   * envelope's `req`, `idx`, `grp` and `digest` must be this request's, the approver's own
+   * group and index (from the credential's MAC-checked share assignments, never the approval row)
+   * and the signed digest; the share bytes must carry that index and match its commitment
+   * (which binds the group). Each (group, index) counts once.
    */
   private async openShares(
     view: RequestView,
@@ -141,20 +176,22 @@ export class ExecutionService implements OnApplicationBootstrap {
     const good: OpenedShare[] = [];
     const bad: { approverId: string; reason: string }[] = [];
     const assignments = new Map(verified.map((a) => [a.userId, a]));
-    const used = new Set<number>();
+    const used = new Set<string>();
+    const slot = (a: VerifiedAssignment) => `${a.grp ?? '-'}:${a.index}`;
     return withRequestKey(this.ctx.masterKey, { id: request.id, requestPrivateKeySealed: request.requestPrivateKeySealed }, async (requestKey) => {
       for (const approval of view.approvals.filter((a) => a.decision === 'approve' && a.valid)) {
         const assignment = assignments.get(approval.approverId);
-        if (assignment === undefined || used.has(assignment.index)) {
+        if (assignment === undefined || used.has(slot(assignment))) {
           bad.push({ approverId: approval.approverId, reason: assignment === undefined ? 'NOT_A_CUSTODIAN' : 'INDEX_COUNTED_ALREADY' });
           continue;
         }
         let share: Buffer | undefined;
         try {
-          share = await openShareForRequest(approval.shareEnvelope ?? '', requestKey, { req: signed.id, idx: assignment.index, digest: signed.digest });
-          verifyShareCommitment({ cred: signed.credential.id, ver: signed.credential.version, idx: assignment.index, share }, assignment.commitment);
-          used.add(assignment.index);
-          good.push({ approverId: approval.approverId, share });
+          const grp = assignment.grp ?? undefined;
+          share = await openShareForRequest(approval.shareEnvelope ?? '', requestKey, { req: signed.id, idx: assignment.index, digest: signed.digest, grp });
+          verifyShareCommitment({ cred: signed.credential.id, ver: signed.credential.version, idx: assignment.index, grp, share }, assignment.commitment);
+          used.add(slot(assignment));
+          good.push({ approverId: approval.approverId, grp: assignment.grp, idx: assignment.index, share });
         } catch (error) {
           zeroize(share);
           if (!(error instanceof CryptoError)) throw error;

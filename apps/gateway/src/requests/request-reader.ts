@@ -37,7 +37,7 @@ export class RequestReader {
   }
 
   /** The caller's own share envelope for this request's credential version. */
-  async share(principal: Principal, id: string): Promise<{ envelope: string; index: number; version: number }> {
+  async share(principal: Principal, id: string): Promise<{ envelope: string; index: number; group: number | null; version: number }> {
     const found = await findCheckedRequestShare(this.ctx, id, principal.id);
     if (found === undefined) throw new AppError('NOT_FOUND', 'no such request');
     if (found.share === null) throw new AppError('APPROVER_NOT_ELIGIBLE', 'you are not a custodian of this credential');

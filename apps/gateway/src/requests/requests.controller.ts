@@ -55,7 +55,7 @@ export class RequestsController {
   @Roles('operator')
   async share(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
     const share = await this.reader.share(principal, id);
-    return { envelope: share.envelope, index: share.index, credentialVersion: share.version };
+    return { envelope: share.envelope, index: share.index, ...(share.group !== null ? { group: share.group } : {}), credentialVersion: share.version };
   }
 
   @Post(':id/approvals')

@@ -1,5 +1,5 @@
 import { canonicalJson, sha256Hex } from '#libs/crypto';
-import { isFinalRequestStatus } from '#libs/contracts';
+import { isFinalRequestStatus, type SharingProgress } from '#libs/contracts';
 import type { Principal } from '../auth/principal.js';
 import type { ApprovalRow, RequestView } from './requests.repository.js';
 import type { SubmittedView } from './requests.service.js';
@@ -7,6 +7,20 @@ import type { SubmittedView } from './requests.service.js';
 function counts(view: Pick<RequestView, 'approvals' | 'policy'>) {
   const received = view.approvals.filter((a) => a.decision === 'approve' && a.valid).length;
   return { required: view.policy.approvals.min, received };
+}
+
+/**
+ * Where each sharing group stands (spec §3a): its valid approvals against its threshold,
+ * and who in it has not approved. The flat form is one group named `custodians`.
+ */
+export function sharingProgressOf(view: Pick<RequestView, 'approvals' | 'custodians' | 'sharingGroups'>): SharingProgress[] {
+  const approvedBy = new Set(view.approvals.filter((a) => a.decision === 'approve' && a.valid).map((a) => a.approverId));
+  const groups = view.sharingGroups.length > 0 ? view.sharingGroups : [{ name: 'custodians', threshold: 0 }];
+  return groups.map((g, grp) => {
+    const members = view.custodians.filter((c) => (c.group ?? 0) === grp).map((c) => c.userId);
+    const approvers = members.filter((id) => approvedBy.has(id));
+    return { grp, name: g.name, threshold: g.threshold, approved: approvers.length, approvers, missing: members.filter((id) => !approvedBy.has(id)) };
+  });
 }
 
 /** POST /requests (spec §4): the new request with its approval counts. */
@@ -60,6 +74,7 @@ export function toRequestResponse(view: RequestView, viewer: Principal) {
     updatedAt: r.updatedAt.toISOString(),
     approvalsRequired: counts(view).required,
     approvalsReceived: counts(view).received,
+    sharingProgress: sharingProgressOf(view),
     custodians: view.custodianIds,
     names: view.names,
     approvals: view.approvals.map((a) => toApprovalResponse(a, view.names)),

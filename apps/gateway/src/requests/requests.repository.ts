@@ -2,7 +2,7 @@ import type { JWK } from 'jose';
 import type { EntityManager } from 'typeorm';
 import type { Operation, RequestStatus } from '#libs/contracts';
 import type { RequestDigestInput } from '#libs/crypto';
-import type { PolicyDefinition, Vote, VotedRequest } from '#libs/policy';
+import type { PolicyDefinition, ShareGroup, Vote, VotedRequest } from '#libs/policy';
 import type { Principal } from '../auth/principal.js';
 import { prepared, queryPrepared, type Db as PreparableDb } from '../persistence/prepared.js';
 import { isUuid } from '../users/accounts.repository.js';
@@ -65,6 +65,8 @@ export interface Custodian {
   username: string;
   groups: string[];
   index: number;
+  /** the 0-based sharing group (spec §3a); null for one group */
+  group: number | null;
   commitment: string;
 }
 
@@ -78,21 +80,26 @@ export interface RequestView {
   requestKey: JWK | null;
   custodians: Custodian[];
   custodianIds: string[];
+  /** the credential's sharing groups' names and thresholds, in `grp` order (one group `custodians` for the flat form) */
+  sharingGroups: { name: string; threshold: number }[];
   /** user id → username, for the people a client shows (approvers, custodians, a human requester); a service account's name. */
   names: Record<string, string>;
 }
 
 interface ViewRow extends RequestRow {
   viewCustodians: Custodian[];
+  viewSharingGroups: { name: string; threshold: number }[] | null;
   viewApprovals: (Omit<ApprovalRow, 'createdAt'> & { createdAt: string })[];
   viewRequesterName: string | null;
 }
 
 const VIEW_SELECT = `SELECT ${REQUEST_COLUMNS},
        (SELECT COALESCE(json_agg(json_build_object('userId', s.custodian_id, 'username', u.username, 'groups', u.groups,
-                 'index', s.share_index, 'commitment', s.commitment) ORDER BY s.share_index), '[]')
+                 'index', s.share_index, 'group', s.share_group, 'commitment', s.commitment) ORDER BY s.share_group NULLS FIRST, s.share_index), '[]')
           FROM credential_shares s JOIN users u ON u.id = s.custodian_id
          WHERE s.credential_id = r.credential_id AND s.version = r.credential_version) AS "viewCustodians",
+       (SELECT COALESCE(c.sharing_groups, jsonb_build_array(jsonb_build_object('name', 'custodians', 'threshold', c.threshold)))
+          FROM credentials c WHERE c.id = r.credential_id) AS "viewSharingGroups",
        (SELECT COALESCE(json_agg(a ORDER BY a."createdAt", a."approverId"), '[]')
           FROM (SELECT ${APPROVAL_COLUMNS} FROM approvals WHERE request_id = r.id) a) AS "viewApprovals",
        COALESCE((SELECT username FROM users WHERE users.id = r.requester_id),
@@ -129,7 +136,7 @@ export async function findRequestViews(db: PreparableDb, ids: string[]): Promise
 }
 
 function toView(row: ViewRow): RequestView {
-  const { viewCustodians, viewApprovals, viewRequesterName, ...request } = row;
+  const { viewCustodians, viewApprovals, viewRequesterName, viewSharingGroups, ...request } = row;
   const names = Object.fromEntries(viewCustodians.map((c) => [c.userId, c.username]));
   if (viewRequesterName !== null) names[request.requesterId] = viewRequesterName;
   return {
@@ -139,8 +146,25 @@ function toView(row: ViewRow): RequestView {
     requestKey: null,
     custodians: viewCustodians,
     custodianIds: viewCustodians.map((c) => c.userId),
+    sharingGroups: viewSharingGroups ?? [],
     names,
   };
+}
+
+/**
+ * The sharing groups a grouped credential's request must meet (spec §3a), from its
+ * custodians' groups; undefined for one group. A group without a stored threshold (a
+ * database writer's doing) cannot be met: fail closed.
+ */
+export function shareGroupsOf(view: Pick<RequestView, 'custodians' | 'sharingGroups'>): ShareGroup[] | undefined {
+  const grouped = view.custodians.filter((c) => c.group !== null);
+  if (grouped.length === 0) return undefined;
+  const count = Math.max(view.sharingGroups.length, ...grouped.map((c) => (c.group ?? 0) + 1));
+  return Array.from({ length: count }, (_, grp) => {
+    const members = grouped.filter((c) => c.group === grp).map((c) => c.userId);
+    const stored = view.sharingGroups[grp];
+    return { name: stored?.name ?? `group ${grp}`, threshold: stored?.threshold ?? members.length + 1, members };
+  });
 }
 
 /** The decisions recorded so far, as the policy counts them (with each approver's groups as they were at the vote). */
@@ -150,7 +174,8 @@ export function votesOf(view: RequestView): Vote[] {
 
 /** The request as the policy decides it. */
 export function votedRequestOf(view: RequestView): VotedRequest {
-  return { status: view.request.status, requesterId: view.request.requesterId, requesterOwnerId: view.request.requesterOwnerId, expiresAt: view.request.expiresAt, custodianIds: view.custodianIds };
+  const shareGroups = shareGroupsOf(view);
+  return { status: view.request.status, requesterId: view.request.requesterId, requesterOwnerId: view.request.requesterOwnerId, expiresAt: view.request.expiresAt, custodianIds: view.custodianIds, ...(shareGroups !== undefined ? { shareGroups } : {}) };
 }
 
 export async function findRequest(db: Db, id: string, lock = false): Promise<RequestRow | undefined> {

@@ -158,7 +158,7 @@ export class RequestsService {
       }
       if (body.decision === 'approve') {
         if (ownShare === undefined) throw new AppError('APPROVER_NOT_ELIGIBLE', 'you are not a custodian of this credential');
-        await this.checkShareOpens(request, body.share ?? '', ownShare.index, digest);
+        await this.checkShareOpens(request, body.share ?? '', ownShare.index, ownShare.group, digest);
       }
       const approval = {
         requestId: id,
@@ -176,7 +176,7 @@ export class RequestsService {
         actor: actorId(principal),
         action: body.decision === 'approve' ? 'request.approval_recorded' : 'request.rejection_recorded',
         subject: `request:${id}`,
-        data: { digest, statement: body.statement, reason: body.reason ?? null, shareIndex: approval.shareIndex },
+        data: { digest, statement: body.statement, reason: body.reason ?? null, shareIndex: approval.shareIndex, ...(body.decision === 'approve' && ownShare?.group != null ? { shareGroup: ownShare.group } : {}) },
       });
       const outcome = resolution.outcome;
       await this.lifecycle.resolve(tx, request, outcome, actorId(principal));
@@ -221,14 +221,17 @@ export class RequestsService {
   }
 
   /** The early check (spec §4 allows it): a share that does not open with the request key is refused at once. */
-  private async checkShareOpens(request: RequestRow, envelope: string, index: number, digest: string): Promise<void> {
+  private async checkShareOpens(request: RequestRow, envelope: string, index: number, group: number | null, digest: string): Promise<void> {
     if (request.requestPrivateKeySealed === null) throw new AppError('REQUEST_NOT_PENDING', 'the request key is destroyed');
     await withRequestKey(this.ctx.masterKey, { id: request.id, requestPrivateKeySealed: request.requestPrivateKeySealed }, async (key) => {
       let share: Buffer | undefined;
       try {
-        share = await openShareForRequest(envelope, key, { req: request.id, idx: index, digest });
+        share = await openShareForRequest(envelope, key, { req: request.id, idx: index, digest, ...(group !== null ? { grp: group } : {}) });
       } catch (error) {
-        if (error instanceof CryptoError) throw new AppError('SHARE_REJECTED', `the share does not open with this request's key at your index ${index} for this request's digest (${error.code})`);
+        if (error instanceof CryptoError) {
+          const at = group !== null ? `your group ${group} and index ${index}` : `your index ${index}`;
+          throw new AppError('SHARE_REJECTED', `the share does not open with this request's key at ${at} for this request's digest (${error.code})`);
+        }
         throw error;
       } finally {
         zeroize(share);

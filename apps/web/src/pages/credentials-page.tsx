@@ -85,6 +85,28 @@ function buildConfig(kind: CredentialKind, values: Record<string, string | boole
   return config;
 }
 
+interface GroupDraft {
+  name: string;
+  threshold: number;
+  custodians: string[];
+}
+
+/**
+ * The structure in plain words (spec §3a): "any 2 of alice, bob, carol AND dave". A group
+ * of one is that person, whose approval is always needed.
+ */
+export function sharingSummary(groups: readonly GroupDraft[], nameOf: (id: string) => string): string {
+  const parts = groups
+    .filter((g) => g.custodians.length > 0)
+    .map((g) => {
+      const names = g.custodians.map(nameOf);
+      if (names.length === 1) return names[0] ?? '';
+      if (g.threshold >= names.length) return `all of ${names.join(', ')}`;
+      return `any ${g.threshold} of ${names.join(', ')}`;
+    });
+  return parts.length === 0 ? 'No custodians chosen yet.' : `Approval needs ${parts.join(' AND ')}.`;
+}
+
 function CreateCredential({ users, onCreated }: { users: User[]; onCreated: (c: Credential) => void }) {
   const [name, setName] = useState('');
   const [kind, setKind] = useState<CredentialKind>('signing-key');
@@ -93,26 +115,40 @@ function CreateCredential({ users, onCreated }: { users: User[]; onCreated: (c: 
   // A signing key is best born here: the gateway generates it and nobody ever holds the private half.
   const [source, setSource] = useState<'generate' | 'paste'>('generate');
   const [alg, setAlg] = useState<GeneratedSigningAlg>('ES256');
-  const [custodians, setCustodians] = useState<string[]>([]);
-  const [threshold, setThreshold] = useState(2);
+  const [groups, setGroups] = useState<GroupDraft[]>([{ name: 'custodians', threshold: 2, custodians: [] }]);
   const { busy, error, setError, run } = useSubmit();
   const spec = KINDS[kind];
   const generating = kind === 'signing-key' && source === 'generate';
   const candidates = users.filter((u) => u.roles.includes('operator'));
+  const grouped = groups.length > 1;
+  const nameOf = (id: string) => users.find((u) => u.id === id)?.username ?? id.slice(0, 8);
 
-  const toggle = (id: string, on: boolean) => setCustodians((c) => (on ? [...c, id] : c.filter((x) => x !== id)));
+  const update = (at: number, change: Partial<GroupDraft>) => setGroups((gs) => gs.map((g, i) => (i === at ? { ...g, ...change } : g)));
+  const toggle = (at: number, id: string, on: boolean) =>
+    setGroups((gs) => gs.map((g, i) => (i !== at ? g : { ...g, custodians: on ? [...g.custodians, id] : g.custodians.filter((x) => x !== id) })));
+  const addGroup = () =>
+    setGroups((gs) => [...(gs.length === 1 && gs[0]?.name === 'custodians' ? [{ ...(gs[0] as GroupDraft), name: '' }] : gs), { name: '', threshold: 1, custodians: [] }]);
+  const removeGroup = (at: number) => setGroups((gs) => (gs.length === 2 ? [{ ...(gs[at === 0 ? 1 : 0] as GroupDraft), name: 'custodians' }] : gs.filter((_, i) => i !== at)));
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    if (custodians.length === 0) return setError('Choose at least one custodian.');
-    if (threshold < 1 || threshold > custodians.length) return setError(`The threshold must be between 1 and ${custodians.length} (the number of custodians).`);
+    for (const [i, g] of groups.entries()) {
+      const label = grouped ? `Group ${g.name.trim() === '' ? i + 1 : `“${g.name.trim()}”`}` : 'The credential';
+      if (grouped && g.name.trim() === '') return setError(`Name group ${i + 1}.`);
+      if (g.custodians.length === 0) return setError(`${label} needs at least one custodian.`);
+      if (g.threshold < 1 || g.threshold > g.custodians.length) return setError(`${label}: the threshold must be between 1 and ${g.custodians.length} (its custodians).`);
+    }
     await run(async () => {
       const material = generating ? { generate: { alg } } : { secret };
-      const created = await api.createCredential({ name: name.trim(), kind, config: buildConfig(kind, values), ...material, custodians, threshold });
+      const base = { name: name.trim(), kind, config: buildConfig(kind, values), ...material };
+      const only = groups[0] as GroupDraft;
+      const created = await api.createCredential(
+        grouped ? { ...base, sharing: { groups: groups.map((g) => ({ name: g.name.trim(), threshold: g.threshold, custodians: g.custodians })) } } : { ...base, custodians: only.custodians, threshold: only.threshold },
+      );
       setSecret('');
       setName('');
       setValues({});
-      setCustodians([]);
+      setGroups([{ name: 'custodians', threshold: 2, custodians: [] }]);
       onCreated(created);
     });
   };
@@ -201,38 +237,76 @@ function CreateCredential({ users, onCreated }: { users: User[]; onCreated: (c: 
         </span>
       </label>
       )}
-      <fieldset>
-        <legend>Custodians</legend>
-        {candidates.length === 0 ? (
-          <p className="muted">No user has the operator role yet. An admin creates operators; each enrols keys before holding a share.</p>
-        ) : (
-          <ul className="plain">
-            {candidates.map((u) => (
-              <li key={u.id}>
-                <label className="checkbox">
-                  <input
-                    type="checkbox"
-                    name="custodian"
-                    value={u.username}
-                    disabled={u.keysEnrolled !== true}
-                    checked={custodians.includes(u.id)}
-                    onChange={(e) => toggle(u.id, e.target.checked)}
-                  />{' '}
-                  {u.displayName} <span className="muted">({u.username})</span>{' '}
-                  {u.keysEnrolled === true ? <span className="tag tag-ok">keys enrolled</span> : <span className="tag tag-warn">no keys yet: cannot hold a share</span>}
+      {groups.map((group, at) => {
+        const elsewhere = new Map(groups.flatMap((g, i) => (i === at ? [] : g.custodians.map((id) => [id, g.name.trim() || `group ${i + 1}`] as const))));
+        return (
+          <fieldset key={at} data-testid={`sharing-group-${at}`} className={grouped ? 'stack sharing-group' : 'stack'}>
+            <legend>{grouped ? `Group ${at + 1}` : 'Custodians'}</legend>
+            {grouped && (
+              <div className="grid-2">
+                <label>
+                  Group name
+                  <input name={`group-name-${at}`} required maxLength={64} value={group.name} onChange={(e) => update(at, { name: e.target.value })} placeholder={at === 0 ? 'sre' : 'security'} />
                 </label>
-              </li>
-            ))}
-          </ul>
+                <div>
+                  <button type="button" className="secondary" onClick={() => removeGroup(at)}>
+                    Remove group {at + 1}
+                  </button>
+                </div>
+              </div>
+            )}
+            {candidates.length === 0 ? (
+              <p className="muted">No user has the operator role yet. An admin creates operators; each enrols keys before holding a share.</p>
+            ) : (
+              <ul className="plain">
+                {candidates.map((u) => (
+                  <li key={u.id}>
+                    <label className="checkbox">
+                      <input
+                        type="checkbox"
+                        name="custodian"
+                        value={u.username}
+                        disabled={u.keysEnrolled !== true || elsewhere.has(u.id)}
+                        checked={group.custodians.includes(u.id)}
+                        onChange={(e) => toggle(at, u.id, e.target.checked)}
+                      />{' '}
+                      {u.displayName} <span className="muted">({u.username})</span>{' '}
+                      {u.keysEnrolled === true ? <span className="tag tag-ok">keys enrolled</span> : <span className="tag tag-warn">no keys yet: cannot hold a share</span>}
+                      {elsewhere.has(u.id) && <span className="tag">in {elsewhere.get(u.id)}</span>}
+                    </label>
+                  </li>
+                ))}
+              </ul>
+            )}
+            <label className="narrow">
+              Threshold (k)
+              <input name={grouped ? `threshold-${at}` : 'threshold'} type="number" min={1} max={Math.max(1, group.custodians.length)} value={group.threshold} onChange={(e) => update(at, { threshold: Number(e.target.value) })} />
+              <span className="hint">
+                Any {group.threshold} of the {group.custodians.length} chosen custodian{group.custodians.length === 1 ? '' : 's'}
+                {grouped ? ' of this group.' : ' can reconstruct it.'}
+              </span>
+            </label>
+          </fieldset>
+        );
+      })}
+      <div className="stack">
+        <p data-testid="sharing-summary">
+          <strong>{sharingSummary(groups, nameOf)}</strong>
+        </p>
+        {grouped && (
+          <p className="hint">
+            The data key is split across the groups first, then within each: without {groups.map((g) => g.threshold).join(' + ')} approvals from the right groups the
+            credential cannot be rebuilt, whatever a policy or the database says. Policies need at least {groups.reduce((n, g) => n + g.threshold, 0)} approvals.
+          </p>
         )}
-      </fieldset>
-      <label className="narrow">
-        Threshold (k)
-        <input name="threshold" type="number" min={1} max={Math.max(1, custodians.length)} value={threshold} onChange={(e) => setThreshold(Number(e.target.value))} />
-        <span className="hint">
-          Any {threshold} of the {custodians.length} chosen custodian{custodians.length === 1 ? '' : 's'} can reconstruct it.
-        </span>
-      </label>
+        {groups.length < 16 && (
+          <div>
+            <button type="button" className="secondary" onClick={addGroup}>
+              Add group
+            </button>
+          </div>
+        )}
+      </div>
       <FormFooter error={error} busy={busy} busyLabel={generating ? 'Generating, splitting and sealing the key…' : 'Splitting and sealing the secret…'} label="Create credential" />
     </form>
   );
@@ -276,8 +350,11 @@ export function CredentialsPage() {
       <h1>Credentials</h1>
       {created !== null && (
         <Notice tone="success" role="status">
-          Credential <code>{created.name}</code> created: {created.threshold} of {created.custodians.length} custodians. Add a policy so that requests can use
-          it.
+          Credential <code>{created.name}</code> created:{' '}
+          {created.sharing.groups.length > 1
+            ? created.sharing.groups.map((g) => `${g.name} ${g.threshold} of ${g.custodians.length}`).join(' AND ')
+            : `${created.threshold} of ${created.custodians.length} custodians`}
+          . Add a policy so that requests can use it.
           {created.publicJwk !== undefined && (
             <>
               {' '}
@@ -300,8 +377,10 @@ export function CredentialsPage() {
               <code>{c.name}</code>
             </td>
             <td>{c.kind}</td>
-            <td>
-              {c.threshold} of {c.custodians.length}
+            <td data-testid="credential-quorum">
+              {c.sharing.groups.length > 1
+                ? c.sharing.groups.map((g) => `${g.name} ${g.threshold} of ${g.custodians.length}`).join(' AND ')
+                : `${c.threshold} of ${c.custodians.length}`}
             </td>
             <td data-testid="margin" data-margin={healths.data?.get(c.id)?.margin}>
               <MarginCell health={healths.data?.get(c.id)} />
@@ -311,7 +390,7 @@ export function CredentialsPage() {
                 const u = byId.get(cu.userId);
                 return (
                   <span key={cu.userId} className="tag">
-                    #{cu.index} {u?.username ?? cu.userId.slice(0, 8)}
+                    {cu.grp !== undefined ? `${c.sharing.groups[cu.grp]?.name ?? cu.grp} ` : ''}#{cu.index} {u?.username ?? cu.userId.slice(0, 8)}
                     {u !== undefined && u.keysEnrolled !== true && ' (keys missing)'}
                   </span>
                 );

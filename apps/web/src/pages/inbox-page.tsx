@@ -1,4 +1,5 @@
 import { api, type QgRequest } from '../api.ts';
+import { GroupNeeds } from '../components/approvals-list.tsx';
 import { Countdown } from '../components/countdown.tsx';
 import { Empty, ErrorMessage, Loading } from '../components/feedback.tsx';
 import { Link } from '../components/link.tsx';
@@ -20,6 +21,7 @@ function InboxItem({ request }: { request: QgRequest }) {
         <p className="muted small">
           by <PersonName id={request.digestInput.requester} kind={request.requester.kind} request={request} /> · <Countdown until={request.digestInput.expiresAt} />
         </p>
+        <GroupNeeds request={request} />
       </div>
       <div className="request-card-side">
         <span className="quorum" aria-label={`${request.approvalsReceived} of ${request.approvalsRequired} approvals`}>
