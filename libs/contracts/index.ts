@@ -99,6 +99,14 @@ export interface LoginResponse {
   expiresIn: number;
 }
 
+/** GET /auth/methods (public): how the login page offers to sign in. */
+export interface AuthMethods {
+  /** False when `QG_PASSWORD_LOGIN=off`: only the bootstrap admin signs in with a password. */
+  password: boolean;
+  /** Single sign-on, when configured: the button reads "Sign in with {name}" and navigates to `loginUrl`. */
+  sso: { name: string; loginUrl: string } | null;
+}
+
 export interface LoginBody {
   username: string;
   password: string;

@@ -23,7 +23,9 @@ export type AppErrorCode =
   | 'SHARE_REJECTED'
   | 'POLICY_INVALID'
   | 'CREDENTIAL_INVALID'
-  | 'TOO_MANY_ATTEMPTS';
+  | 'TOO_MANY_ATTEMPTS'
+  | 'SSO_FAILED'
+  | 'SSO_UNAVAILABLE';
 
 export class AppError extends Error {
   constructor(
@@ -46,6 +48,7 @@ export function statusForCode(code: AppErrorCode): number {
       return 400;
     case 'AUTH_REQUIRED':
     case 'AUTH_INVALID_CREDENTIALS':
+    case 'SSO_FAILED':
       return 401;
     case 'FORBIDDEN':
     case 'REQUESTER_NOT_ALLOWED':
@@ -66,5 +69,7 @@ export function statusForCode(code: AppErrorCode): number {
       return 422;
     case 'TOO_MANY_ATTEMPTS':
       return 429;
+    case 'SSO_UNAVAILABLE':
+      return 503;
   }
 }

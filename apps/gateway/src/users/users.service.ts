@@ -75,6 +75,10 @@ export class UsersService {
    */
   async confirmPassword(principal: Principal, password: string, res: Response): Promise<UserRow> {
     const user = await this.getUser(principal.id);
+    const passwordHash = user.passwordHash;
+    if (passwordHash === null) {
+      throw new AppError('FORBIDDEN', 'this account signs in through single sign-on and has no password here');
+    }
     const address = res.req.ip ?? 'unknown';
     const retryAfterSeconds = await this.throttle.retryAfterSeconds(user.username, address);
     if (retryAfterSeconds !== undefined) {
@@ -83,7 +87,7 @@ export class UsersService {
       const wait = retryAfterSeconds < 120 ? `${retryAfterSeconds} s` : `${Math.ceil(retryAfterSeconds / 60)} min`;
       throw new AppError('TOO_MANY_ATTEMPTS', `too many wrong passwords for this user from this address; try again in ${wait}`, { retryAfterSeconds });
     }
-    if (!(await verifyPassword(user.passwordHash, password))) {
+    if (!(await verifyPassword(passwordHash, password))) {
       await this.throttle.recordFailure(user.username, address);
       this.ctx.log.warn({ userId: user.id, address }, 'wrong current password');
       throw new AppError('AUTH_INVALID_CREDENTIALS', 'the current password is wrong');
