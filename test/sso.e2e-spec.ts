@@ -1,5 +1,6 @@
 import { parseRoleMap, type OidcConfig } from '../apps/gateway/src/config/config.js';
 import { Http } from './support/http.js';
+import { dumpAllTables, findLeaks } from './support/leak-scan.js';
 import { browse, CLIENT_ID, CLIENT_SECRET, CookieJar, freePort, signInAtProvider, startHostileProvider, startTestProvider, type HostileProvider, type TestProvider } from './support/oidc-provider.js';
 import { testDatabaseKinds } from './support/test-databases.js';
 import { ADMIN_PASSWORD, startTestGateway, type TestGateway } from './support/test-gateway.js';
@@ -37,6 +38,8 @@ describe.each(testDatabaseKinds())('single sign-on through a real OpenID provide
   let provider: TestProvider;
   let gateway: TestGateway;
   let admin: Http;
+  /** What went through the flows and must never be stored or logged: codes, session tokens. */
+  const seen: Record<string, string> = {};
 
   beforeAll(async () => {
     const port = await freePort();
@@ -54,6 +57,10 @@ describe.each(testDatabaseKinds())('single sign-on through a real OpenID provide
     const jar = new CookieJar();
     const callbackUrl = await signInAtProvider(jar, gateway.url, login);
     const res = await browse(jar, callbackUrl, { accept });
+    const n = Object.keys(seen).length;
+    seen[`code${n}`] = new URL(callbackUrl).searchParams.get('code') ?? '';
+    const session = jar.get(gateway.url, 'qg_session');
+    if (session !== undefined) seen[`session${n}`] = session;
     return { res, jar, callbackUrl };
   }
 
@@ -177,6 +184,13 @@ describe.each(testDatabaseKinds())('single sign-on through a real OpenID provide
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/?sso_error=flow_missing');
     expect(await lastLoginFailure(admin)).toEqual({ method: 'oidc', reason: 'flow_missing' });
+  });
+
+  it('stores and logs no client secret, authorization code or session token', async () => {
+    expect(Object.keys(seen).length).toBeGreaterThan(4);
+    const haystack = (await dumpAllTables(gateway.ctx.dataSource)) + gateway.logs.join('\n');
+    expect(haystack).toContain('carol'); // the scan does see the data
+    expect(findLeaks(haystack, { clientSecret: CLIENT_SECRET, ...seen, masterKey: gateway.ctx.masterKey })).toEqual([]);
   });
 
   it('answers 404 problem+json for single sign-on where it is not configured', async () => {
