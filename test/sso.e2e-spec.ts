@@ -1,3 +1,5 @@
+import { exportPublicJwks, generateCustodianKeys } from '../libs/custodian/index.js';
+import { issueAccessToken } from '../apps/gateway/src/auth/access-tokens.js';
 import { parseRoleMap, type OidcConfig } from '../apps/gateway/src/config/config.js';
 import { Http } from './support/http.js';
 import { dumpAllTables, findLeaks } from './support/leak-scan.js';
@@ -151,6 +153,35 @@ describe.each(testDatabaseKinds())('single sign-on through a real OpenID provide
     expect(res.status).toBe(403);
     expect(jar.get(gateway.url, 'qg_session')).toBeUndefined();
     expect(await lastLoginFailure(admin)).toEqual({ reason: 'disabled' });
+  });
+
+  it('lets a single sign-on user enrol custodian keys within 5 minutes of signing in, in place of the password they do not have', async () => {
+    provider.accounts.set('olga', { preferred_username: 'olga', groups: ['sre'] });
+    const { jar } = await signIn('olga');
+    const session = { cookie: `qg_session=${jar.get(gateway.url, 'qg_session')}` };
+    const who = await me(jar);
+    expect(who.body).toMatchObject({ username: 'olga', signIn: 'sso', keys: null });
+    const jwks = await exportPublicJwks(await generateCustodianKeys());
+    const keys = { encryptionKey: jwks.encryptionKey, signingKey: jwks.signingKey };
+
+    // A session signed in six minutes ago (a stolen cookie, say) cannot enrol.
+    const stale = await issueAccessToken(gateway.ctx.signingKey, who.body.id, Math.floor(Date.now() / 1000) - 360);
+    const refused = await new Http(gateway.url, stale).put('/api/v1/me/keys', keys);
+    expect(refused.status).toBe(403);
+    expect(refused.body.code).toBe('FRESH_SIGN_IN_REQUIRED');
+    expect((await new Http(gateway.url, stale).get('/api/v1/me')).body.keys).toBeNull();
+
+    const enrolled = await new Http(gateway.url).put('/api/v1/me/keys', keys, session);
+    expect(enrolled.status).toBe(200);
+    expect(enrolled.body.keys).toMatchObject({ encryptionThumbprint: jwks.encryptionThumbprint, signingThumbprint: jwks.signingThumbprint });
+
+    // No password to change, and none to sign in with.
+    const password = await new Http(gateway.url).put('/api/v1/me/password', { currentPassword: 'anything-at-all', newPassword: 'a-new-password-1234' }, session);
+    expect(password.status).toBe(403);
+    // A password user still has to give theirs.
+    const adminKeys = await admin.put('/api/v1/me/keys', keys);
+    expect(adminKeys.status).toBe(400);
+    expect(adminKeys.body.detail).toMatch(/currentPassword/);
   });
 
   it('refuses a callback whose state was changed, and audits it', async () => {

@@ -121,11 +121,14 @@ export interface EnrolledKeys {
   enrolledAt: string | null;
 }
 
-/** PUT /me/keys: public JWKs only, and the caller's current password (a stolen session cannot re-enrol). */
+/**
+ * PUT /me/keys: public JWKs only, and the caller's current password (a stolen session cannot re-enrol);
+ * a single sign-on user (`Me.signIn: 'sso'`) has none and sends none, and must have signed in within 5 minutes.
+ */
 export interface EnrolKeysBody {
   encryptionKey: JWK;
   signingKey: JWK;
-  currentPassword: string;
+  currentPassword?: string;
 }
 
 /** GET /me, PUT /me/keys (`toMeResponse`, `toServiceAccountMe`). */
@@ -136,6 +139,8 @@ export interface Me {
   roles: Role[];
   groups: string[];
   kind: PrincipalKind;
+  /** How this principal proves who it is: a single sign-on user has no password (enrolling keys then needs a fresh sign-in instead). */
+  signIn: 'password' | 'sso' | 'token';
   keys: EnrolledKeys | null;
 }
 

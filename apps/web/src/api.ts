@@ -129,7 +129,7 @@ export const api = {
   authMethods: () => call<AuthMethods>(R.authMethods),
   me: () => call<Me>(R.me),
   /** Needs the user's current password: a session alone does not change where shares are sealed. */
-  enrolKeys: (keys: Omit<EnrolKeysBody, 'currentPassword'>, currentPassword: string) => call<Me>(R.enrolKeys, { body: { ...keys, currentPassword } }),
+  enrolKeys: (keys: Omit<EnrolKeysBody, 'currentPassword'>, currentPassword: string | undefined) => call<Me>(R.enrolKeys, { body: { ...keys, currentPassword } }),
 
   listRequests: (query: { status?: RequestStatus; approvable?: boolean } = {}) => {
     const q = new URLSearchParams();

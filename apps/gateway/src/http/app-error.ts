@@ -25,6 +25,7 @@ export type AppErrorCode =
   | 'CREDENTIAL_INVALID'
   | 'TOO_MANY_ATTEMPTS'
   | 'SSO_FAILED'
+  | 'FRESH_SIGN_IN_REQUIRED'
   | 'SSO_UNAVAILABLE';
 
 export class AppError extends Error {
@@ -51,6 +52,7 @@ export function statusForCode(code: AppErrorCode): number {
     case 'SSO_FAILED':
       return 401;
     case 'FORBIDDEN':
+    case 'FRESH_SIGN_IN_REQUIRED':
     case 'REQUESTER_NOT_ALLOWED':
     case 'NO_MATCHING_POLICY':
     case 'APPROVER_NOT_ELIGIBLE':

@@ -30,6 +30,9 @@ export interface UserChange {
   disabled?: boolean;
 }
 
+/** How recent a single sign-on user's sign-in must be to stand in for the password they do not have. */
+export const FRESH_SIGN_IN_SECONDS = 300;
+
 export interface NewUser {
   username: string;
   password: string;
@@ -93,6 +96,25 @@ export class UsersService {
       throw new AppError('AUTH_INVALID_CREDENTIALS', 'the current password is wrong');
     }
     await this.throttle.clear(user.username, address);
+    return user;
+  }
+
+  /**
+   * Before a change a stolen session must not make alone (new keys): a password user
+   * proves their current password (`confirmPassword`); a single sign-on user, who has
+   * none, must have signed in within the last `FRESH_SIGN_IN_SECONDS` (their session's
+   * access token says when), else 403 `FRESH_SIGN_IN_REQUIRED`.
+   */
+  async confirmIdentity(principal: Principal, currentPassword: string | undefined, res: Response): Promise<UserRow> {
+    const user = await this.getUser(principal.id);
+    if (user.passwordHash !== null) {
+      if (currentPassword === undefined) throw new AppError('VALIDATION_FAILED', 'currentPassword is required');
+      return this.confirmPassword(principal, currentPassword, res);
+    }
+    const age = principal.signedInAt === undefined ? Infinity : this.ctx.now().getTime() / 1000 - principal.signedInAt;
+    if (!(age <= FRESH_SIGN_IN_SECONDS)) {
+      throw new AppError('FRESH_SIGN_IN_REQUIRED', `sign in again through single sign-on, then do this within ${FRESH_SIGN_IN_SECONDS / 60} minutes`);
+    }
     return user;
   }
 
