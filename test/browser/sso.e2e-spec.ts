@@ -78,12 +78,20 @@ if (browserMissing && !inCi) {
       await page.getByRole('button', { name: 'Sign out' }).waitFor();
       await page.getByText('Olivia Operator').first().waitFor();
       await page.getByRole('link', { name: 'Inbox' }).waitFor();
+
+      // A custodian signed in by SSO enrols keys with no password: the fresh sign-in stands in for it.
+      await page.getByRole('link', { name: 'My keys' }).click();
+      await page.getByTestId('enrol-fresh-sign-in').waitFor();
+      expect(await page.getByTestId('enrol-current-password').count()).toBe(0);
+      await page.getByLabel(/Make an encrypted backup/).uncheck();
+      await page.getByRole('button', { name: 'Create and enrol keys' }).click();
+      await page.locator('[data-testid="key-state"][data-state="ok"]').waitFor();
     } finally {
       await context.close();
     }
     const admin = await new Http(gateway.url).login('admin', ADMIN_PASSWORD);
     const users = (await admin.get('/api/v1/users')).body.users as { username: string; roles: string[] }[];
-    expect(users.find((u) => u.username === 'olivia')).toMatchObject({ roles: ['operator'] });
+    expect(users.find((u) => u.username === 'olivia')).toMatchObject({ roles: ['operator'], keysEnrolled: true });
   }, 60_000);
 
   it('shows why a refused sign-in came back, on the login page', async () => {
