@@ -17,7 +17,7 @@ function oidcConfig(issuer: string): OidcConfig {
     clientSecret: CLIENT_SECRET,
     scopes: 'openid profile email',
     rolesClaim: 'groups',
-    roleMap: parseRoleMap('sre=operator,sre=requester,qg-auditors=auditor,qg-leads=security_lead'),
+    roleMap: parseRoleMap('sre=operator,sre=requester,qg-auditors=auditor,qg-leads=security_lead,qg-admins=admin'),
   };
 }
 
@@ -215,6 +215,28 @@ describe.each(testDatabaseKinds())('single sign-on through a real OpenID provide
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/?sso_error=flow_missing');
     expect(await lastLoginFailure(admin)).toEqual({ method: 'oidc', reason: 'flow_missing' });
+  });
+
+  it('never demotes the last enabled admin: the role the claim no longer maps is kept, and the audit says why', async () => {
+    provider.accounts.set('ada', { preferred_username: 'ada', groups: ['qg-admins'] });
+    const ada = await me((await signIn('ada')).jar);
+    expect(ada.body.roles).toEqual(['admin']);
+    const adminId = (await admin.get('/api/v1/me')).body.id;
+    expect((await admin.request('PATCH', `/api/v1/users/${adminId}`, { disabled: true })).status).toBe(200);
+    try {
+      provider.accounts.set('ada', { preferred_username: 'ada', groups: ['sre'] });
+      const after = await signIn('ada');
+      expect(after.res.status).toBe(303);
+      expect((await me(after.jar)).body.roles).toEqual(['admin', 'operator', 'requester']);
+      // Once another admin is enabled again, the next login drops it.
+      const enabled = await new Http(gateway.url).request('PATCH', `/api/v1/users/${adminId}`, { disabled: false }, { cookie: `qg_session=${after.jar.get(gateway.url, 'qg_session')}` });
+      expect(enabled.status).toBe(200);
+      const updated = (await auditEntries(admin)).filter((e) => e.action === 'user.updated' && e.subject === `user:${ada.body.id}`).at(-1);
+      expect(updated?.data).toMatchObject({ via: 'oidc', keptAdmin: 'last_enabled_admin', roles: ['admin', 'operator', 'requester'] });
+      expect((await me((await signIn('ada')).jar)).body.roles).toEqual(['operator', 'requester']);
+    } finally {
+      await new Http(gateway.url).request('PATCH', `/api/v1/users/${adminId}`, { disabled: false }, { cookie: `qg_session=${(await signIn('ada')).jar.get(gateway.url, 'qg_session')}` });
+    }
   });
 
   it('stores and logs no client secret, authorization code or session token', async () => {

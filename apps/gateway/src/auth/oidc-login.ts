@@ -6,7 +6,7 @@ import type { OidcConfig } from '../config/config.js';
 import { isLoopbackHost } from '../config/config.js';
 import type { GatewayContext } from '../gateway-context.js';
 import { AppError } from '../http/app-error.js';
-import { findUserById, type UserRow } from '../users/accounts.repository.js';
+import { findUserById, lockEnabledAdminIds, type UserRow } from '../users/accounts.repository.js';
 import { insertOidcUser, lockUserIdByOidcIdentity, refreshOidcUser } from '../users/oidc-accounts.repository.js';
 import { identityFromClaims, OidcClaimsError, type OidcIdentity } from './oidc-claims.js';
 
@@ -52,7 +52,8 @@ interface Flow {
  * - the user is found by `(iss, sub)` only, never by name; on first login one
  *   is created, refused if the username is taken (by a password user or another
  *   identity), and the roles and groups are refreshed from the claim at each
- *   login (a disabled user's are left alone: `startSession` refuses them);
+ *   login (a disabled user's are left alone: `startSession` refuses them), except
+ *   that the last enabled admin keeps `admin`, as an admin's own edit would;
  * - every refusal is audited (`auth.login_failed`, method `oidc`, a reason).
  * Whether the account may have a session is `SessionService.startSession`'s call.
  */
@@ -131,18 +132,26 @@ export class OidcLogin {
   /** Finds the user by `(iss, sub)`, creating or refreshing it; undefined when a new user's name is taken. */
   private async link(identity: OidcIdentity): Promise<UserRow | undefined> {
     const id = await this.audit.transaction(async (tx) => {
+      // Locked before the user, in the order `UsersService.updateUser` takes them.
+      const admins = await lockEnabledAdminIds(tx);
       const linked = (await lockUserIdByOidcIdentity(tx, identity.issuer, identity.subject)) ?? (await this.create(tx, identity));
       if (linked === undefined) return undefined;
       const user = await findUserById(tx, linked);
       if (user === undefined || user.disabledAt !== null) return linked;
       const fresh = { displayName: identity.displayName, email: identity.email, roles: identity.roles, groups: identity.groups };
+      // As for an admin's edit: the last enabled admin is never demoted (here: kept, and the audit entry says so).
+      const keptAdmin = admins.length === 1 && admins[0] === linked && !fresh.roles.includes('admin');
+      if (keptAdmin) {
+        fresh.roles = [...fresh.roles, 'admin' as const].sort();
+        this.ctx.log.warn({ userId: linked }, 'single sign-on would remove the last enabled admin: admin role kept');
+      }
       await refreshOidcUser(tx, linked, fresh);
       if (!sameList(user.roles, fresh.roles) || !sameList(user.groups, fresh.groups)) {
         await this.audit.append(tx, {
           actor: 'system',
           action: 'user.updated',
           subject: `user:${linked}`,
-          data: { via: 'oidc', roles: fresh.roles, groups: fresh.groups, previousRoles: user.roles, previousGroups: user.groups },
+          data: { via: 'oidc', roles: fresh.roles, groups: fresh.groups, previousRoles: user.roles, previousGroups: user.groups, ...(keptAdmin ? { keptAdmin: 'last_enabled_admin' } : {}) },
         });
       }
       return linked;
