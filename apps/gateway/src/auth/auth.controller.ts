@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
-import { ApiForbiddenResponse, ApiFoundResponse, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiForbiddenResponse, ApiOkResponse, ApiResponse, ApiServiceUnavailableResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { AuthMethods, LoginResponse } from '#libs/contracts';
 import { AuditWriter } from '../audit/audit-writer.js';
@@ -60,7 +60,7 @@ export class AuthController {
 
   @Get('oidc/login')
   @Public()
-  @ApiFoundResponse({ description: 'redirect (303) to the identity provider: authorization code flow with PKCE, state and nonce' })
+  @ApiResponse({ status: 303, description: 'redirect to the identity provider: authorization code flow with PKCE, state and nonce' })
   @ApiServiceUnavailableResponse({ description: 'the identity provider cannot be reached (problem+json); 404 when single sign-on is not configured' })
   async oidcStart(@Res() res: Response): Promise<void> {
     const url = await this.oidc().begin(res);
@@ -74,7 +74,7 @@ export class AuthController {
    */
   @Get('oidc/callback')
   @Public()
-  @ApiFoundResponse({ description: 'signed in: the session cookie and a redirect (303) to the UI' })
+  @ApiResponse({ status: 303, description: 'signed in: the session cookie and a redirect to the UI (a refused browser: to /?sso_error=<reason>)' })
   @ApiUnauthorizedResponse({ description: 'the provider’s answer was refused (code SSO_FAILED, with a reason), audited (problem+json)' })
   async oidcCallback(@Req() req: Request, @Res() res: Response): Promise<void> {
     try {
