@@ -117,7 +117,8 @@ describe.each(testDatabaseKinds())('accounts and authentication (%s database)', 
     it('issues a service-account token once; it authenticates and is never shown again', async () => {
       const created = await admin.post('/api/v1/service-accounts', { name: 'ci-release', roles: ['requester'] });
       expect(created.status).toBe(201);
-      expect(created.body).toEqual({ id: expect.any(String), name: 'ci-release', roles: ['requester'], createdAt: expect.any(String), revokedAt: null, token: expect.stringMatching(/^qgs_/) });
+      const adminId = (await admin.get('/api/v1/me')).body.id;
+      expect(created.body).toEqual({ id: expect.any(String), name: 'ci-release', roles: ['requester'], ownerId: adminId, createdAt: expect.any(String), revokedAt: null, token: expect.stringMatching(/^qgs_/) });
       serviceToken = created.body.token;
       const me = await anonymous.as(serviceToken).get('/api/v1/me');
       expect(me.status).toBe(200);

@@ -113,6 +113,14 @@ export interface LoginResponse {
   expiresIn: number;
 }
 
+/** GET /auth/methods (public): how the login page offers to sign in. */
+export interface AuthMethods {
+  /** False when `QG_PASSWORD_LOGIN=off`: only the bootstrap admin signs in with a password. */
+  password: boolean;
+  /** Single sign-on, when configured: the button reads "Sign in with {name}" and navigates to `loginUrl`. */
+  sso: { name: string; loginUrl: string } | null;
+}
+
 export interface LoginBody {
   username: string;
   password: string;
@@ -127,11 +135,14 @@ export interface EnrolledKeys {
   enrolledAt: string | null;
 }
 
-/** PUT /me/keys: public JWKs only, and the caller's current password (a stolen session cannot re-enrol). */
+/**
+ * PUT /me/keys: public JWKs only, and the caller's current password (a stolen session cannot re-enrol);
+ * a single sign-on user (`Me.signIn: 'sso'`) has none and sends none, and must have signed in within 5 minutes.
+ */
 export interface EnrolKeysBody {
   encryptionKey: JWK;
   signingKey: JWK;
-  currentPassword: string;
+  currentPassword?: string;
 }
 
 /** GET /me, PUT /me/keys (`toMeResponse`, `toServiceAccountMe`). */
@@ -142,6 +153,8 @@ export interface Me {
   roles: Role[];
   groups: string[];
   kind: PrincipalKind;
+  /** How this principal proves who it is: a single sign-on user has no password (enrolling keys then needs a fresh sign-in instead). */
+  signIn: 'password' | 'sso' | 'token';
   keys: EnrolledKeys | null;
 }
 

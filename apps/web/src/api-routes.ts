@@ -6,6 +6,9 @@
  */
 export const API_ROUTES = {
   login: { method: 'POST', path: '/api/v1/auth/login' },
+  authMethods: { method: 'GET', path: '/api/v1/auth/methods' },
+  /** Not fetched: the browser navigates there and comes back signed in. */
+  oidcLogin: { method: 'GET', path: '/api/v1/auth/oidc/login' },
   logout: { method: 'POST', path: '/api/v1/auth/logout' },
   me: { method: 'GET', path: '/api/v1/me' },
   enrolKeys: { method: 'PUT', path: '/api/v1/me/keys' },

@@ -4,6 +4,7 @@
  * token ever lives in JavaScript.
  */
 import type {
+  AuthMethods,
   AuditEntry,
   CheckInResponse,
   CredentialHealth,
@@ -33,6 +34,7 @@ import { API_ROUTES, routePath, type ApiRoute } from './api-routes.ts';
 /** The wire types live in libs/contracts, shared with the CLI. */
 export type {
   Approval,
+  AuthMethods,
   AuditEntry,
   AuditVerification,
   Credential,
@@ -132,9 +134,10 @@ const R = API_ROUTES;
 export const api = {
   login: (username: string, password: string) => call<LoginResponse>(R.login, { body: { username, password } }),
   logout: () => call<void>(R.logout),
+  authMethods: () => call<AuthMethods>(R.authMethods),
   me: () => call<Me>(R.me),
   /** Needs the user's current password: a session alone does not change where shares are sealed. */
-  enrolKeys: (keys: Omit<EnrolKeysBody, 'currentPassword'>, currentPassword: string) => call<Me>(R.enrolKeys, { body: { ...keys, currentPassword } }),
+  enrolKeys: (keys: Omit<EnrolKeysBody, 'currentPassword'>, currentPassword: string | undefined) => call<Me>(R.enrolKeys, { body: { ...keys, currentPassword } }),
 
   listRequests: (query: { status?: RequestStatus; approvable?: boolean } = {}) => {
     const q = new URLSearchParams();

@@ -26,10 +26,15 @@ export async function issueAccessToken(key: GatewaySigningKey, userId: string, n
  * authentication. The expiry is checked at every use.
  */
 export async function verifyAccessToken(key: GatewaySigningKey, token: string, nowSeconds = Date.now() / 1000): Promise<string | undefined> {
+  return (await verifyAccessTokenClaims(key, token, nowSeconds))?.sub;
+}
+
+/** As `verifyAccessToken`, with the time the token was issued (the sign-in), for checks that want a fresh one. */
+export async function verifyAccessTokenClaims(key: GatewaySigningKey, token: string, nowSeconds = Date.now() / 1000): Promise<VerifiedToken | undefined> {
   const tokens = verifiedTokensOf(key);
   const kept = tokens.get(token);
   if (kept !== undefined) {
-    if (kept.exp > nowSeconds) return kept.sub;
+    if (kept.exp > nowSeconds) return kept;
     tokens.delete(token);
     return undefined;
   }
@@ -39,22 +44,29 @@ export async function verifyAccessToken(key: GatewaySigningKey, token: string, n
       issuer: ISSUER,
       audience: AUDIENCE,
       typ: TYPE,
-      requiredClaims: ['sub', 'exp'],
+      requiredClaims: ['sub', 'exp', 'iat'],
       currentDate: new Date(nowSeconds * 1000),
     });
-    if (payload.sub === undefined || payload.exp === undefined) return undefined;
+    if (payload.sub === undefined || payload.exp === undefined || payload.iat === undefined) return undefined;
     if (tokens.size >= VERIFIED_TOKENS_KEPT) tokens.delete(tokens.keys().next().value as string);
-    tokens.set(token, { sub: payload.sub, exp: payload.exp });
-    return payload.sub;
+    const verified = { sub: payload.sub, exp: payload.exp, iat: payload.iat };
+    tokens.set(token, verified);
+    return verified;
   } catch {
     return undefined;
   }
 }
 
 const VERIFIED_TOKENS_KEPT = 10_000;
-const verifiedTokens = new WeakMap<GatewaySigningKey, Map<string, { sub: string; exp: number }>>();
+interface VerifiedToken {
+  sub: string;
+  exp: number;
+  iat: number;
+}
 
-function verifiedTokensOf(key: GatewaySigningKey): Map<string, { sub: string; exp: number }> {
+const verifiedTokens = new WeakMap<GatewaySigningKey, Map<string, VerifiedToken>>();
+
+function verifiedTokensOf(key: GatewaySigningKey): Map<string, VerifiedToken> {
   let tokens = verifiedTokens.get(key);
   if (tokens === undefined) {
     tokens = new Map();

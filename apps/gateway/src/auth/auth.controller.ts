@@ -1,11 +1,14 @@
-import { Body, Controller, HttpCode, Inject, Post, Res } from '@nestjs/common';
-import { ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import type { Response } from 'express';
-import type { LoginResponse } from '#libs/contracts';
+import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { ApiForbiddenResponse, ApiOkResponse, ApiResponse, ApiServiceUnavailableResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import type { AuthMethods, LoginResponse } from '#libs/contracts';
 import { AuditWriter } from '../audit/audit-writer.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
+import { AppError } from '../http/app-error.js';
+import { BOOTSTRAP_ADMIN_USERNAME } from '../users/bootstrap-admin.js';
 import { LoginDto } from '../users/users.dto.js';
 import { Public } from './decorators.js';
+import { OIDC_LOGIN_PATH, OidcLogin } from './oidc-login.js';
 import { PasswordLogin } from './password-login.js';
 import { SessionService } from './session.service.js';
 
@@ -13,21 +16,37 @@ import { SessionService } from './session.service.js';
 @Controller('api/v1/auth')
 export class AuthController {
   private readonly passwordLogin: PasswordLogin;
+  private readonly oidcLogin: OidcLogin | undefined;
 
   constructor(
-    @Inject(GATEWAY_CONTEXT) ctx: GatewayContext,
+    @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
     audit: AuditWriter,
     private readonly sessions: SessionService,
   ) {
     this.passwordLogin = new PasswordLogin(ctx, audit);
+    const { oidc, publicUrl } = ctx.config;
+    this.oidcLogin = oidc !== undefined && publicUrl !== undefined ? new OidcLogin(ctx, audit, oidc, publicUrl) : undefined;
   }
 
+  @Get('methods')
+  @Public()
+  @ApiOkResponse({ description: 'how to sign in: `{password, sso: {name, loginUrl} | null}`' })
+  methods(): AuthMethods {
+    const { oidc, passwordLogin } = this.ctx.config;
+    return { password: passwordLogin !== false, sso: oidc === undefined ? null : { name: oidc.name, loginUrl: OIDC_LOGIN_PATH } };
+  }
+
+  /** Enforces, with `QG_PASSWORD_LOGIN=off`: nobody but the bootstrap admin gets as far as a password check. */
   @Post('login')
   @HttpCode(200)
   @Public()
   @ApiUnauthorizedResponse({ description: 'wrong username or password (problem+json)' })
+  @ApiForbiddenResponse({ description: 'password login is off (QG_PASSWORD_LOGIN=off) for everyone but the bootstrap admin, or the account is disabled (problem+json)' })
   @ApiTooManyRequestsResponse({ description: 'too many failed logins for this username from this address; Retry-After gives the seconds to wait (problem+json)' })
   async login(@Body() body: LoginDto, @Res({ passthrough: true }) res: Response): Promise<LoginResponse> {
+    if (this.ctx.config.passwordLogin === false && body.username !== BOOTSTRAP_ADMIN_USERNAME) {
+      throw new AppError('FORBIDDEN', `password login is off here; sign in with ${this.ctx.config.oidc?.name ?? 'single sign-on'}`);
+    }
     const user = await this.passwordLogin.verify(body, res);
     return this.sessions.startSession(user, res);
   }
@@ -37,5 +56,41 @@ export class AuthController {
   @Public()
   logout(@Res({ passthrough: true }) res: Response): void {
     this.sessions.endSession(res);
+  }
+
+  @Get('oidc/login')
+  @Public()
+  @ApiResponse({ status: 303, description: 'redirect to the identity provider: authorization code flow with PKCE, state and nonce' })
+  @ApiServiceUnavailableResponse({ description: 'the identity provider cannot be reached (problem+json); 404 when single sign-on is not configured' })
+  async oidcStart(@Res() res: Response): Promise<void> {
+    const url = await this.oidc().begin(res);
+    res.redirect(303, url);
+  }
+
+  /**
+   * The provider sends the browser back here. A browser (Accept: text/html) is sent
+   * on to the UI, signed in or with `?sso_error=<reason>`; any other client gets
+   * problem+json (401 `SSO_FAILED` with `reason`, 409 `USERNAME_TAKEN`, 403 disabled).
+   */
+  @Get('oidc/callback')
+  @Public()
+  @ApiResponse({ status: 303, description: 'signed in: the session cookie and a redirect to the UI (a refused browser: to /?sso_error=<reason>)' })
+  @ApiUnauthorizedResponse({ description: 'the provider’s answer was refused (code SSO_FAILED, with a reason), audited (problem+json)' })
+  async oidcCallback(@Req() req: Request, @Res() res: Response): Promise<void> {
+    try {
+      const user = await this.oidc().complete(req, res);
+      await this.sessions.startSession(user, res);
+    } catch (error) {
+      if (!(error instanceof AppError) || req.accepts(['application/json', 'text/html']) !== 'text/html') throw error;
+      const reason = typeof error.extra.reason === 'string' ? error.extra.reason : error.code.toLowerCase();
+      res.redirect(303, `/?sso_error=${encodeURIComponent(reason)}`);
+      return;
+    }
+    res.redirect(303, '/');
+  }
+
+  private oidc(): OidcLogin {
+    if (this.oidcLogin === undefined) throw new AppError('NOT_FOUND', 'single sign-on is not configured here');
+    return this.oidcLogin;
   }
 }

@@ -14,4 +14,6 @@ export interface Principal {
   ownerId?: string | null;
   /** A user's enrolled signing key, read with the principal: approvals verify against it. */
   signingKey?: JWK | null;
+  /** A user signed in with an access token: when it was issued (unix seconds), i.e. when they signed in. */
+  signedInAt?: number;
 }

@@ -5,7 +5,7 @@ import { Strategy } from 'passport-custom';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 import { findServiceAccountByTokenHmac, serviceAccountPrincipal, userPrincipal } from '../users/accounts.repository.js';
 import { findUserWithCheckedKeys } from '../users/enrolled-keys.js';
-import { verifyAccessToken } from './access-tokens.js';
+import { verifyAccessTokenClaims } from './access-tokens.js';
 import type { Principal } from './principal.js';
 import { SERVICE_TOKEN_PREFIX, serviceTokenHmac } from './secrets.js';
 
@@ -20,11 +20,12 @@ function bearerToken(req: Request): string | undefined {
 
 async function userFromAccessToken(ctx: GatewayContext, token: string | undefined): Promise<Principal | null> {
   if (token === undefined || token.startsWith(SERVICE_TOKEN_PREFIX)) return null;
-  const userId = await verifyAccessToken(ctx.signingKey, token);
-  if (userId === undefined) return null;
+  const verified = await verifyAccessTokenClaims(ctx.signingKey, token);
+  if (verified === undefined) return null;
   // Read at every call, so that disabling a user takes effect on their next call; the
   // signing key approvals are verified with comes only from keys whose MAC checks.
-  return userPrincipal(await findUserWithCheckedKeys(ctx, userId));
+  const principal = userPrincipal(await findUserWithCheckedKeys(ctx, verified.sub));
+  return principal === null ? null : { ...principal, signedInAt: verified.iat };
 }
 
 /** `Authorization: Bearer <access token>` issued by POST /api/v1/auth/login. */

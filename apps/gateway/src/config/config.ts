@@ -1,3 +1,5 @@
+import { ROLES, type Role } from '#libs/contracts';
+
 /**
  * The gateway's whole configuration, read from the environment once at boot.
  * A bad value stops the process with one line naming the variable.
@@ -20,6 +22,26 @@ export interface GatewayConfig {
    * names loopback, linklocal, uniquelocal.
    */
   trustProxy: false | number | string[];
+  /** Where people reach the gateway (`QG_PUBLIC_URL`, no trailing slash): the OIDC redirect URI and links start with it. */
+  publicUrl?: string;
+  /** Single sign-on; unset when `QG_OIDC_ISSUER` is. */
+  oidc?: OidcConfig;
+  /** False (`QG_PASSWORD_LOGIN=off`): only the bootstrap admin signs in with a password. */
+  passwordLogin?: boolean;
+}
+
+export interface OidcConfig {
+  issuer: string;
+  /** What the login page calls the issuer ("Sign in with …"): `QG_OIDC_NAME`, else the issuer's host. */
+  name: string;
+  clientId: string;
+  /** Unset: a public client (PKCE only, no client authentication). */
+  clientSecret: string | undefined;
+  scopes: string;
+  /** A claim name, or a dotted path into the ID token (`realm_access.roles`). */
+  rolesClaim: string;
+  /** Claim value → the roles it grants. */
+  roleMap: ReadonlyMap<string, readonly Role[]>;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -50,6 +72,8 @@ export function loadConfig(env: Env): GatewayConfig {
   if (bootstrapAdminPassword !== undefined && bootstrapAdminPassword.length < 12) {
     throw new ConfigError('QG_BOOTSTRAP_ADMIN_PASSWORD', 'must be at least 12 characters');
   }
+  const publicUrl = parsePublicUrl(optional(env, 'QG_PUBLIC_URL'));
+  const oidc = parseOidc(env, publicUrl);
   return {
     port: parsePort(optional(env, 'QG_PORT') ?? '8080'),
     host: optional(env, 'QG_HOST') ?? '0.0.0.0',
@@ -60,7 +84,91 @@ export function loadConfig(env: Env): GatewayConfig {
     logLevel: parseLogLevel(optional(env, 'QG_LOG_LEVEL') ?? 'info'),
     operationTimeoutSeconds: parseSeconds('QG_OPERATION_TIMEOUT_SECONDS', optional(env, 'QG_OPERATION_TIMEOUT_SECONDS') ?? '60', 1, 3600),
     trustProxy: parseTrustProxy(optional(env, 'QG_TRUST_PROXY')),
+    publicUrl,
+    oidc,
+    passwordLogin: parsePasswordLogin(optional(env, 'QG_PASSWORD_LOGIN'), oidc),
   };
+}
+
+function parsePublicUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const url = parseUrl('QG_PUBLIC_URL', raw);
+  if (url.search !== '' || url.hash !== '') throw new ConfigError('QG_PUBLIC_URL', 'must not carry a query or a fragment');
+  return url.href.replace(/\/+$/, '');
+}
+
+function parseUrl(variable: string, raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(variable, `"${raw}" is not a URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(variable, 'must be an https:// URL');
+  return url;
+}
+
+/** Loopback names and addresses: the only hosts an http:// issuer may have. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(host) || host === '::1';
+}
+
+function parseOidc(env: Env, publicUrl: string | undefined): OidcConfig | undefined {
+  const rawIssuer = optional(env, 'QG_OIDC_ISSUER');
+  if (rawIssuer === undefined) {
+    for (const variable of ['QG_OIDC_CLIENT_ID', 'QG_OIDC_CLIENT_SECRET', 'QG_OIDC_ROLE_MAP']) {
+      if (optional(env, variable) !== undefined) throw new ConfigError(variable, 'is set but QG_OIDC_ISSUER is not');
+    }
+    return undefined;
+  }
+  const issuer = parseUrl('QG_OIDC_ISSUER', rawIssuer);
+  // Over plain HTTP anyone on the path could swap the discovery document and its keys, and sign any ID token.
+  if (issuer.protocol === 'http:' && !isLoopbackHost(issuer.hostname)) {
+    throw new ConfigError('QG_OIDC_ISSUER', 'must be an https:// URL (http:// only on a loopback host, for development)');
+  }
+  if (issuer.search !== '' || issuer.hash !== '') throw new ConfigError('QG_OIDC_ISSUER', 'must not carry a query or a fragment');
+  const clientId = optional(env, 'QG_OIDC_CLIENT_ID');
+  if (clientId === undefined) throw new ConfigError('QG_OIDC_CLIENT_ID', 'is required with QG_OIDC_ISSUER');
+  if (publicUrl === undefined) throw new ConfigError('QG_PUBLIC_URL', 'is required with QG_OIDC_ISSUER: the redirect URI is QG_PUBLIC_URL/api/v1/auth/oidc/callback');
+  const scopes = optional(env, 'QG_OIDC_SCOPES') ?? 'openid profile email';
+  if (!scopes.split(/\s+/).includes('openid')) throw new ConfigError('QG_OIDC_SCOPES', 'must include openid');
+  const rolesClaim = optional(env, 'QG_OIDC_ROLES_CLAIM') ?? 'groups';
+  if (!/^[^.\s]+(\.[^.\s]+)*$/.test(rolesClaim)) throw new ConfigError('QG_OIDC_ROLES_CLAIM', 'must be a claim name or a dotted path such as realm_access.roles');
+  return {
+    // The issuer exactly as configured: openid-client compares it with the discovery document's `issuer`.
+    issuer: rawIssuer,
+    name: optional(env, 'QG_OIDC_NAME') ?? issuer.host,
+    clientId,
+    clientSecret: optional(env, 'QG_OIDC_CLIENT_SECRET'),
+    scopes: scopes.split(/\s+/).join(' '),
+    rolesClaim,
+    roleMap: parseRoleMap(optional(env, 'QG_OIDC_ROLE_MAP')),
+  };
+}
+
+/** `claim-value=role,…`; a value may appear more than once to grant several roles. */
+export function parseRoleMap(raw: string | undefined): ReadonlyMap<string, readonly Role[]> {
+  const map = new Map<string, Role[]>();
+  if (raw === undefined) return map;
+  for (const entry of raw.split(',').map((e) => e.trim()).filter((e) => e !== '')) {
+    const at = entry.lastIndexOf('=');
+    const value = entry.slice(0, at).trim();
+    const role = ROLES.find((r) => r === entry.slice(at + 1).trim());
+    if (at < 1 || value === '') throw new ConfigError('QG_OIDC_ROLE_MAP', `"${entry}" is not claim-value=role`);
+    if (role === undefined) throw new ConfigError('QG_OIDC_ROLE_MAP', `"${entry}": the role must be one of ${ROLES.join(', ')}`);
+    const roles = map.get(value) ?? [];
+    if (!roles.includes(role)) roles.push(role);
+    map.set(value, roles);
+  }
+  return map;
+}
+
+function parsePasswordLogin(raw: string | undefined, oidc: OidcConfig | undefined): boolean {
+  if (raw === undefined || raw === 'on') return true;
+  if (raw !== 'off') throw new ConfigError('QG_PASSWORD_LOGIN', 'must be on or off');
+  if (oidc === undefined) throw new ConfigError('QG_PASSWORD_LOGIN', 'off needs single sign-on (QG_OIDC_ISSUER), or nobody but the bootstrap admin could sign in');
+  return false;
 }
 
 const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];

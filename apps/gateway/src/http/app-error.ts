@@ -24,7 +24,10 @@ export type AppErrorCode =
   | 'CHECK_IN_REJECTED'
   | 'POLICY_INVALID'
   | 'CREDENTIAL_INVALID'
-  | 'TOO_MANY_ATTEMPTS';
+  | 'TOO_MANY_ATTEMPTS'
+  | 'SSO_FAILED'
+  | 'FRESH_SIGN_IN_REQUIRED'
+  | 'SSO_UNAVAILABLE';
 
 export class AppError extends Error {
   constructor(
@@ -48,8 +51,10 @@ export function statusForCode(code: AppErrorCode): number {
       return 400;
     case 'AUTH_REQUIRED':
     case 'AUTH_INVALID_CREDENTIALS':
+    case 'SSO_FAILED':
       return 401;
     case 'FORBIDDEN':
+    case 'FRESH_SIGN_IN_REQUIRED':
     case 'REQUESTER_NOT_ALLOWED':
     case 'NO_MATCHING_POLICY':
     case 'APPROVER_NOT_ELIGIBLE':
@@ -68,5 +73,7 @@ export function statusForCode(code: AppErrorCode): number {
       return 422;
     case 'TOO_MANY_ATTEMPTS':
       return 429;
+    case 'SSO_UNAVAILABLE':
+      return 503;
   }
 }

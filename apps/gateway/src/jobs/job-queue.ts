@@ -22,6 +22,8 @@ export class JobQueue implements BeforeApplicationShutdown {
   private starting: Promise<PgBoss> | undefined;
   private boss: PgBoss | undefined;
   private shuttingDown = false;
+  /** pg-boss completes a job without awaiting it: its statement may still run when stop() resolves. */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(@Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext) {}
 
@@ -42,7 +44,7 @@ export class JobQueue implements BeforeApplicationShutdown {
   private async start(): Promise<PgBoss> {
     const pool = (this.ctx.dataSource.driver as unknown as { master: Pool }).master;
     const boss = new PgBoss({
-      db: { executeSql: async (text, values) => ({ rows: (await pool.query(text, values)).rows }) },
+      db: { executeSql: (text, values) => this.track(pool.query(text, values).then((r) => ({ rows: r.rows }))) },
       schema: 'pgboss',
       migrate: false,
       schedule: false,
@@ -62,5 +64,12 @@ export class JobQueue implements BeforeApplicationShutdown {
     this.shuttingDown = true;
     const boss = await this.starting?.catch(() => undefined);
     await boss?.stop({ graceful: true, wait: true, close: false, timeout: 30000 });
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private track<T>(query: Promise<T>): Promise<T> {
+    this.inFlight.add(query);
+    void query.catch(() => undefined).finally(() => this.inFlight.delete(query));
+    return query;
   }
 }

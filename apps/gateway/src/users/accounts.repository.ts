@@ -7,7 +7,8 @@ export interface UserRow {
   id: string;
   username: string;
   displayName: string;
-  passwordHash: string;
+  /** Null for a single sign-on user, who has no password. */
+  passwordHash: string | null;
   roles: Role[];
   groups: string[];
   encryptionKey: JWK | null;

@@ -1,6 +1,6 @@
 import { Body, Controller, Inject, Put, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiProperty, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { IsObject, IsString, Length } from 'class-validator';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiProperty, ApiPropertyOptional, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { IsObject, IsOptional, IsString, Length } from 'class-validator';
 import type { Response } from 'express';
 import { CryptoError, parsePublicJwk } from '#libs/crypto';
 import { AuditWriter } from '../audit/audit-writer.js';
@@ -23,10 +23,14 @@ export class EnrolKeysDto {
   @IsObject()
   signingKey!: Record<string, unknown>;
 
-  @ApiProperty({ description: 'the caller’s current password: a session alone cannot change where shares are sealed and whose signatures count' })
+  @ApiPropertyOptional({
+    description:
+      'the caller’s current password: a session alone cannot change where shares are sealed and whose signatures count. Required of password users; a single sign-on user has none and must have signed in within the last 5 minutes instead',
+  })
+  @IsOptional()
   @IsString()
   @Length(1, 256)
-  currentPassword!: string;
+  currentPassword?: string;
 }
 
 @ApiTags('accounts')
@@ -42,7 +46,8 @@ export class KeysController {
   /**
    * Enforces: only people enrol (keys are for custodians and reveal), only public
    * P-256 JWKs (a private member `d` is refused), two distinct keys, the caller's
-   * current password (`UsersService.confirmPassword`, throttled like logins), and no
+   * current password (throttled like logins) or, for a single sign-on user, a sign-in
+   * within the last 5 minutes (`UsersService.confirmIdentity`), and no
    * silent re-enrolment of a custodian whose shares are sealed to another key (read
    * from the envelopes' `kid`, not from the users row). Stores the keys with their MAC
    * under the master key (spec §2 item 11), without which no key is ever used.
@@ -50,13 +55,14 @@ export class KeysController {
   @Put()
   @Authenticated()
   @ApiUnauthorizedResponse({ description: 'the current password is wrong (code AUTH_INVALID_CREDENTIALS), or no session (problem+json)' })
+  @ApiForbiddenResponse({ description: 'a service account; or a single sign-on user whose sign-in is older than 5 minutes (code FRESH_SIGN_IN_REQUIRED) (problem+json)' })
   @ApiTooManyRequestsResponse({ description: 'too many wrong passwords for this user from this address; Retry-After gives the seconds to wait (problem+json)' })
   async enrol(@CurrentPrincipal() principal: Principal, @Body() body: EnrolKeysDto, @Res({ passthrough: true }) res: Response) {
     if (principal.kind !== 'user') throw new AppError('FORBIDDEN', 'service accounts do not hold custodian keys');
     const encryption = await parseKey(body.encryptionKey, 'encryption', 'encryptionKey');
     const signing = await parseKey(body.signingKey, 'signing', 'signingKey');
     if (encryption.thumbprint === signing.thumbprint) throw new AppError('VALIDATION_FAILED', 'encryptionKey and signingKey must be two different key pairs');
-    await this.users.confirmPassword(principal, body.currentPassword, res);
+    await this.users.confirmIdentity(principal, body.currentPassword, res);
     const keys = { encryptionKey: encryption.jwk, signingKey: signing.jwk };
     const keysMac = enrolledKeysMac(this.ctx.masterKey, principal.id, keys);
     await this.audit.transaction(async (tx) => {

@@ -30,6 +30,9 @@ export interface UserChange {
   disabled?: boolean;
 }
 
+/** How recent a single sign-on user's sign-in must be to stand in for the password they do not have. */
+export const FRESH_SIGN_IN_SECONDS = 300;
+
 export interface NewUser {
   username: string;
   password: string;
@@ -75,6 +78,10 @@ export class UsersService {
    */
   async confirmPassword(principal: Principal, password: string, res: Response): Promise<UserRow> {
     const user = await this.getUser(principal.id);
+    const passwordHash = user.passwordHash;
+    if (passwordHash === null) {
+      throw new AppError('FORBIDDEN', 'this account signs in through single sign-on and has no password here');
+    }
     const address = res.req.ip ?? 'unknown';
     const retryAfterSeconds = await this.throttle.retryAfterSeconds(user.username, address);
     if (retryAfterSeconds !== undefined) {
@@ -83,12 +90,31 @@ export class UsersService {
       const wait = retryAfterSeconds < 120 ? `${retryAfterSeconds} s` : `${Math.ceil(retryAfterSeconds / 60)} min`;
       throw new AppError('TOO_MANY_ATTEMPTS', `too many wrong passwords for this user from this address; try again in ${wait}`, { retryAfterSeconds });
     }
-    if (!(await verifyPassword(user.passwordHash, password))) {
+    if (!(await verifyPassword(passwordHash, password))) {
       await this.throttle.recordFailure(user.username, address);
       this.ctx.log.warn({ userId: user.id, address }, 'wrong current password');
       throw new AppError('AUTH_INVALID_CREDENTIALS', 'the current password is wrong');
     }
     await this.throttle.clear(user.username, address);
+    return user;
+  }
+
+  /**
+   * Before a change a stolen session must not make alone (new keys): a password user
+   * proves their current password (`confirmPassword`); a single sign-on user, who has
+   * none, must have signed in within the last `FRESH_SIGN_IN_SECONDS` (their session's
+   * access token says when), else 403 `FRESH_SIGN_IN_REQUIRED`.
+   */
+  async confirmIdentity(principal: Principal, currentPassword: string | undefined, res: Response): Promise<UserRow> {
+    const user = await this.getUser(principal.id);
+    if (user.passwordHash !== null) {
+      if (currentPassword === undefined) throw new AppError('VALIDATION_FAILED', 'currentPassword is required');
+      return this.confirmPassword(principal, currentPassword, res);
+    }
+    const age = principal.signedInAt === undefined ? Infinity : this.ctx.now().getTime() / 1000 - principal.signedInAt;
+    if (!(age <= FRESH_SIGN_IN_SECONDS)) {
+      throw new AppError('FRESH_SIGN_IN_REQUIRED', `sign in again through single sign-on, then do this within ${FRESH_SIGN_IN_SECONDS / 60} minutes`);
+    }
     return user;
   }
 

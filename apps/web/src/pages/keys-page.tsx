@@ -65,16 +65,17 @@ function CreateKeys({ replacing, onCreated }: { replacing: boolean; onCreated: (
   const [confirm, setConfirm] = useState('');
   const [password, setPassword] = useState('');
   const { busy, error, setError, run } = useSubmit();
+  const sso = me.signIn === 'sso';
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    if (password === '') return setError('Enter your current password: enrolling keys needs it.');
+    if (!sso && password === '') return setError('Enter your current password: enrolling keys needs it.');
     if (withBackup && passphrase.length < MIN_PASSPHRASE) return setError(`The backup passphrase needs at least ${MIN_PASSPHRASE} characters.`);
     if (withBackup && passphrase !== confirm) return setError('The two passphrases differ.');
     await run(async () => {
       try {
         const made = await createKeys(me.id, me.username, withBackup ? passphrase : null, async (jwks) => {
-          await api.enrolKeys({ encryptionKey: jwks.encryptionKey, signingKey: jwks.signingKey }, password);
+          await api.enrolKeys({ encryptionKey: jwks.encryptionKey, signingKey: jwks.signingKey }, sso ? undefined : password);
         });
         setPassphrase('');
         setConfirm('');
@@ -113,9 +114,16 @@ function CreateKeys({ replacing, onCreated }: { replacing: boolean; onCreated: (
           </Field>
         </div>
       )}
-      <Field label="Your current password" hint="Enrolling keys decides where your shares are sealed and whose signatures count as yours: the gateway asks for your password again.">
-        <input type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} data-testid="enrol-current-password" />
-      </Field>
+      {sso ? (
+        <p className="muted" data-testid="enrol-fresh-sign-in">
+          Enrolling keys decides where your shares are sealed and whose signatures count as yours: the gateway accepts it within 5 minutes of
+          signing in. If it says your sign-in is too old, <a href="/api/v1/auth/oidc/login">sign in again</a> and come back here.
+        </p>
+      ) : (
+        <Field label="Your current password" hint="Enrolling keys decides where your shares are sealed and whose signatures count as yours: the gateway asks for your password again.">
+          <input type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} data-testid="enrol-current-password" />
+        </Field>
+      )}
       <FormFooter
         error={error}
         busy={busy}
