@@ -31,6 +31,7 @@ import { API_ROUTES, routePath, type ApiRoute } from './api-routes.ts';
 export type {
   Approval,
   AuditEntry,
+  ConstraintValue,
   AuditVerification,
   Credential,
   CredentialKind,
