@@ -11,9 +11,6 @@ export const REST_ELEMENTS = '**';
  */
 export const OVERRIDE_HEADERS: readonly string[] = ['x-http-method-override', 'x-http-method', 'x-method-override', 'x-original-url', 'x-rewrite-url'];
 
-/** The query parameter that method-override middleware reads; admitted only by a rule whose `query` names it. */
-export const METHOD_OVERRIDE_PARAMETER = '_method';
-
 /** What a shell would read as more than one plain word: refused in a constrained `ssh.exec` command string. */
 export const SHELL_METACHARACTERS = /[;&|$`<>(){}[\]*?!~#'"\\\n\r]/u;
 
