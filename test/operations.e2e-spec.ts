@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { compactDecrypt } from 'jose';
 import { EXEC_OUTPUT_LIMIT, sshFingerprint } from '../libs/executors/index.js';
 import { Http } from './support/http.js';
@@ -144,6 +145,7 @@ describe('operations end to end: kubernetes.exec, ssh.exec, sql.exec and reveal'
   (sshAvailable ? describe : describe.skip)('ssh.exec against OpenSSH sshd', () => {
     let sshd: TestSshd;
     let web: any;
+    let shell: any;
 
     beforeAll(async () => {
       sshd = await startSshd();
@@ -152,7 +154,13 @@ describe('operations end to end: kubernetes.exec, ssh.exec, sql.exec and reveal'
       web = await credential('ssh-web', 'ssh-key', key.privateKey, config);
       // The public key as the gateway publishes it is what goes into authorized_keys.
       sshd.authorize(web.publicInfo.publicKey);
-      await policy('ssh-web-echo', web.id, [{ kind: 'ssh.exec', constraints: { command: 'echo *' } }]);
+      await policy('ssh-web-echo', web.id, [
+        { kind: 'ssh.exec', constraints: { command: 'echo *' } },
+        { kind: 'ssh.exec', constraints: { command: ['printf', '%s|', '**'] } },
+      ]);
+      // The same key, under a policy that does not constrain the command: the line goes to the shell as written.
+      shell = await credential('ssh-shell', 'ssh-key', key.privateKey, config);
+      await policy('ssh-shell-any', shell.id, [{ kind: 'ssh.exec' }]);
       const otherHostKey = generateSshKeyPair('ed25519').publicKey.split(' ')[1] as string;
       const pinnedWrong = await credential('ssh-impostor', 'ssh-key', key.privateKey, { ...config, hostKeySha256: sshFingerprint(Buffer.from(otherHostKey, 'base64')) });
       await policy('ssh-impostor-any', pinnedWrong.id, [{ kind: 'ssh.exec' }]);
@@ -160,14 +168,34 @@ describe('operations end to end: kubernetes.exec, ssh.exec, sql.exec and reveal'
     afterAll(() => sshd?.close());
 
     it('runs the command with the private key after the quorum approves', async () => {
-      const done = await runApproved('ssh-web', 'ssh.exec', { command: 'echo hello; echo oops >&2; exit 3' });
+      const done = await runApproved('ssh-shell', 'ssh.exec', { command: 'echo hello; echo oops >&2; exit 3' });
       expect(done.status).toBe('succeeded');
       expect(done.result).toEqual({ stdout: 'hello\n', stderr: 'oops\n', exitCode: 3 });
-      expect(acceptedKeys(sshd.log())).toEqual([web.publicInfo.fingerprint]);
+      expect(acceptedKeys(sshd.log())).toEqual([shell.publicInfo.fingerprint]);
+    });
+
+    it('runs a plain line under a command glob', async () => {
+      const done = await runApproved('ssh-web', 'ssh.exec', { command: 'echo hello world' });
+      expect(done.result).toEqual({ stdout: 'hello world\n', stderr: '', exitCode: 0 });
     });
 
     it('refuses at submit (403) a command outside the policy glob', async () => {
       await expectRefusedAtSubmit('ssh-web', 'ssh.exec', { command: 'rm -rf /tmp/qg' });
+    });
+
+    it('refuses at submit (403, saying why) a line with shell metacharacters under a command glob', async () => {
+      await expectRefusedAtSubmit('ssh-web', 'ssh.exec', { command: 'echo hello; touch /tmp/qg-metachar-pwned' });
+      const res = await submit('ssh-web', 'ssh.exec', { command: 'echo $(id)' });
+      expect(res.body.detail).toMatch(/shell metacharacters.*argv array/);
+    });
+
+    it('quotes an argv so that each hostile argument reaches the program as one argument', async () => {
+      const args = ['two words', '', "it's", '$(touch /tmp/qg-argv-pwned)', '`id`', 'a;b&&c|d', 'line1\nline2', '-rf', '*', '"q"', '\\'];
+      const done = await runApproved('ssh-web', 'ssh.exec', { command: ['printf', '%s|', ...args] });
+      expect(done.status).toBe('succeeded');
+      expect(done.digestInput.operation.params).toEqual({ command: ['printf', '%s|', ...args] });
+      expect(done.result).toEqual({ stdout: args.map((a) => `${a}|`).join(''), stderr: '', exitCode: 0 });
+      expect(existsSync('/tmp/qg-argv-pwned')).toBe(false);
     });
 
     it('fails closed on a host key mismatch, before authenticating', async () => {
@@ -177,12 +205,13 @@ describe('operations end to end: kubernetes.exec, ssh.exec, sql.exec and reveal'
       expect(done.result.code).toBe('HOST_KEY_MISMATCH');
       expect(done.result.error).toContain(`presented host key ${sshd.hostKeySha256}`);
       expect(sshd.log().slice(logBefore)).not.toMatch(/publickey|Accepted/);
-      expect(acceptedKeys(sshd.log())).toHaveLength(1);
+      expect(new Set(acceptedKeys(sshd.log()))).toEqual(new Set([web.publicInfo.fingerprint]));
     });
   });
 
   (sqlAdminUrl === undefined ? describe.skip : describe)('sql.exec against PostgreSQL', () => {
     let peer: SqlPeer;
+    let readOnlyRole: string | undefined;
 
     beforeAll(async () => {
       peer = await startSqlPeer(sqlAdminUrl as string);
@@ -191,8 +220,25 @@ describe('operations end to end: kubernetes.exec, ssh.exec, sql.exec and reveal'
       await policy('pg-reports-read', reports.id, [{ kind: 'sql.exec', constraints: { readOnly: true } }]);
       const wrong = await credential('pg-stale', 'postgres', 'pw-rotated-away-00000000', config);
       await policy('pg-stale-any', wrong.id, [{ kind: 'sql.exec' }]);
+      // A role the login may take, that may read `numbers` only: read-only statements run as it.
+      readOnlyRole = `qg_test_ro_${peer.role.slice(-10)}`;
+      await peer.admin(`CREATE ROLE ${readOnlyRole} NOLOGIN`);
+      await peer.admin(`GRANT ${readOnlyRole} TO ${peer.role}`);
+      await peer.admin(`GRANT USAGE ON SCHEMA public TO ${readOnlyRole}`);
+      await peer.admin(`GRANT SELECT ON numbers TO ${readOnlyRole}`);
+      const narrowed = await credential('pg-narrowed', 'postgres', peer.password, { ...config, readOnlyRole });
+      expect(narrowed.config).toMatchObject({ readOnlyRole });
+      await policy('pg-narrowed-any', narrowed.id, [{ kind: 'sql.exec' }]);
     });
-    afterAll(() => peer?.close());
+    afterAll(async () => {
+      await peer?.close();
+      if (readOnlyRole !== undefined && sqlAdminUrl !== undefined) {
+        const { default: pg } = await import('pg');
+        const client = new pg.Client({ connectionString: sqlAdminUrl });
+        await client.connect();
+        await client.query(`DROP ROLE IF EXISTS ${readOnlyRole}`).finally(() => client.end());
+      }
+    });
 
     it(`runs the statement as the role, with the password checked (by the server or a SCRAM front)`, async () => {
       const done = await runApproved('pg-reports', 'sql.exec', { sql: 'SELECT current_user AS who, id, name FROM inventory ORDER BY id LIMIT 2' });
@@ -218,6 +264,29 @@ describe('operations end to end: kubernetes.exec, ssh.exec, sql.exec and reveal'
       const done = await runApproved('pg-stale', 'sql.exec', { sql: 'SELECT 1' });
       expect(done.status).toBe('failed');
       expect(done.result).toEqual({ error: expect.stringMatching(/refused the password \(28P01/), code: 'UPSTREAM_FAILED' });
+    });
+
+    it('runs a read-only statement under SET LOCAL ROLE when the config names readOnlyRole', async () => {
+      const done = await runApproved('pg-narrowed', 'sql.exec', { sql: 'SELECT current_user AS who, count(*)::int AS n FROM numbers' });
+      expect(done.status).toBe('succeeded');
+      expect(done.result).toEqual({ rowCount: 1, rows: [{ who: readOnlyRole, n: 1500 }] });
+      const denied = await runApproved('pg-narrowed', 'sql.exec', { sql: 'SELECT name FROM inventory' });
+      expect(denied.status).toBe('failed');
+      expect(denied.result.error).toMatch(/42501.*permission denied/);
+    });
+
+    it.each<[string, string, RegExp]>([
+      ['DO after a comment', '/* report */DO $$ BEGIN PERFORM pg_sleep(0); END $$', /DO runs a procedural block/],
+      ['CALL', 'call refresh_reports()', /CALL runs a procedure/],
+      ['COPY … TO PROGRAM', `copy (select 1) to program 'id'`, /COPY can run a program/],
+      ['set_config on the role', `SELECT set_config('role', 'none', true)`, /set_config can switch the role/],
+    ])('refuses at submit (400) a read-only statement with %s', async (_name, sql, detail) => {
+      const before = (await gateway.ctx.dataSource.query('SELECT count(*)::int AS n FROM requests'))[0].n;
+      const res = await submit('pg-narrowed', 'sql.exec', { sql });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
+      expect(res.body.detail).toMatch(detail);
+      expect((await gateway.ctx.dataSource.query('SELECT count(*)::int AS n FROM requests'))[0].n).toBe(before);
     });
   });
 

@@ -438,7 +438,8 @@ export interface CredentialHealth {
 
 // The rule shapes: one definition for the policy evaluator and the wire.
 
-export type ConstraintValue = string | string[] | boolean;
+/** A glob, a list of globs, a boolean; `{name: glob}` for the `http` constraints `headers`, `query` and `body`. */
+export type ConstraintValue = string | string[] | boolean | Record<string, string>;
 
 export interface OperationRule {
   kind: OperationKind;

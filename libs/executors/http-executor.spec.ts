@@ -248,6 +248,21 @@ describe('http params and config', () => {
     expect(() => executor.validateParams(params)).toThrow(expect.objectContaining({ code: 'PARAMS_INVALID' }));
   });
 
+  it.each<[string, string, RegExp]>([
+    ['a ";" path parameter', '/admin;jsessionid=x/rotate', /must not contain ";" in its path part/],
+    ['a ";" hiding a ".." (Tomcat reads /admin/..;/users as /users)', '/admin/..;/users', /";"|\.\./],
+    ['an encoded ";"', '/admin%3Bx/rotate', /must not contain ";"/],
+    ['a segment starting with ".."', '/admin/..x/rotate', /segment starting with "\.\."/],
+    ['a segment "..." ', '/admin/.../rotate', /segment starting with "\.\."/],
+    ['an encoded segment starting with ".."', '/admin/%2E%2Efoo', /segment starting with "\.\."/],
+  ])('refuses %s with a clear message', (_name, path, message) => {
+    expect(() => executor.validateParams({ ...valid, path })).toThrow(expect.objectContaining({ code: 'PARAMS_INVALID', message: expect.stringMatching(message) }));
+  });
+
+  it('keeps ";" and dots allowed where they are harmless', () => {
+    for (const path of ['/v1/files/a..b', '/v1/files/.hidden', '/v1/search?q=a;b']) expect(executor.validateParams({ ...valid, path })).toEqual({ ...valid, path });
+  });
+
   it('refuses the credential header when the config is known, and again at execution', async () => {
     const config = { baseUrl, header: 'X-Api-Key', scheme: '' };
     const params = { ...valid, headers: { 'x-api-key': 'mine' } };

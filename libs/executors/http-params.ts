@@ -33,8 +33,10 @@ function invalid(message: string): ExecutorError {
 /**
  * Enforces on `params.path`: starts with one `/` (a path, not a URL or a
  * scheme-relative `//host`); RFC 3986 characters only, valid `%` escapes; no
- * path segment that decodes to `.` or `..` or contains a slash, backslash or
- * control character. A query after `?` is allowed.
+ * `;` in the path part, plain or encoded (matrix parameters and Tomcat/Spring
+ * path parameters make `/admin;x/..` mean another path than the one a policy
+ * glob saw); no path segment that decodes to `.`, starts with `..` or contains
+ * a slash, backslash or control character. A query after `?` is allowed.
  */
 function checkPath(value: unknown): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_PATH_CHARS) {
@@ -58,7 +60,8 @@ function checkPath(value: unknown): string {
     } catch {
       throw invalid('params.path has an escape that is not UTF-8');
     }
-    if (decoded === '.' || decoded === '..') throw invalid('params.path must not have "." or ".." segments');
+    if (decoded.includes(';')) throw invalid('params.path must not contain ";" in its path part (path parameters), plain or encoded');
+    if (decoded === '.' || decoded.startsWith('..')) throw invalid('params.path must not have a "." segment or a segment starting with ".."');
     if (CONTROL_OR_SLASH.test(decoded)) throw invalid('params.path must not encode slashes, backslashes or control characters');
   }
   return value;

@@ -132,6 +132,44 @@ if (adminUrl === undefined) process.stderr.write('sql.exec: QG_TEST_DATABASE_URL
     expect(await run({ sql: '-- nothing to do' })).toEqual({ rowCount: 0, rows: [] });
   });
 
+  it('runs a read-only statement under SET LOCAL ROLE readOnlyRole, quoted, and a write statement as the user', async () => {
+    // A name that needs quoting: spliced unquoted, it would be a syntax error (or worse).
+    const readOnlyRole = `qg_test_ro_${peer.role.slice(-10)} "x"`;
+    const quoted = `"${readOnlyRole.replace(/"/g, '""')}"`;
+    await peer.admin(`CREATE ROLE ${quoted} NOLOGIN`);
+    try {
+      await peer.admin(`GRANT ${quoted} TO ${peer.role}`);
+      await peer.admin(`GRANT USAGE ON SCHEMA public TO ${quoted}`);
+      await peer.admin(`GRANT SELECT ON numbers TO ${quoted}`);
+      const withRole = { ...config(), readOnlyRole };
+      const runAs = (params: Record<string, unknown>) => runWithTimeout(executor, { secret: Buffer.from(peer.password), config: withRole, params }, 10_000);
+      expect(await runAs({ sql: 'SELECT current_user AS who, session_user AS login, count(*)::int AS n FROM numbers' })).toEqual({ rowCount: 1, rows: [{ who: readOnlyRole, login: peer.role, n: 1500 }] });
+      const denied = await executorRejection(runAs({ sql: 'SELECT name FROM inventory' }));
+      expect(denied.message).toMatch(/42501.*permission denied/);
+      expect(await runAs({ sql: 'SELECT current_user AS who', readOnly: false })).toEqual({ rowCount: 1, rows: [{ who: peer.role }] });
+      // The lexical check holds at execution too, whatever was stored.
+      expect((await executorRejection(runAs({ sql: `SELECT set_config('role', 'none', true)` }))).code).toBe('PARAMS_INVALID');
+    } finally {
+      await peer.admin(`DROP OWNED BY ${quoted}`);
+      await peer.admin(`DROP ROLE ${quoted}`);
+    }
+  });
+
+  it('fails closed when readOnlyRole is not a role the user may take', async () => {
+    const error = await executorRejection(runWithTimeout(executor, { secret: Buffer.from(peer.password), config: { ...config(), readOnlyRole: 'qg_no_such_role_15' }, params: { sql: 'SELECT 1' } }, 10_000));
+    expect(error.code).toBe('UPSTREAM_FAILED');
+    expect(error.message).toMatch(/22023|42704|role "qg_no_such_role_15" does not exist/);
+  });
+
+  it('reads backslashes in strings as the read-only check does, whatever the role sets', async () => {
+    await peer.admin(`ALTER ROLE ${peer.role} SET standard_conforming_strings = off`);
+    try {
+      expect(await run({ sql: `SELECT 'a\\' AS s` })).toEqual({ rowCount: 1, rows: [{ s: 'a\\' }] });
+    } finally {
+      await peer.admin(`ALTER ROLE ${peer.role} RESET standard_conforming_strings`);
+    }
+  });
+
   it('refuses COPY FROM STDIN without hanging', async () => {
     const error = await executorRejection(run({ sql: 'COPY inventory (id, name) FROM STDIN', readOnly: false }, { timeoutMs: 5000 }));
     expect(error.code).toBe('UPSTREAM_FAILED');

@@ -4,6 +4,7 @@ import { throwIfAborted, truncate } from './checks.js';
 import { CappedQuery, type CappedResult } from './capped-query.js';
 import type { ExecutionInput, Executor } from './executor.js';
 import { ExecutorError } from './executor-error.js';
+import { quoteIdentifier } from './sql-read-only.js';
 import { checkPostgresPassword, parseSqlParams, validatePostgresConfig, type PostgresConfig } from './sql-params.js';
 
 // pg needs the password as a JS string, which cannot be zeroed; the secret
@@ -56,7 +57,10 @@ function runCapped(client: pg.Client, sql: string): Promise<CappedResult> {
  * Enforces:
  * - `readOnly` (the default) runs in `BEGIN READ ONLY` after a first snapshot,
  *   so the statement can neither write nor switch the transaction to read
- *   write, and is rolled back; otherwise `BEGIN` … `COMMIT`;
+ *   write, and is rolled back; otherwise `BEGIN` … `COMMIT`; a read-only
+ *   statement has passed `checkReadOnlySql` and runs with
+ *   `standard_conforming_strings` on and, when the config names
+ *   `readOnlyRole`, under `SET LOCAL ROLE` to it;
  * - one statement only (extended protocol), at most 1000 rows returned, as
  *   objects keyed by column name, with `truncated: true` beyond;
  * - aborting (time limit, shutdown) sends a CancelRequest and closes the
@@ -112,6 +116,9 @@ export const sqlExecutor: Executor = {
       throwIfAborted(signal);
       if (readOnly) {
         await client.query('BEGIN TRANSACTION READ ONLY');
+        // The server then lexes the statement as checkReadOnlySql did (backslashes plain in '…').
+        await client.query('SET LOCAL standard_conforming_strings = on');
+        if (checkedConfig.readOnlyRole !== undefined) await client.query(`SET LOCAL ROLE ${quoteIdentifier(checkedConfig.readOnlyRole)}`);
         // Takes the first snapshot: after it, SET TRANSACTION READ WRITE is refused.
         await client.query('SELECT 1');
       } else {

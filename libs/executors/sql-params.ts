@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { requireMembers } from './checks.js';
 import { ExecutorError } from './executor-error.js';
+import { checkReadOnlySql } from './sql-read-only.js';
 
 export interface PostgresConfig {
   host: string;
@@ -10,6 +11,8 @@ export interface PostgresConfig {
   user: string;
   ssl: boolean;
   caCertificate?: string;
+  /** Read-only statements run under `SET LOCAL ROLE` to it. */
+  readOnlyRole?: string;
 }
 
 const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -54,13 +57,15 @@ function checkCaCertificate(value: unknown): string {
  * - `ssl` (default `true`): TLS with certificate and host name verification;
  *   `false` only for a loopback host, since without TLS a server (or whoever
  *   answers in its place) may ask for the password in clear;
- * - `caCertificate`, only with TLS: PEM certificates that replace the default roots.
+ * - `caCertificate`, only with TLS: PEM certificates that replace the default roots;
+ * - `readOnlyRole`, optional, 1 to 63 characters without control characters: the role
+ *   read-only statements run as (`SET LOCAL ROLE`), which `user` must be a member of.
  *
  * @example
  * validatePostgresConfig({ host: 'db.internal', database: 'app', user: 'report_ro' }); // port 5432, ssl true
  */
 export function validatePostgresConfig(config: unknown): PostgresConfig {
-  const c = requireMembers(config, ['host', 'port', 'database', 'user', 'ssl', 'caCertificate'], 'CONFIG_INVALID', 'sql.exec config');
+  const c = requireMembers(config, ['host', 'port', 'database', 'user', 'ssl', 'caCertificate', 'readOnlyRole'], 'CONFIG_INVALID', 'sql.exec config');
   if (typeof c.host !== 'string' || (isIP(c.host) === 0 && !HOST_NAME.test(c.host))) throw configInvalid('config.host must be a host name or an IP address');
   const port = c.port ?? 5432;
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) throw configInvalid('config.port must be an integer from 1 to 65535');
@@ -74,13 +79,15 @@ export function validatePostgresConfig(config: unknown): PostgresConfig {
     if (!ssl) throw configInvalid('config.caCertificate needs ssl');
     result.caCertificate = checkCaCertificate(c.caCertificate);
   }
+  if (c.readOnlyRole !== undefined) result.readOnlyRole = checkName(c.readOnlyRole, 'readOnlyRole');
   return result;
 }
 
 /**
  * Checks `sql.exec` params. Enforces: only `sql` and `readOnly`; `sql` 1 to
  * 65536 characters without NUL (one statement: it is sent with the extended
- * protocol, which refuses several); `readOnly` a boolean, default `true`.
+ * protocol, which refuses several); `readOnly` a boolean, default `true`;
+ * a read-only statement passes `checkReadOnlySql` (no `DO`, `CALL`, `COPY`, …).
  * The default is filled in, so that the request (and its digest, and a policy
  * constraint `readOnly: true`) says what will run.
  *
@@ -94,6 +101,7 @@ export function parseSqlParams(params: unknown): { sql: string; readOnly: boolea
   }
   const readOnly = p.readOnly ?? true;
   if (typeof readOnly !== 'boolean') throw new ExecutorError('PARAMS_INVALID', 'params.readOnly must be true or false');
+  if (readOnly) checkReadOnlySql(p.sql);
   return { sql: p.sql, readOnly };
 }
 

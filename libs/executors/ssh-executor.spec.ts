@@ -84,7 +84,7 @@ describe('ssh.exec params and config', () => {
 
   it('checks params', () => {
     expect(executor.validateParams({ command: 'uptime' })).toEqual({ command: 'uptime' });
-    for (const bad of [{}, { command: '' }, { command: ['ls'] }, { command: 'a\u0000b' }, { command: 'x'.repeat(8193) }, { command: 'ls', tty: true }]) {
+    for (const bad of [{}, { command: '' }, { command: [] }, { command: 'a\u0000b' }, { command: 'x'.repeat(8193) }, { command: 'ls', tty: true }]) {
       expect(() => executor.validateParams(bad)).toThrow(expect.objectContaining({ code: 'PARAMS_INVALID' }));
     }
   });

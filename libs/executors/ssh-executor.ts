@@ -3,7 +3,7 @@ import { throwIfAborted } from './checks.js';
 import type { ExecutionInput, Executor } from './executor.js';
 import { ExecutorError } from './executor-error.js';
 import { execResult, OutputCapture } from './output-capture.js';
-import { parseSshParams, validateSshConfig, type SshConfig } from './ssh-params.js';
+import { parseSshParams, shellCommandLine, validateSshConfig, type SshConfig } from './ssh-params.js';
 import { parseSshPrivateKey, sshFingerprint } from './ssh-key.js';
 
 const READY_TIMEOUT_MS = 30_000;
@@ -108,7 +108,8 @@ function run(config: SshConfig, command: string, secret: Buffer, signal: AbortSi
 }
 
 /**
- * `ssh.exec` (credential kind `ssh-key`): runs `params.command` on
+ * `ssh.exec` (credential kind `ssh-key`): runs `params.command` (a string as
+ * given; an argv quoted for a POSIX shell by `shellCommandLine`) on
  * `config.host` as `config.username`, authenticating with the private key
  * (publickey only). The host key must hash to `config.hostKeySha256`; any
  * other key fails closed with HOST_KEY_MISMATCH during key exchange, before
@@ -137,6 +138,6 @@ export const sshExecutor: Executor = {
     const { command } = parseSshParams(params);
     parseSshPrivateKey(secret);
     throwIfAborted(signal);
-    return run(checkedConfig, command, secret, signal);
+    return run(checkedConfig, shellCommandLine(command), secret, signal);
   },
 };

@@ -49,15 +49,58 @@ export function validateSshConfig(config: unknown): SshConfig {
   return { host: c.host, port, username: c.username, hostKeySha256: `SHA256:${fingerprint[1]}` };
 }
 
+const MAX_ARGS = 256;
+
 /**
- * Checks `ssh.exec` params. Enforces: only `command`, a string of 1 to 8192
- * characters without NUL. The remote shell interprets it: a policy glob on
- * `command` sees the whole line, `;` and `&&` included.
+ * Quotes one argument for a POSIX shell (`sh`, `bash`, `dash`, `ksh`, `zsh`): the
+ * whole argument between single quotes, inside which the shell expands nothing, and
+ * each `'` as `'\''` (end the quote, an escaped quote, reopen). An empty argument
+ * stays one argument (`''`). Newlines are literal inside single quotes. It does not
+ * stop a program from reading a leading `-` as an option: that is the argv's meaning,
+ * which the custodians approve. Not for csh, tcsh or fish, which expand `!` or
+ * backslashes inside single quotes.
+ *
+ * @example
+ * quoteShellArgument("it's $(id)"); // 'it'\''s $(id)'
  */
-export function parseSshParams(params: unknown): { command: string } {
+export function quoteShellArgument(argument: string): string {
+  if (typeof argument !== 'string' || argument.includes('\u0000')) throw new TypeError('quoteShellArgument: a string without NUL');
+  return `'${argument.replace(/'/g, "'\\''")}'`;
+}
+
+/**
+ * The command line the gateway sends for an `ssh.exec` command: a string as given
+ * (the remote shell interprets it), an argv as its arguments quoted one by one and
+ * joined by spaces, so that the remote shell runs exactly that program with exactly
+ * those arguments.
+ *
+ * @example
+ * shellCommandLine(['grep', '-r', 'a b', '/var/log']); // 'grep' '-r' 'a b' '/var/log'
+ */
+export function shellCommandLine(command: string | string[]): string {
+  return typeof command === 'string' ? command : command.map(quoteShellArgument).join(' ');
+}
+
+/**
+ * Checks `ssh.exec` params. Enforces: only `command`, either a string of 1 to
+ * 8192 characters without NUL, which the remote shell interprets (a policy glob
+ * on it sees the whole line; a policy that constrains `command` refuses one with
+ * shell metacharacters), or an argv: 1 to 256 strings without NUL, the first
+ * not empty, at most 8192 characters once quoted, which the gateway quotes
+ * (`shellCommandLine`) so that each element reaches the program as one argument.
+ */
+export function parseSshParams(params: unknown): { command: string | string[] } {
   const p = requireMembers(params, ['command'], 'PARAMS_INVALID', 'params');
-  if (typeof p.command !== 'string' || p.command.length === 0 || p.command.length > MAX_COMMAND_CHARS || p.command.includes('\u0000')) {
-    throw new ExecutorError('PARAMS_INVALID', `params.command must be a string of 1 to ${MAX_COMMAND_CHARS} characters without NUL`);
+  const command = p.command;
+  if (Array.isArray(command)) {
+    if (command.length === 0 || command.length > MAX_ARGS || !command.every((arg): arg is string => typeof arg === 'string' && !arg.includes('\u0000')) || command[0] === '') {
+      throw new ExecutorError('PARAMS_INVALID', `params.command as an argv must be 1 to ${MAX_ARGS} strings without NUL, the program first (not empty)`);
+    }
+    if (shellCommandLine(command).length > MAX_COMMAND_CHARS) throw new ExecutorError('PARAMS_INVALID', `params.command must be at most ${MAX_COMMAND_CHARS} characters once quoted`);
+    return { command: [...command] };
   }
-  return { command: p.command };
+  if (typeof command !== 'string' || command.length === 0 || command.length > MAX_COMMAND_CHARS || command.includes('\u0000')) {
+    throw new ExecutorError('PARAMS_INVALID', `params.command must be a string of 1 to ${MAX_COMMAND_CHARS} characters without NUL, or an argv array of strings`);
+  }
+  return { command };
 }

@@ -31,3 +31,50 @@ function segmentToSource(segment: string): string {
   for (const char of segment) source += char === '?' ? '[\\s\\S]' : char.replace(REGEXP_SYNTAX, '\\$&');
   return source;
 }
+
+/** A path glob segment that stands for any number (zero included) of whole segments. */
+export const ANY_SEGMENTS = '**';
+
+/**
+ * Matches an HTTP path (without its query) against a path glob, segment by segment.
+ * `**` as a whole segment matches any number of segments, none included (`/admin/**`
+ * matches `/admin`, `/admin/` and `/admin/a/b`); inside a segment, `*` matches any run of
+ * characters except `/` and `?` exactly one character other than `/`; everything else is
+ * literal. Percent-escapes are compared as sent, not decoded.
+ *
+ * Each glob segment is tried against each path segment at most once (a table over
+ * glob segments × path segments), each try being `globToRegExp`'s linear match, so the
+ * time is proportional to glob × path length, whatever the number of stars.
+ *
+ * @example
+ * matchesPathGlob('/admin/rotate/*', '/admin/rotate/db'); // true
+ * matchesPathGlob('/admin/rotate/*', '/admin/rotate/db/../../users'); // false: * stays in one segment
+ * matchesPathGlob('/files/**', '/files/a/b.txt'); // true
+ */
+export function matchesPathGlob(glob: string, path: string): boolean {
+  if (typeof glob !== 'string' || typeof path !== 'string') {
+    throw new TypeError('matchesPathGlob: glob and path must be strings');
+  }
+  const globs = glob.split('/');
+  const segments = path.split('/');
+  const compiled = globs.map((g) => (g === ANY_SEGMENTS ? null : globToRegExp(g)));
+  // reach[j]: the glob segments seen so far can consume exactly the first j path segments.
+  let reach: boolean[] = segments.map(() => false).concat(false);
+  reach[0] = true;
+  for (const regexp of compiled) {
+    const next: boolean[] = reach.map(() => false);
+    if (regexp === null) {
+      let any = false;
+      for (let j = 0; j < reach.length; j += 1) {
+        any = any || (reach[j] ?? false);
+        next[j] = any;
+      }
+    } else {
+      for (let j = 0; j < segments.length; j += 1) {
+        if (reach[j] === true && regexp.test(segments[j] ?? '')) next[j + 1] = true;
+      }
+    }
+    reach = next;
+  }
+  return reach[segments.length] === true;
+}

@@ -1,8 +1,8 @@
 export { applyVote, type CastVote, type VotedRequest, type VoteResolution } from './apply-vote.js';
 export { checkApprover } from './check-approver.js';
 export { evaluatePolicy } from './evaluate-policy.js';
-export { globToRegExp } from './glob.js';
-export { matchesOperation, REST_ELEMENTS } from './match-operation.js';
+export { ANY_SEGMENTS, globToRegExp, matchesPathGlob } from './glob.js';
+export { constraintNotes, matchesOperation, OVERRIDE_HEADERS, REST_ELEMENTS, SHELL_METACHARACTERS } from './match-operation.js';
 export { PolicyError, type PolicyErrorCode } from './policy-error.js';
 export { policyDigestSubject } from './policy-snapshot.js';
 export { assertLegalTransition, isLegalTransition, REQUEST_TRANSITIONS } from './request-transitions.js';

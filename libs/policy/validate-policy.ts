@@ -1,3 +1,5 @@
+import { ANY_SEGMENTS } from './glob.js';
+import { HTTP_OBJECT_CONSTRAINTS } from './match-operation.js';
 import { PolicyError } from './policy-error.js';
 import type { CredentialFacts, PolicyDefinition } from './types.js';
 
@@ -5,12 +7,17 @@ export const MIN_REQUEST_TTL_SECONDS = 60;
 export const MAX_REQUEST_TTL_SECONDS = 604_800;
 
 const OPERATION_KIND = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$/;
+// RFC 9110 token: what a header field name may be.
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const MAX_NAMED_FIELDS = 50;
 
 /**
  * Refuses a policy that could never be met or that would match by accident. Enforces:
  * - name and credentialId are non-empty, id is a string;
  * - at least one operation rule; each kind is a dotted lower-case name; each constraint is a
- *   string, an array of strings or a boolean;
+ *   string, an array of strings or a boolean, except the `http` constraints `headers`, `query`
+ *   and `body`, which are objects `{name: glob}` (at most 50 names, header names RFC 9110
+ *   tokens, none twice ignoring case); an `http` `path` glob uses `**` only as a whole segment;
  * - threshold ≤ approvals.min ≤ number of custodians (fewer approvals could not rebuild the key);
  * - each group rule names a distinct group, with 1 ≤ min ≤ its custodians and min ≤ approvals.min;
  * - allowRequesterApproval, if present, is a boolean;
@@ -66,11 +73,42 @@ function checkOperationRule(rule: unknown, at: string, report: (problem: string)
   }
   for (const [name, value] of Object.entries(rule.constraints)) {
     if (name === '') report(`${at}.constraints has an empty parameter name`);
+    if (rule.kind === 'http' && HTTP_OBJECT_CONSTRAINTS.includes(name)) {
+      checkGlobObject(value, `${at}.constraints.${name}`, name === 'headers', report);
+      continue;
+    }
     const ok =
       typeof value === 'string' ||
       typeof value === 'boolean' ||
       (Array.isArray(value) && value.every((glob) => typeof glob === 'string'));
-    if (!ok) report(`${at}.constraints.${name} must be a glob string, an array of glob strings or a boolean`);
+    if (!ok) {
+      report(`${at}.constraints.${name} must be a glob string, an array of glob strings or a boolean`);
+    } else if (rule.kind === 'http' && name === 'path') {
+      if (typeof value === 'boolean') report(`${at}.constraints.path must be a glob string or an array of glob strings`);
+      for (const glob of typeof value === 'string' ? [value] : Array.isArray(value) ? value : []) {
+        if (glob.split('/').some((segment) => segment.includes(ANY_SEGMENTS) && segment !== ANY_SEGMENTS)) {
+          report(`${at}.constraints.path ${JSON.stringify(glob)}: "**" must be a whole path segment (like /files/**); "*" matches within one segment`);
+        }
+      }
+    }
+  }
+}
+
+/** `{name: glob}` for the http constraints `headers`, `query` and `body`. */
+function checkGlobObject(value: unknown, at: string, headerNames: boolean, report: (problem: string) => void): void {
+  if (!isPlainObject(value)) {
+    report(`${at} must be an object of {name: glob}`);
+    return;
+  }
+  const entries = Object.entries(value);
+  if (entries.length > MAX_NAMED_FIELDS) report(`${at} names more than ${MAX_NAMED_FIELDS} fields`);
+  const seen = new Set<string>();
+  for (const [name, glob] of entries) {
+    if (name === '' || (headerNames && !HEADER_NAME.test(name))) report(`${at} has an invalid name ${JSON.stringify(name)}`);
+    const key = headerNames ? name.toLowerCase() : name;
+    if (seen.has(key)) report(`${at} names ${JSON.stringify(name)} twice (header names are case-insensitive)`);
+    seen.add(key);
+    if (typeof glob !== 'string') report(`${at}.${name} must be a glob string`);
   }
 }
 

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { base64url, compactVerify, importJWK } from 'jose';
 import { Http } from '../support/http.js';
 import { createUser, generateSigningJwk } from '../support/quorum.js';
+import { generateSshKeyPair } from '../support/peers/sshd.js';
 import { ADMIN_PASSWORD, startTestGateway, type TestGateway } from '../support/test-gateway.js';
 
 const QG_BIN = fileURLToPath(new URL('../../bin/qg.js', import.meta.url));
@@ -311,6 +312,28 @@ describe('qg, the command-line client (embedded database)', () => {
     expect(service.code).toBe(3);
     const checkIns = (await admin.get('/api/v1/audit?limit=1000')).body.entries.filter((e: any) => e.action === 'credential.checked_in' && e.actor === `user:${op.id}`);
     expect(checkIns).toHaveLength(2);
+  });
+
+  it('sends an ssh command as one shell line, or with --argv as an argument vector', async () => {
+    const key = generateSshKeyPair('ed25519');
+    const host = await lead.post('/api/v1/credentials', {
+      name: 'cli-db-host',
+      kind: 'ssh-key',
+      secret: key.privateKey,
+      config: { host: 'db-1.internal', username: 'ops', hostKeySha256: `SHA256:${'A'.repeat(43)}` },
+      custodians: operators.map((o) => o.id),
+      threshold: 2,
+    });
+    expect(host.status).toBe(201);
+    const policy = await lead.post('/api/v1/policies', { name: 'cli-db-host-any', credentialId: host.body.id, operations: [{ kind: 'ssh.exec' }], approvals: { min: 2 } });
+    expect(policy.status).toBe(201);
+    const words = ['grep', '-r', 'disk full', '$(id)', '/var/log'];
+    const line = await qg(['request', 'ssh', '-c', 'cli-db-host', '-r', 'OPS-12 grep', '--json', '--', ...words], automationEnv);
+    expect(line.code).toBe(0);
+    expect(JSON.parse(line.stdout).digestInput.operation.params).toEqual({ command: words.join(' ') });
+    const argv = await qg(['request', 'ssh', '-c', 'cli-db-host', '-r', 'OPS-12 grep', '--argv', '--json', '--', ...words], automationEnv);
+    expect(argv.code).toBe(0);
+    expect(JSON.parse(argv.stdout).digestInput.operation.params).toEqual({ command: words });
   });
 
   it('reports usage errors (2), denials (3) and the API detail in one line', async () => {

@@ -27,6 +27,15 @@ describe('describeOperation', () => {
     expect(exec).toContain(`command:   sh -c 'echo '\\''hi'\\'''`);
   });
 
+  it('shows an ssh argv argument by argument, and says which form runs', () => {
+    const argv = describeOperation({ kind: 'ssh.exec', params: { command: ['grep', 'a b', '$(id)'] } });
+    expect(argv).toContain('(argv, each argument quoted by the gateway)');
+    expect(argv).toContain(`command:   grep 'a b' '$(id)'`);
+    const line = describeOperation({ kind: 'ssh.exec', params: { command: 'uptime; id' } });
+    expect(line).toContain('(a line the remote shell interprets)');
+    expect(line).toContain('command:   uptime; id');
+  });
+
   it('shows a binary payload as hex with its hash, a text payload as text', () => {
     const binary = describeOperation({ kind: 'sign', params: { payload: Buffer.from([0, 1, 2, 255]).toString('base64url'), format: 'raw' } });
     expect(binary).toContain('as hex:    000102ff');

@@ -87,8 +87,8 @@ function describeKnownOperation(kind: OperationKind, p: Record<string, unknown>)
       lines.push(`  command:   ${Array.isArray(p.command) ? p.command.map((a) => safeText(shellQuote(String(a)), true)).join(' ') : safeJson(p.command)}`);
       break;
     case 'ssh.exec':
-      lines.push('  SSH EXEC on the credential’s host');
-      lines.push(`  command:   ${str(p.command)}`);
+      lines.push(`  SSH EXEC on the credential’s host${Array.isArray(p.command) ? ' (argv, each argument quoted by the gateway)' : ' (a line the remote shell interprets)'}`);
+      lines.push(`  command:   ${Array.isArray(p.command) ? p.command.map((a) => safeText(shellQuote(String(a)), true)).join(' ') : str(p.command)}`);
       break;
     case 'sql.exec':
       lines.push(`  SQL (${p.readOnly === false ? 'READ-WRITE' : 'read-only'} transaction)`);

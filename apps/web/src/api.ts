@@ -36,6 +36,7 @@ export type {
   Approval,
   AuthMethods,
   AuditEntry,
+  ConstraintValue,
   AuditVerification,
   Credential,
   CredentialHealth,

@@ -228,11 +228,12 @@ Examples:
     request,
     'ssh',
     'run a command over SSH on the credential’s (pinned) host; with --wait prints its output and exits with its exit code',
-    `  qg request ssh -c db-host -r "OPS-9 restart" --wait -- sudo systemctl restart postgresql`,
+    `  qg request ssh -c db-host -r "OPS-9 restart" --wait -- sudo systemctl restart postgresql\n  qg request ssh -c db-host -r "OPS-12 grep" --argv -- grep -r "disk full" /var/log`,
   )
-    .argument('<command...>', 'the remote command, after -- (joined with spaces, run by the remote shell)')
-    .action(async (argv: string[], options: SubmitOptions, command: Command) => {
-      setExitCode(await submit(command, { kind: 'ssh.exec', params: { command: argv.join(' ') } }, options));
+    .option('--argv', 'send the command as an argument vector: the gateway quotes each argument, the remote shell expands nothing')
+    .argument('<command...>', 'the remote command, after -- (without --argv: joined with spaces, run by the remote shell)')
+    .action(async (argv: string[], options: SubmitOptions & { argv?: boolean }, command: Command) => {
+      setExitCode(await submit(command, { kind: 'ssh.exec', params: { command: options.argv === true ? argv : argv.join(' ') } }, options));
     });
 
   requestCommand(

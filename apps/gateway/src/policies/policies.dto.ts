@@ -1,3 +1,4 @@
+import type { ConstraintValue } from '#libs/contracts';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMinSize, IsArray, IsBoolean, IsInt, IsObject, IsOptional, IsString, IsUUID, Matches, Max, Min, ValidateNested } from 'class-validator';
@@ -11,7 +12,7 @@ export class OperationRuleDto {
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { namespace: 'prod-*' } })
   @IsOptional()
   @IsObject()
-  constraints?: Record<string, string | string[] | boolean>;
+  constraints?: Record<string, ConstraintValue>;
 }
 
 export class GroupRuleDto {

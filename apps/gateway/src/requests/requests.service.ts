@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { isFinalRequestStatus, isOperationKind, type Operation } from '#libs/contracts';
 import { canonicalJson, computeRequestDigest, CryptoError, openShareForRequest, sha256Hex, verifyApprovalStatement, zeroize, type JWK, type RequestDigestInput } from '#libs/crypto';
-import { applyVote, policyDigestSubject, PolicyError, selectPolicy, type PolicyDefinition, type VoteResolution } from '#libs/policy';
+import { applyVote, constraintNotes, policyDigestSubject, PolicyError, selectPolicy, type PolicyDefinition, type VoteResolution } from '#libs/policy';
 import { AuditWriter } from '../audit/audit-writer.js';
 import type { Principal } from '../auth/principal.js';
 import { findCredential } from '../credentials/credentials.repository.js';
@@ -73,7 +73,10 @@ export class RequestsService {
     if (!isOperationKind(kind)) throw new AppError('VALIDATION_FAILED', `operation.params: operation kind "${String(kind).slice(0, 64)}" is not supported`);
     const operation: Operation = { kind, params: await operationFor(kind).admit(this.ctx, principal, body.operation.params, credential) };
     const policy = selectPolicy(await policiesOfCredential(this.ctx.dataSource, credential.id), principal, operation);
-    if (policy === undefined) throw new AppError('NO_MATCHING_POLICY', `no policy of credential "${credential.name}" lets you run this ${operation.kind} operation`);
+    if (policy === undefined) {
+      const notes = constraintNotes(operation);
+      throw new AppError('NO_MATCHING_POLICY', `no policy of credential "${credential.name}" lets you run this ${operation.kind} operation${notes.length === 0 ? '' : ` (${notes.join('; ')})`}`);
+    }
 
     const id = randomUUID();
     const ttl = Math.min(body.ttlSeconds ?? policy.requestTtlSeconds, policy.requestTtlSeconds);

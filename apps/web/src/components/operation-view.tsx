@@ -32,7 +32,7 @@ export function unrenderableReason(op: ReceivedOperation): string | null {
     case 'kubernetes.exec':
       return str(p.namespace) === null || str(p.pod) === null || !isStringArray(p.command) ? 'the exec operation lacks namespace, pod or command' : null;
     case 'ssh.exec':
-      return str(p.command) === null ? 'the SSH operation has no command' : null;
+      return str(p.command) === null && !isStringArray(p.command) ? 'the SSH operation has no command' : null;
     case 'sql.exec':
       return str(p.sql) === null ? 'the SQL operation has no statement' : null;
     case 'reveal':
@@ -60,7 +60,7 @@ function rawSummary(op: ReceivedOperation): string {
     case 'kubernetes.exec':
       return `exec in ${String(p.namespace)}/${String(p.pod)}: ${isStringArray(p.command) ? shellQuote(p.command) : '?'}`;
     case 'ssh.exec':
-      return `ssh: ${String(p.command)}`;
+      return `ssh: ${isStringArray(p.command) ? shellQuote(p.command) : String(p.command)}`;
     case 'sql.exec':
       return `SQL: ${String(p.sql).replace(/\s+/g, ' ').slice(0, 80)}`;
     case 'reveal':
@@ -162,9 +162,9 @@ function kindFields(kind: OperationKind, p: Record<string, unknown>): ReactNode 
     case 'ssh.exec':
       return (
         <>
-          <dt>Command</dt>
+          <dt>{isStringArray(p.command) ? 'Command (argv: each argument quoted, the shell expands nothing)' : 'Command (run by the remote shell as written)'}</dt>
           <dd>
-            <ReviewText as="pre" className="code" text={typeof p.command === 'string' ? p.command : JSON.stringify(p.command)} />
+            <ReviewText as="pre" className="code" text={isStringArray(p.command) ? shellQuote(p.command) : String(p.command)} />
           </dd>
         </>
       );

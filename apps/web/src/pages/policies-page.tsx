@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import {
   api,
   isOperationKind,
+  type ConstraintValue,
   ROLES,
   type Credential,
   type CredentialKind,
@@ -30,9 +31,9 @@ const OPERATIONS_FOR: Record<CredentialKind, readonly ExecutorOperationKind[]> =
 /** A placeholder per kind: what its constraints may look like. */
 const CONSTRAINT_EXAMPLES: Record<OperationKind, string> = {
   sign: 'format=raw',
-  http: 'method=POST\npath=/admin/rotate/*',
+  http: 'method=POST\npath=/admin/rotate/*\nbody={"action": "rotate"}',
   'kubernetes.exec': 'namespace=prod-*\npod=api-*',
-  'ssh.exec': 'command=systemctl restart *',
+  'ssh.exec': 'command=["systemctl", "restart", "nginx"]',
   'sql.exec': 'readOnly=true',
   reveal: '',
 };
@@ -41,9 +42,9 @@ function exampleFor(kind: OperationKind | undefined): string {
   return kind !== undefined ? CONSTRAINT_EXAMPLES[kind] : '';
 }
 
-/** `key=glob` lines; `true`/`false` become booleans, a JSON array a list of globs. */
-export function parseConstraints(text: string): Record<string, string | string[] | boolean> | undefined {
-  const out: Record<string, string | string[] | boolean> = {};
+/** `key=glob` lines; `true`/`false` become booleans, a JSON array a list of globs, a JSON object `{name: glob}` (http headers, query, body). */
+export function parseConstraints(text: string): Record<string, ConstraintValue> | undefined {
+  const out: Record<string, ConstraintValue> = {};
   for (const [i, raw] of text.split('\n').entries()) {
     const line = raw.trim();
     if (line === '') continue;
@@ -56,6 +57,12 @@ export function parseConstraints(text: string): Record<string, string | string[]
       const list: unknown = JSON.parse(value);
       if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) throw new Error(`Constraint ${key}: a list must be a JSON array of strings.`);
       out[key] = list as string[];
+    } else if (value.startsWith('{')) {
+      const fields: unknown = JSON.parse(value);
+      if (typeof fields !== 'object' || fields === null || Array.isArray(fields) || !Object.values(fields).every((x) => typeof x === 'string')) {
+        throw new Error(`Constraint ${key}: an object must be JSON of name: pattern strings.`);
+      }
+      out[key] = fields as Record<string, string>;
     } else out[key] = value;
   }
   return Object.keys(out).length === 0 ? undefined : out;
@@ -173,7 +180,7 @@ function CreatePolicy({ credentials, users, onCreated }: { credentials: Credenti
               </select>
             </label>
             <label>
-              Constraints (one key=pattern per line, * matches anything)
+              Constraints (one key=pattern per line)
               <textarea
                 name={`constraints-${i}`}
                 rows={2}
@@ -182,6 +189,11 @@ function CreatePolicy({ credentials, users, onCreated }: { credentials: Credenti
                 value={o.constraints}
                 onChange={(e) => setOp(i, { constraints: e.target.value })}
               />
+              <span className="hint">
+                * matches any text; in an http path only within one segment, ** any number of segments. An http query, headers or body
+                take {'{"name": "pattern"}'}, listing exactly what the request may send. A constrained ssh command string admits no shell
+                metacharacters; a JSON array constrains an argv. Constraints check what is sent, not what the target does with it.
+              </span>
             </label>
             {operations.length > 1 && (
               <div>
@@ -255,7 +267,7 @@ function CreatePolicy({ credentials, users, onCreated }: { credentials: Credenti
 }
 
 function describeRule(o: OperationRule): string {
-  const c = o.constraints === undefined ? '' : ` (${Object.entries(o.constraints).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('|') : String(v)}`).join(', ')})`;
+  const c = o.constraints === undefined ? '' : ` (${Object.entries(o.constraints).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('|') : typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(', ')})`;
   return `${o.kind}${c}`;
 }
 
