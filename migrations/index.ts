@@ -9,6 +9,7 @@ import { DropExecutingSince1763900700000 } from './1763900700000-DropExecutingSi
 import { BindRequestsToWhatWasSigned1763900800000 } from './1763900800000-BindRequestsToWhatWasSigned.js';
 import { ChainCheckpoints1763900900000 } from './1763900900000-ChainCheckpoints.js';
 import { MacEnrolledKeysAndShares1763901000000 } from './1763901000000-MacEnrolledKeysAndShares.js';
+import { AddNotifications1763904000000 } from './1763904000000-AddNotifications.js';
 
 /** Every migration, oldest first. Listed explicitly so that builds and tests load the same set. */
-export const MIGRATIONS = [CreateAccounts1763900000000, CreateQuorumCore1763900100000, InstallJobQueue1763900200000, AddOperationTimeouts1763900300000, ChainAuditInDatabase1763900400000, AddLoginFailures1763900500000, AddAccountLifecycle1763900600000, DropExecutingSince1763900700000, BindRequestsToWhatWasSigned1763900800000, ChainCheckpoints1763900900000, MacEnrolledKeysAndShares1763901000000];
+export const MIGRATIONS = [CreateAccounts1763900000000, CreateQuorumCore1763900100000, InstallJobQueue1763900200000, AddOperationTimeouts1763900300000, ChainAuditInDatabase1763900400000, AddLoginFailures1763900500000, AddAccountLifecycle1763900600000, DropExecutingSince1763900700000, BindRequestsToWhatWasSigned1763900800000, ChainCheckpoints1763900900000, MacEnrolledKeysAndShares1763901000000, AddNotifications1763904000000];

@@ -20,6 +20,10 @@ export interface GatewayConfig {
    * names loopback, linklocal, uniquelocal.
    */
   trustProxy: false | number | string[];
+  /** Where people reach the web UI (`https://quorumgate.example.com`, no trailing slash): links in notifications point there. */
+  publicUrl: string | undefined;
+  /** `smtp://` or `smtps://` with credentials: email notifications go through it; unset, email channels record a failed delivery. */
+  smtpUrl: string | undefined;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -60,6 +64,8 @@ export function loadConfig(env: Env): GatewayConfig {
     logLevel: parseLogLevel(optional(env, 'QG_LOG_LEVEL') ?? 'info'),
     operationTimeoutSeconds: parseSeconds('QG_OPERATION_TIMEOUT_SECONDS', optional(env, 'QG_OPERATION_TIMEOUT_SECONDS') ?? '60', 1, 3600),
     trustProxy: parseTrustProxy(optional(env, 'QG_TRUST_PROXY')),
+    publicUrl: parsePublicUrl(optional(env, 'QG_PUBLIC_URL')),
+    smtpUrl: parseSmtpUrl(optional(env, 'QG_SMTP_URL')),
   };
 }
 
@@ -81,6 +87,25 @@ function parseTrustProxy(raw: string | undefined): false | number | string[] {
     }
   }
   return entries;
+}
+
+function parsePublicUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('QG_PUBLIC_URL', `must be an absolute http(s) URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError('QG_PUBLIC_URL', 'must be an http:// or https:// URL');
+  if (url.search !== '' || url.hash !== '') throw new ConfigError('QG_PUBLIC_URL', 'must not carry a query or a fragment');
+  return url.href.replace(/\/+$/, '');
+}
+
+function parseSmtpUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^smtps?:\/\/[^\s]+$/.test(raw)) throw new ConfigError('QG_SMTP_URL', 'must be an smtp:// or smtps:// URL (smtps://user:password@mail.example.com:465)');
+  return raw;
 }
 
 function optional(env: Env, name: string): string | undefined {
