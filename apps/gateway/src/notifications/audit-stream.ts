@@ -57,9 +57,9 @@ export class AuditStream implements OnApplicationBootstrap, BeforeApplicationShu
   private async pump(channelId: string): Promise<void> {
     const db = this.ctx.dataSource;
     const claimed: (Pick<ChannelRow, 'id' | 'secretSealed' | 'config'> & { auditCursor: string })[] = await db.query(
-      `UPDATE notification_channels SET audit_lease_until = now() + $2 * interval '1 second'
-        WHERE id = $1 AND 'audit.entry' = ANY (events) AND (audit_lease_until IS NULL OR audit_lease_until < now())
-        RETURNING id, secret_sealed AS "secretSealed", config, audit_cursor AS "auditCursor"`,
+      `WITH claimed AS (UPDATE notification_channels SET audit_lease_until = now() + $2 * interval '1 second'
+        WHERE id = $1 AND 'audit.entry' = ANY (events) AND (audit_lease_until IS NULL OR audit_lease_until < now()) RETURNING *)
+       SELECT id, secret_sealed AS "secretSealed", config, audit_cursor AS "auditCursor" FROM claimed`,
       [channelId, LEASE_SECONDS],
     );
     const channel = claimed[0];

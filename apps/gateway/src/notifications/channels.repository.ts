@@ -2,6 +2,7 @@ import type { EntityManager } from 'typeorm';
 import type { DeliveryStatus, NotificationChannelKind, NotificationEventType } from '#libs/contracts';
 import { isUuid } from '../users/accounts.repository.js';
 
+/** TypeORM answers a bare UPDATE or DELETE … RETURNING with [rows, count]: those are wrapped in a SELECT. */
 type Db = Pick<EntityManager, 'query'>;
 
 export interface ChannelRow {
@@ -64,7 +65,8 @@ export async function channelsFor(db: Db, type: string): Promise<ChannelRow[]> {
 
 export async function updateChannel(db: Db, id: string, change: { name: string; config: ChannelRow['config']; secretSealed: string | null; events: NotificationEventType[] }): Promise<ChannelRow | undefined> {
   const rows: ChannelRow[] = await db.query(
-    `UPDATE notification_channels SET name = $2, config = $3, secret_sealed = $4, events = $5, updated_at = now() WHERE id = $1 RETURNING ${CHANNEL_COLUMNS}`,
+    `WITH updated AS (UPDATE notification_channels SET name = $2, config = $3, secret_sealed = $4, events = $5, updated_at = now() WHERE id = $1 RETURNING *)
+     SELECT ${CHANNEL_COLUMNS} FROM updated`,
     [id, change.name, change.config, change.secretSealed, change.events],
   );
   return rows[0];
@@ -72,7 +74,7 @@ export async function updateChannel(db: Db, id: string, change: { name: string; 
 
 export async function deleteChannel(db: Db, id: string): Promise<boolean> {
   if (!isUuid(id)) return false;
-  const rows: unknown[] = await db.query('DELETE FROM notification_channels WHERE id = $1 RETURNING id', [id]);
+  const rows: unknown[] = await db.query('WITH deleted AS (DELETE FROM notification_channels WHERE id = $1 RETURNING id) SELECT id FROM deleted', [id]);
   return rows.length === 1;
 }
 

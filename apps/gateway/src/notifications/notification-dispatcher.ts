@@ -35,7 +35,7 @@ interface Recipient {
   email: string;
 }
 
-interface ReminderJob {
+export interface ReminderJob {
   requestId: string;
   percent: number;
 }
@@ -127,7 +127,8 @@ export class NotificationDispatcher implements OnModuleInit, OnApplicationBootst
     }
   }
 
-  private async remind(job: ReminderJob): Promise<void> {
+  /** Public for tests, which cannot wait half a time to live. */
+  async remind(job: ReminderJob): Promise<void> {
     const view = await findRequestView(this.ctx.dataSource, job.requestId);
     if (view === undefined || view.request.status !== 'pending' || view.request.expiresAt.getTime() <= this.ctx.now().getTime()) return;
     await this.fanOut('request.reminder', `reminder/${job.requestId}/${job.percent}`, view, 'pending');
@@ -171,7 +172,7 @@ export class NotificationDispatcher implements OnModuleInit, OnApplicationBootst
         operation: { kind: r.operation.kind, summary: summarizeOperation(r.operation) },
         requester: { id: r.requesterId, name: view.names[r.requesterId] ?? r.requesterId },
         reason: r.reason,
-        expiresAt: r.expiresAt.toISOString(),
+        expiresAt: r.digestInput.expiresAt,
         approvals: { received: view.approvals.filter((a) => a.decision === 'approve' && a.valid).length, required: view.policy.approvals.min },
         link: `${base}/requests/${r.id}`,
       },
