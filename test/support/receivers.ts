@@ -12,7 +12,8 @@ export interface Received {
 
 /**
  * A local HTTP receiver for webhooks and Slack messages. Every path answers 200, but
- * `/hang…` never answers and `/flaky…` answers 500 to its first two calls.
+ * `/hang…` never answers, `/flaky…` answers 500 to its first two calls, `/gone…`
+ * always 410 and `/down…` always 503.
  */
 export class HttpReceiver {
   readonly received: Received[] = [];
@@ -32,6 +33,7 @@ export class HttpReceiver {
         if (path.startsWith('/hang')) return;
         if (path.startsWith('/flaky') && n <= 2) return void res.writeHead(500).end('not yet');
         if (path.startsWith('/gone')) return void res.writeHead(410).end('gone');
+        if (path.startsWith('/down')) return void res.writeHead(503).end('down');
         res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
       });
     });
