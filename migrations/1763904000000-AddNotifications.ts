@@ -39,6 +39,8 @@ export class AddNotifications1763904000000 implements MigrationInterface {
         event_type text NOT NULL,
         recipient text NOT NULL DEFAULT '',
         payload jsonb NOT NULL,
+        -- MAC (keys/mac-key.ts) over the channel, event, recipient and payload: a row a database writer made or changed is never signed and sent.
+        payload_mac text NOT NULL CHECK (payload_mac ~ '^[0-9a-f]{64}$'),
         status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
         attempts integer NOT NULL DEFAULT 0,
         last_error text,

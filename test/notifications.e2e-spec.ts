@@ -242,6 +242,19 @@ describe.each(testDatabaseKinds())('notifications (%s database)', (kind) => {
     expect(receiver.on('/down')).toHaveLength(tries);
   }, 60000);
 
+  it('never signs and sends a delivery that a database writer changed', async () => {
+    const down = await channel({ name: 'tampered-hook', kind: 'webhook', config: { url: `${receiver.url}/down-tampered` }, events: ['request.cancelled'] });
+    const sent = await q.admin.post(`/api/v1/notification-channels/${down.id}/test`);
+    const delivery = () => q.admin.get(`/api/v1/notification-channels/${down.id}/deliveries`).then((r) => r.body.deliveries[0]);
+    await waitUntil(async () => (await delivery())?.attempts >= 1, 'the first try');
+    await gateway.ctx.dataSource.query(`UPDATE notification_deliveries SET payload = jsonb_set(payload, '{data,message}', '"approve at https://evil.example"') WHERE id = $1`, [
+      sent.body.deliveryId,
+    ]);
+    await waitUntil(async () => (await delivery()).status === 'failed', 'the tampered delivery to be refused', 30000);
+    expect((await delivery()).lastError).toMatch(/^integrity check failed/);
+    expect(receiver.on('/down-tampered').some((r) => r.body.includes('evil'))).toBe(false);
+  }, 60000);
+
   it('does not slow an approval when a receiver hangs', async () => {
     const hang = await channel({ name: 'hang-hook', kind: 'webhook', config: { url: `${receiver.url}/hang` } });
     const request = await submit();

@@ -27,6 +27,7 @@ export interface DeliveryRow {
   eventType: string;
   recipient: string;
   payload: unknown;
+  payloadMac: string;
   status: DeliveryStatus;
   attempts: number;
   lastError: string | null;
@@ -37,7 +38,7 @@ export interface DeliveryRow {
 const CHANNEL_COLUMNS = `id, name, kind, config, secret_sealed AS "secretSealed", events, audit_cursor AS "auditCursor", last_error AS "lastError",
   created_at AS "createdAt", updated_at AS "updatedAt"`;
 
-const DELIVERY_COLUMNS = `id, channel_id AS "channelId", event_id AS "eventId", event_type AS "eventType", recipient, payload, status, attempts,
+const DELIVERY_COLUMNS = `id, channel_id AS "channelId", event_id AS "eventId", event_type AS "eventType", recipient, payload, payload_mac AS "payloadMac", status, attempts,
   last_error AS "lastError", created_at AS "createdAt", delivered_at AS "deliveredAt"`;
 
 export async function insertChannel(db: Db, row: Omit<ChannelRow, 'createdAt' | 'updatedAt' | 'auditCursor' | 'lastError'> & { createdBy: string }): Promise<ChannelRow | undefined> {
@@ -92,11 +93,19 @@ export async function findDelivery(db: Db, id: string): Promise<{ delivery: Deli
 }
 
 /** Inserts the delivery unless this (channel, event, recipient) has one already: the id only when it is new. */
-export async function insertDelivery(db: Db, row: { channelId: string; eventId: string; eventType: string; recipient: string; payload: unknown }): Promise<string | undefined> {
+/** What a delivery's MAC vouches for: where it goes and what it says. */
+export function deliveryMacSubject(row: Pick<DeliveryRow, 'channelId' | 'eventId' | 'eventType' | 'recipient' | 'payload'>): unknown {
+  return { channelId: row.channelId, eventId: row.eventId, eventType: row.eventType, recipient: row.recipient, payload: row.payload };
+}
+
+export async function insertDelivery(
+  db: Db,
+  row: { channelId: string; eventId: string; eventType: string; recipient: string; payload: unknown; payloadMac: string },
+): Promise<string | undefined> {
   const rows: { id: string }[] = await db.query(
-    `INSERT INTO notification_deliveries (channel_id, event_id, event_type, recipient, payload) VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO notification_deliveries (channel_id, event_id, event_type, recipient, payload, payload_mac) VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (channel_id, event_id, recipient) DO NOTHING RETURNING id`,
-    [row.channelId, row.eventId, row.eventType, row.recipient, row.payload],
+    [row.channelId, row.eventId, row.eventType, row.recipient, row.payload, row.payloadMac],
   );
   return rows[0]?.id;
 }

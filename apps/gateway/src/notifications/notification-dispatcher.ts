@@ -8,7 +8,8 @@ import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 import { AppError } from '../http/app-error.js';
 import { inTransaction, JobQueue } from '../jobs/job-queue.js';
 import { findRequestView, type RequestView } from '../requests/requests.repository.js';
-import { channelsFor, findChannel, findDelivery, giveUp, insertDelivery, recordAttempt, type ChannelRow } from './channels.repository.js';
+import { rowMac, rowMacChecks } from '../keys/mac-key.js';
+import { channelsFor, deliveryMacSubject, findChannel, findDelivery, giveUp, insertDelivery, recordAttempt, type ChannelRow } from './channels.repository.js';
 import { openChannelSecret } from './channels.service.js';
 import { eventTypesFor, summarizeOperation } from './notification-content.js';
 import { NotificationOutbox } from './notification-outbox.js';
@@ -99,7 +100,7 @@ export class NotificationDispatcher implements OnModuleInit, OnApplicationBootst
     }
     const event: NotificationEvent = { type: 'notification.test', id: `msg_${randomUUID().replace(/-/g, '')}`, timestamp: this.ctx.now().toISOString(), data: { message: 'quorumgate test notification' } };
     const deliveryId = await this.ctx.dataSource.transaction(async (tx) => {
-      const id = await insertDelivery(tx, { channelId: channel.id, eventId: event.id, eventType: event.type, recipient, payload: event });
+      const id = await this.insertDelivery(tx, { channelId: channel.id, eventId: event.id, eventType: event.type, recipient, payload: event });
       if (id === undefined) throw new TypeError('a fresh event id collided');
       await this.enqueueDelivery(tx, id);
       return id;
@@ -148,11 +149,17 @@ export class NotificationDispatcher implements OnModuleInit, OnApplicationBootst
     await this.ctx.dataSource.transaction(async (tx) => {
       for (const channel of channels) {
         for (const recipient of recipientsOn(channel, people)) {
-          const id = await insertDelivery(tx, { channelId: channel.id, eventId: event.id, eventType: type, recipient, payload: event });
+          const id = await this.insertDelivery(tx, { channelId: channel.id, eventId: event.id, eventType: type, recipient, payload: event });
           if (id !== undefined) await this.enqueueDelivery(tx, id);
         }
       }
     });
+  }
+
+  private insertDelivery(tx: EntityManager, row: { channelId: string; eventId: string; eventType: string; recipient: string; payload: NotificationEvent }): Promise<string | undefined> {
+    // The payload as PostgreSQL will give it back (jsonb keeps no undefined): what the MAC is checked against at send time.
+    const payload = JSON.parse(JSON.stringify(row.payload)) as unknown;
+    return insertDelivery(tx, { ...row, payload, payloadMac: rowMac(this.ctx.masterKey, 'notification-delivery', deliveryMacSubject({ ...row, payload })) });
   }
 
   private async enqueueDelivery(tx: EntityManager, deliveryId: string): Promise<void> {
@@ -239,6 +246,12 @@ export class NotificationDispatcher implements OnModuleInit, OnApplicationBootst
     const found = await findDelivery(db, deliveryId);
     if (found === undefined || found.delivery.status !== 'pending') return;
     const { delivery, channel } = found;
+    // Enforces: the gateway signs and sends only what it wrote itself — never a row a database writer made or changed.
+    if (!rowMacChecks(this.ctx.masterKey, 'notification-delivery', deliveryMacSubject(delivery), delivery.payloadMac)) {
+      this.ctx.log.error({ deliveryId, channelId: channel.id }, 'notification delivery failed its integrity check: not sent');
+      await giveUp(db, delivery.id, 'integrity check failed: the delivery was changed in the database; not sent');
+      return;
+    }
     if (this.ctx.now().getTime() - delivery.createdAt.getTime() > GIVE_UP_AFTER_MS) {
       await giveUp(db, delivery.id, `given up after a day; last error: ${delivery.lastError ?? 'none'}`);
       return;
