@@ -84,6 +84,10 @@ export const AUDIT_ACTIONS = [
   'request.key_destroyed',
   'request.succeeded',
   'request.failed',
+  'notification_channel.created',
+  'notification_channel.updated',
+  'notification_channel.deleted',
+  'user.notifications_changed',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -505,4 +509,92 @@ export interface AuditVerification {
   /** what failed, e.g. CHAIN_BROKEN, CHECKPOINT_GAP, CHECKPOINT_MISMATCH, CHECKPOINT_RESIGNED; absent from older gateways */
   code?: string;
   reason?: string;
+}
+
+// ---- notifications (notifications/channels.controller.ts `toChannelResponse`, me-notifications.controller.ts) ----
+
+export const NOTIFICATION_CHANNEL_KINDS = ['webhook', 'slack', 'email'] as const;
+export type NotificationChannelKind = (typeof NOTIFICATION_CHANNEL_KINDS)[number];
+
+/** The events about one request (issue 18 item 5), each with the request's summary and link. */
+export const REQUEST_EVENT_TYPES = [
+  'request.pending',
+  'request.reminder',
+  'request.approved',
+  'request.succeeded',
+  'request.failed',
+  'request.rejected',
+  'request.expired',
+  'request.cancelled',
+  'request.revealed',
+] as const;
+export type RequestEventType = (typeof REQUEST_EVENT_TYPES)[number];
+
+/** Every event a channel may subscribe to: the request events, and the audit stream for a SIEM (webhooks only). */
+export const NOTIFICATION_EVENT_TYPES = [...REQUEST_EVENT_TYPES, 'audit.entry'] as const;
+export type NotificationEventType = (typeof NOTIFICATION_EVENT_TYPES)[number];
+
+/** The `data` of a request event: what a person needs to decide whether to open the request. Never a share, envelope, statement, token or result. */
+export interface RequestEventData {
+  request: {
+    id: string;
+    status: RequestStatus;
+    credential: { id: string; name: string };
+    operation: { kind: OperationKind; summary: string };
+    requester: { id: string; name: string };
+    reason: string;
+    expiresAt: string;
+    approvals: { received: number; required: number };
+    link: string;
+  };
+}
+
+/** A webhook body (Standard Webhooks): `type`, the event's `id` (also the `webhook-id` header), `timestamp` (RFC 3339) and `data`. */
+export interface NotificationEvent<D = RequestEventData | AuditEntry | { message: string }> {
+  type: NotificationEventType | 'notification.test';
+  id: string;
+  timestamp: string;
+  data: D;
+}
+
+/** A channel as the API shows it: never its signing secret or Slack URL. */
+export interface NotificationChannel {
+  id: string;
+  name: string;
+  kind: NotificationChannelKind;
+  /** webhook `{url}`, slack `{}` (the URL is sealed), email `{to?}` */
+  config: { url?: string; to?: string };
+  events: NotificationEventType[];
+  /** audit.entry: the seq of the last audit entry delivered */
+  auditCursor: number;
+  lastError: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** POST /notification-channels: a webhook channel's signing secret, shown once. */
+export interface CreatedNotificationChannel extends NotificationChannel {
+  signingSecret?: string;
+}
+
+export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+export interface NotificationDelivery {
+  id: string;
+  eventId: string;
+  type: NotificationEventType | 'notification.test';
+  /** the user an email went to, else empty */
+  recipient: string;
+  status: DeliveryStatus;
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+  deliveredAt: string | null;
+}
+
+/** GET|PUT /me/notifications: the user's address and which events reach them by email. */
+export interface NotificationPreferences {
+  email: string | null;
+  events: Record<RequestEventType, boolean>;
 }

@@ -29,7 +29,12 @@ import { RequestsService } from './requests/requests.service.js';
 import { RequestLifecycle } from './requests/request-lifecycle.js';
 import { RequestReader } from './requests/request-reader.js';
 import { JobQueue } from './jobs/job-queue.js';
+import { ChannelsController } from './notifications/channels.controller.js';
+import { ChannelsService } from './notifications/channels.service.js';
+import { NotificationDispatcher } from './notifications/notification-dispatcher.js';
 import { NotificationOutbox } from './notifications/notification-outbox.js';
+import { AuditStream } from './notifications/audit-stream.js';
+import { PreferencesController } from './notifications/preferences.controller.js';
 import { KeysController } from './users/keys.controller.js';
 import { UsersController } from './users/users.controller.js';
 import { UsersService } from './users/users.service.js';
@@ -57,6 +62,8 @@ export class AppModule {
         RequestsController,
         EventsController,
         AuditController,
+        ChannelsController,
+        PreferencesController,
       ],
       providers: [
         { provide: GATEWAY_CONTEXT, useValue: ctx },
@@ -77,6 +84,9 @@ export class AppModule {
         RequestEvents,
         JobQueue,
         NotificationOutbox,
+        NotificationDispatcher,
+        ChannelsService,
+        AuditStream,
         RequestLifecycle,
         RequestReader,
         RequestsService,

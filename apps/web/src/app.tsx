@@ -9,7 +9,9 @@ import { InboxPage } from './pages/inbox-page.tsx';
 import { KeysPage } from './pages/keys-page.tsx';
 import { LoginPage } from './pages/login-page.tsx';
 import { MyCredentialsPage } from './pages/my-credentials-page.tsx';
+import { MyNotificationsPage } from './pages/my-notifications-page.tsx';
 import { MyRequestsPage } from './pages/my-requests-page.tsx';
+import { NotificationsPage } from './pages/notifications-page.tsx';
 import { PoliciesPage } from './pages/policies-page.tsx';
 import { RequestPage } from './pages/request-page.tsx';
 import { ServiceAccountsPage } from './pages/service-accounts-page.tsx';
@@ -71,10 +73,12 @@ const NAV: NavItem[] = [
   { href: '/requests', label: 'Requests', pages: ['my-requests', 'request'], roles: 'users' },
   { href: '/keys', label: 'My keys', pages: ['keys'], roles: 'users' },
   { href: '/my-credentials', label: 'My credentials', pages: ['my-credentials'], roles: ['operator'] },
+  { href: '/me/notifications', label: 'My notifications', pages: ['my-notifications'], roles: 'users' },
   { href: '/credentials', label: 'Credentials', pages: ['credentials'], roles: ['security_lead'] },
   { href: '/policies', label: 'Policies', pages: ['policies'], roles: ['security_lead'] },
   { href: '/users', label: 'Users', pages: ['users'], roles: ['admin'] },
   { href: '/service-accounts', label: 'Service accounts', pages: ['service-accounts'], roles: ['admin'] },
+  { href: '/notifications', label: 'Notifications', pages: ['notifications'], roles: ['admin'] },
   { href: '/audit', label: 'Audit log', pages: ['audit'], roles: ['auditor'] },
 ];
 
@@ -147,6 +151,10 @@ function Page({ route }: { route: Route }) {
       return <ServiceAccountsPage />;
     case 'audit':
       return <AuditPage />;
+    case 'notifications':
+      return <NotificationsPage />;
+    case 'my-notifications':
+      return <MyNotificationsPage />;
     case 'not-found':
       return (
         <section>

@@ -12,6 +12,8 @@ export type Route =
   | { page: 'users' }
   | { page: 'service-accounts' }
   | { page: 'audit' }
+  | { page: 'notifications' }
+  | { page: 'my-notifications' }
   | { page: 'not-found'; path: string };
 
 export function parseRoute(path: string): Route {
@@ -37,6 +39,10 @@ export function parseRoute(path: string): Route {
       return { page: 'service-accounts' };
     case '/audit':
       return { page: 'audit' };
+    case '/notifications':
+      return { page: 'notifications' };
+    case '/me/notifications':
+      return { page: 'my-notifications' };
     default:
       return { page: 'not-found', path };
   }

@@ -30,6 +30,10 @@ describe('loadConfig', () => {
     [{ QG_OIDC_CLIENT_ID: 'quorumgate' }, 'QG_OIDC_CLIENT_ID'],
     [{ QG_PASSWORD_LOGIN: 'off' }, 'QG_PASSWORD_LOGIN'],
     [{ ...oidc, QG_PASSWORD_LOGIN: 'no' }, 'QG_PASSWORD_LOGIN'],
+    [{ QG_PUBLIC_URL: 'quorumgate.example.com' }, 'QG_PUBLIC_URL'],
+    [{ QG_PUBLIC_URL: 'ftp://quorumgate.example.com' }, 'QG_PUBLIC_URL'],
+    [{ QG_PUBLIC_URL: 'https://qg.example.com/?x=1' }, 'QG_PUBLIC_URL'],
+    [{ QG_SMTP_URL: 'mail.example.com' }, 'QG_SMTP_URL'],
   ])('refuses %j naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}: `));
@@ -41,6 +45,12 @@ describe('loadConfig', () => {
     ['10.0.0.0/8, fd00::/8,uniquelocal', ['10.0.0.0/8', 'fd00::/8', 'uniquelocal']],
   ])('reads QG_TRUST_PROXY %j as %j', (raw, trustProxy) => {
     expect(loadConfig({ QG_TRUST_PROXY: raw }).trustProxy).toEqual(trustProxy);
+  });
+
+  it('reads QG_PUBLIC_URL without its trailing slash, and QG_SMTP_URL', () => {
+    const config = loadConfig({ QG_PUBLIC_URL: 'https://qg.example.com/', QG_SMTP_URL: 'smtps://u:p@mail.example.com:465' });
+    expect(config.publicUrl).toBe('https://qg.example.com');
+    expect(config.smtpUrl).toBe('smtps://u:p@mail.example.com:465');
   });
 
   it('accepts an external database with a master key', () => {

@@ -24,6 +24,8 @@ export interface GatewayConfig {
   trustProxy: false | number | string[];
   /** Where people reach the gateway (`QG_PUBLIC_URL`, no trailing slash): the OIDC redirect URI and links start with it. */
   publicUrl?: string;
+  /** `smtp://` or `smtps://` with credentials: email notifications go through it; unset, email channels record a failed delivery. */
+  smtpUrl: string | undefined;
   /** Single sign-on; unset when `QG_OIDC_ISSUER` is. */
   oidc?: OidcConfig;
   /** False (`QG_PASSWORD_LOGIN=off`): only the bootstrap admin signs in with a password. */
@@ -87,6 +89,7 @@ export function loadConfig(env: Env): GatewayConfig {
     publicUrl,
     oidc,
     passwordLogin: parsePasswordLogin(optional(env, 'QG_PASSWORD_LOGIN'), oidc),
+    smtpUrl: parseSmtpUrl(optional(env, 'QG_SMTP_URL')),
   };
 }
 
@@ -189,6 +192,12 @@ function parseTrustProxy(raw: string | undefined): false | number | string[] {
     }
   }
   return entries;
+}
+
+function parseSmtpUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^smtps?:\/\/[^\s]+$/.test(raw)) throw new ConfigError('QG_SMTP_URL', 'must be an smtp:// or smtps:// URL (smtps://user:password@mail.example.com:465)');
+  return raw;
 }
 
 function optional(env: Env, name: string): string | undefined {

@@ -1,7 +1,7 @@
 import { deriveMacKey, macHex, verifyMac } from '#libs/crypto';
 
 /** What each MAC vouches for; a MAC made for one purpose never checks for another. */
-export type MacPurpose = 'enrolled-keys' | 'share-assignment';
+export type MacPurpose = 'enrolled-keys' | 'share-assignment' | 'notification-delivery';
 
 const derived = new WeakMap<Uint8Array, Buffer>();
 

@@ -6,15 +6,18 @@ import { inTransaction, JobQueue } from '../jobs/job-queue.js';
 
 export const NOTIFICATION_QUEUE = 'request-notifications';
 
-/** Delivers one committed request change to one channel; throws to have the job retried. */
-export type NotificationDeliverer = (change: RequestChange) => Promise<void>;
+/**
+ * Hands one committed request change on; throws to have the job retried. `key` is the
+ * outbox job's id, the same on every retry: what makes the events it yields idempotent.
+ */
+export type NotificationDeliverer = (change: RequestChange, key: string) => Promise<void>;
 
 /**
  * The outbox of the request lifecycle: every transition enqueues one job in its own
  * transaction, so a change is announced exactly when it commits and never when it
  * rolls back, and a replica that dies after the commit loses nothing. pg-boss hands
- * each job to one worker on one replica. Channels (webhook, Slack, email) register a
- * deliverer; with none, a job is simply completed.
+ * each job to one worker on one replica. The notification dispatcher registers the
+ * deliverer that fans each change out to the channels (notification-dispatcher.ts).
  */
 @Injectable()
 export class NotificationOutbox implements OnApplicationBootstrap {
@@ -28,7 +31,7 @@ export class NotificationOutbox implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     const boss = await this.jobs.queue(NOTIFICATION_QUEUE, { retryLimit: 10, retryBackoff: true, expireInSeconds: 5 * 60 });
     await boss.work<RequestChange>(NOTIFICATION_QUEUE, { pollingIntervalSeconds: 2, batchSize: 10 }, async (jobs) => {
-      for (const job of jobs) await this.deliver(job.data);
+      for (const job of jobs) await this.deliver(job.data, job.id);
     });
   }
 
@@ -41,8 +44,8 @@ export class NotificationOutbox implements OnApplicationBootstrap {
     await this.jobs.started().send(NOTIFICATION_QUEUE, change, { db: inTransaction(tx) });
   }
 
-  private async deliver(change: RequestChange): Promise<void> {
-    for (const deliverer of this.deliverers) await deliverer(change);
+  private async deliver(change: RequestChange, key: string): Promise<void> {
+    for (const deliverer of this.deliverers) await deliverer(change, key);
     this.ctx.log.debug({ requestId: change.id, status: change.status }, 'request change delivered to the notification channels');
   }
 }
