@@ -73,6 +73,7 @@ export function sampleOf(schema: OpenApiSchema): unknown {
       return schema.minimum ?? 1;
     case 'boolean':
       return false;
+    case undefined:
     default:
       return schema.properties !== undefined ? sampleOf({ ...schema, type: 'object' }) : {};
   }

@@ -85,3 +85,25 @@ export function statusForCode(code: AppErrorCode): number {
       return 429;
   }
 }
+
+/** The stable code of a 4xx the framework (not a service) answered. */
+export function codeForStatus(status: number): AppErrorCode {
+  switch (status) {
+    case 404:
+      return 'ROUTE_NOT_FOUND';
+    case 405:
+      return 'METHOD_NOT_ALLOWED';
+    case 413:
+      return 'BODY_TOO_LARGE';
+    case 415:
+      return 'UNSUPPORTED_MEDIA_TYPE';
+    case 401:
+      return 'AUTH_REQUIRED';
+    case 403:
+      return 'FORBIDDEN';
+    case 429:
+      return 'TOO_MANY_ATTEMPTS';
+    default:
+      return 'REQUEST_MALFORMED';
+  }
+}

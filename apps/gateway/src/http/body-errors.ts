@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import type { AppErrorCode } from './app-error.js';
+import { codeForStatus } from './app-error.js';
 import { correlationId, sendProblem } from './problem.filter.js';
 import { problem } from './problem.js';
 
@@ -24,26 +24,4 @@ export function bodyErrorsAsProblems(error: unknown, req: Request, res: Response
   // body-parser's errors carry a `type`; the router's (an undecodable path parameter) do not.
   const code = typeof type === 'string' && status === 400 ? 'BODY_MALFORMED' : codeForStatus(status);
   sendProblem(res, problem(status, detail, { code, correlationId: correlationId(req) }));
-}
-
-/** The stable code of a 4xx the framework (not a service) answered. */
-export function codeForStatus(status: number): AppErrorCode {
-  switch (status) {
-    case 404:
-      return 'ROUTE_NOT_FOUND';
-    case 405:
-      return 'METHOD_NOT_ALLOWED';
-    case 413:
-      return 'BODY_TOO_LARGE';
-    case 415:
-      return 'UNSUPPORTED_MEDIA_TYPE';
-    case 401:
-      return 'AUTH_REQUIRED';
-    case 403:
-      return 'FORBIDDEN';
-    case 429:
-      return 'TOO_MANY_ATTEMPTS';
-    default:
-      return 'REQUEST_MALFORMED';
-  }
 }

@@ -1,8 +1,7 @@
 import { ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { AppError, statusForCode } from './app-error.js';
-import { codeForStatus } from './body-errors.js';
+import { AppError, codeForStatus, statusForCode } from './app-error.js';
 import { problem, PROBLEM_CONTENT_TYPE, type Problem } from './problem.js';
 
 /**
