@@ -288,9 +288,11 @@ export interface SharingProgress {
   missing: string[];
 }
 
-/** GET /requests */
+/** GET /requests: one page, newest first. */
 export interface RequestList {
   requests: RequestDetail[];
+  /** send it back as `cursor` for the next page; null on the last page (absent from older gateways) */
+  nextCursor?: string | null;
 }
 
 export interface NewRequest {
@@ -495,6 +497,13 @@ export interface AuditEntry {
   data: Record<string, unknown>;
   prevHash: string;
   hash: string;
+}
+
+/** GET /audit: one page in seq order. */
+export interface AuditList {
+  entries: AuditEntry[];
+  /** send it back as `cursor` (instead of `afterSeq`) for the next page; null on the last page (absent from older gateways) */
+  nextCursor?: string | null;
 }
 
 /** GET /audit/verify */

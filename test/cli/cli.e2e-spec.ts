@@ -202,6 +202,7 @@ describe('qg, the command-line client (embedded database)', () => {
 
     const listed = await qg(['requests', '--approvable', '--json'], operators[1]!.env);
     expect(JSON.parse(listed.stdout).requests.map((r: any) => r.id)).toContain(id);
+    expect(JSON.parse(listed.stdout).nextCursor).toBeNull();
 
     const first = await qg(['approve', id, '--yes'], operators[0]!.env);
     expect(first).toMatchObject({ code: 0 });

@@ -15,6 +15,7 @@ import { resolveMasterKey } from './config/master-key.js';
 import type { GatewayContext } from './gateway-context.js';
 import { AppError } from './http/app-error.js';
 import { bodyErrorsAsProblems } from './http/body-errors.js';
+import { jsonBodyParser, RefuseUnreadBodyInterceptor, refuseNonJsonBodies, refuseUnstorableBodies, RequestTextPipe } from './http/body-guard.js';
 import { httpMetrics } from './http/http-metrics.js';
 import { serveWebUi } from './http/web-ui.js';
 import { PinoNestLogger } from './http/pino-nest-logger.js';
@@ -123,9 +124,13 @@ function configureHttp(app: INestApplication, ctx: GatewayContext): void {
   );
   app.use(httpMetrics(ctx.metrics));
   app.use(cookieParser());
-  app.use(express.json({ limit: '1mb', strict: true }));
+  app.use(refuseNonJsonBodies);
+  app.use(jsonBodyParser());
   app.use(bodyErrorsAsProblems);
+  app.use(refuseUnstorableBodies);
+  app.useGlobalInterceptors(new RefuseUnreadBodyInterceptor());
   app.useGlobalPipes(
+    new RequestTextPipe(),
     new ValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,

@@ -30,6 +30,7 @@ import type {
   Policy,
   RequestDetail,
   RequestEventType,
+  RequestList,
   RequestStatus,
   ServiceAccount,
   ShareEnvelope,
@@ -37,6 +38,9 @@ import type {
   UserChange,
 } from '../../../libs/contracts/index.ts';
 import { API_ROUTES, routePath, type ApiRoute } from './api-routes.ts';
+
+/** The most requests a list page of the web UI loads, page after page. */
+const LIST_REQUESTS_MAX = 1000;
 
 /** The wire types live in libs/contracts, shared with the CLI. */
 export type {
@@ -155,11 +159,20 @@ export const api = {
   /** Needs the user's current password: a session alone does not change where shares are sealed. */
   enrolKeys: (keys: Omit<EnrolKeysBody, 'currentPassword'>, currentPassword: string | undefined) => call<Me>(R.enrolKeys, { body: { ...keys, currentPassword } }),
 
-  listRequests: (query: { status?: RequestStatus; approvable?: boolean } = {}) => {
-    const q = new URLSearchParams();
-    if (query.status !== undefined) q.set('status', query.status);
-    if (query.approvable === true) q.set('approvable', 'true');
-    return call<{ requests: RequestDetail[] }>(R.listRequests, { query: q }).then((r) => r.requests);
+  /** The newest requests first, following the gateway's pages up to LIST_REQUESTS_MAX. */
+  listRequests: async (query: { status?: RequestStatus; approvable?: boolean } = {}) => {
+    const requests: RequestDetail[] = [];
+    let cursor: string | null | undefined;
+    do {
+      const q = new URLSearchParams();
+      if (query.status !== undefined) q.set('status', query.status);
+      if (query.approvable === true) q.set('approvable', 'true');
+      if (cursor) q.set('cursor', cursor);
+      const page = await call<RequestList>(R.listRequests, { query: q });
+      requests.push(...page.requests);
+      cursor = page.nextCursor;
+    } while (cursor && requests.length < LIST_REQUESTS_MAX);
+    return requests;
   },
   getRequest: (id: string) => call<RequestDetail>(R.getRequest, { params: { id } }),
   getShare: (id: string) => call<ShareEnvelope>(R.getShare, { params: { id } }),

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { REQUEST_STATUSES, type CredentialView, type RequestView } from '../api-types.js';
 import { authenticatedClient } from '../config.js';
 import { ExitCode } from '../exit-codes.js';
-import { globalsOf, printJson, printLine } from '../output.js';
+import { globalsOf, note, printJson, printLine } from '../output.js';
 import { safeText, shortId, table, timeLeft } from '../render.js';
 import { checkDigest, renderRequest } from '../review.js';
 import { KEY_FILE_OPTION_HELP } from './keys.js';
@@ -19,6 +19,7 @@ export function registerRequestsCommands(program: Command, setExitCode: (code: n
     .addOption(new Option('--status <status>', 'only requests in this state').choices(REQUEST_STATUSES))
     .option('--approvable', 'only requests waiting for your decision')
     .option('--limit <n>', 'at most this many (1-500)', parseWholeNumber)
+    .option('--cursor <cursor>', 'the next page: the nextCursor a previous listing printed')
     .addHelpText(
       'after',
       `
@@ -26,18 +27,20 @@ Examples:
   qg requests --approvable
   qg requests --status pending --json | jq -r '.requests[].id'`,
     )
-    .action(async (options: { status?: string; approvable?: boolean; limit?: number }, command: Command) => {
+    .action(async (options: { status?: string; approvable?: boolean; limit?: number; cursor?: string }, command: Command) => {
       const globals = globalsOf(command);
       const { api } = await authenticatedClient({ url: globals.url });
       const query = new URLSearchParams();
       if (options.status !== undefined) query.set('status', options.status);
       if (options.approvable === true) query.set('approvable', 'true');
       if (options.limit !== undefined) query.set('limit', String(options.limit));
-      const { requests } = await api.get<{ requests: RequestView[] }>(`/api/v1/requests${query.toString() !== '' ? `?${query.toString()}` : ''}`);
+      if (options.cursor !== undefined) query.set('cursor', options.cursor);
+      const { requests, nextCursor } = await api.get<{ requests: RequestView[]; nextCursor?: string | null }>(`/api/v1/requests${query.toString() !== '' ? `?${query.toString()}` : ''}`);
       if (globals.json === true) {
-        printJson({ requests });
+        printJson({ requests, nextCursor: nextCursor ?? null });
         return;
       }
+      if (typeof nextCursor === 'string') note(`more: qg requests --cursor ${nextCursor} (with the same filters)`);
       if (requests.length === 0) {
         printLine('no requests');
         return;

@@ -1,11 +1,15 @@
 import { Controller, Get, HttpCode, Inject, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { Roles } from '../auth/decorators.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 import { AppError } from '../http/app-error.js';
+import { decodeCursor, encodeCursor } from '../http/cursor.js';
 import { AuditService, type CheckpointView } from './audit.service.js';
+
+/** The most entries one page lists. */
+export const MAX_AUDIT_PAGE = 1000;
 
 export class AuditQuery {
   @ApiPropertyOptional({ default: 0 })
@@ -13,15 +17,22 @@ export class AuditQuery {
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
   afterSeq?: number;
 
-  @ApiPropertyOptional({ default: 100, maximum: 1000 })
+  @ApiPropertyOptional({ default: 100, maximum: MAX_AUDIT_PAGE })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
-  @Max(1000)
+  @Max(MAX_AUDIT_PAGE)
   limit?: number;
+
+  @ApiPropertyOptional({ description: 'the nextCursor of the previous page, unchanged; instead of afterSeq' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  cursor?: string;
 }
 
 export class CheckpointsQuery {
@@ -30,6 +41,7 @@ export class CheckpointsQuery {
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
   afterSeq?: number;
 }
 
@@ -45,7 +57,13 @@ export class AuditController {
   @Get()
   @Roles('auditor')
   async list(@Query() query: AuditQuery) {
-    return { entries: await this.audit.list(query.afterSeq ?? 0, query.limit ?? 100) };
+    if (query.cursor !== undefined && query.afterSeq !== undefined) throw new AppError('VALIDATION_FAILED', 'send either afterSeq or cursor, not both');
+    const afterSeq = query.cursor !== undefined ? decodeCursor(query.cursor, 'audit').afterSeq : (query.afterSeq ?? 0);
+    const limit = query.limit ?? 100;
+    const page = await this.audit.list(afterSeq, limit + 1);
+    const entries = page.slice(0, limit);
+    const last = entries[entries.length - 1];
+    return { entries, nextCursor: page.length > limit && last !== undefined ? encodeCursor({ list: 'audit', afterSeq: last.seq }) : null };
   }
 
   @Get('verify')

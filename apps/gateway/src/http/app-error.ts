@@ -9,6 +9,13 @@ export type AppErrorCode =
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'VALIDATION_FAILED'
+  | 'BODY_MALFORMED'
+  | 'REQUEST_MALFORMED'
+  | 'BODY_NOT_EXPECTED'
+  | 'BODY_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'ROUTE_NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
   | 'USERNAME_TAKEN'
   | 'NAME_TAKEN'
   | 'KEYS_NOT_ENROLLED'
@@ -43,6 +50,9 @@ export class AppError extends Error {
 export function statusForCode(code: AppErrorCode): number {
   switch (code) {
     case 'VALIDATION_FAILED':
+    case 'BODY_MALFORMED':
+    case 'REQUEST_MALFORMED':
+    case 'BODY_NOT_EXPECTED':
     case 'STATEMENT_REJECTED':
     case 'SHARE_REJECTED':
     case 'CHECK_IN_REJECTED':
@@ -61,7 +71,10 @@ export function statusForCode(code: AppErrorCode): number {
     case 'APPROVAL_SELF_FORBIDDEN':
       return 403;
     case 'NOT_FOUND':
+    case 'ROUTE_NOT_FOUND':
       return 404;
+    case 'METHOD_NOT_ALLOWED':
+      return 405;
     case 'CONFLICT':
     case 'USERNAME_TAKEN':
     case 'NAME_TAKEN':
@@ -69,11 +82,37 @@ export function statusForCode(code: AppErrorCode): number {
     case 'REQUEST_NOT_PENDING':
     case 'IDEMPOTENCY_KEY_REUSED':
       return 409;
+    case 'BODY_TOO_LARGE':
+      return 413;
+    case 'UNSUPPORTED_MEDIA_TYPE':
+      return 415;
     case 'KEYS_NOT_ENROLLED':
       return 422;
     case 'TOO_MANY_ATTEMPTS':
       return 429;
     case 'SSO_UNAVAILABLE':
       return 503;
+  }
+}
+
+/** The stable code of a 4xx the framework (not a service) answered. */
+export function codeForStatus(status: number): AppErrorCode {
+  switch (status) {
+    case 404:
+      return 'ROUTE_NOT_FOUND';
+    case 405:
+      return 'METHOD_NOT_ALLOWED';
+    case 413:
+      return 'BODY_TOO_LARGE';
+    case 415:
+      return 'UNSUPPORTED_MEDIA_TYPE';
+    case 401:
+      return 'AUTH_REQUIRED';
+    case 403:
+      return 'FORBIDDEN';
+    case 429:
+      return 'TOO_MANY_ATTEMPTS';
+    default:
+      return 'REQUEST_MALFORMED';
   }
 }

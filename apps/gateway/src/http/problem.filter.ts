@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { AppError, statusForCode } from './app-error.js';
+import { AppError, codeForStatus, statusForCode } from './app-error.js';
 import { problem, PROBLEM_CONTENT_TYPE, type Problem } from './problem.js';
 
 /**
@@ -41,7 +41,9 @@ export function toProblem(exception: unknown, correlationId: string): Problem {
     const status = exception.getStatus();
     const response = exception.getResponse();
     const detail = describeHttpException(response, exception.message);
-    return problem(status, status >= 500 ? 'internal error' : detail, { correlationId });
+    if (status >= 500) return problem(status, 'internal error', { correlationId });
+    // The framework's own refusals (no such route, an undecodable path parameter) carry a code too.
+    return problem(status, detail, { code: codeForStatus(status), correlationId });
   }
   return problem(500, 'internal error; quote the correlation id to your operator', { correlationId });
 }

@@ -1,7 +1,12 @@
 import type { ConstraintValue } from '#libs/contracts';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMinSize, IsArray, IsBoolean, IsInt, IsObject, IsOptional, IsString, IsUUID, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsInt, IsObject, IsOptional, IsString, IsUUID, Matches, Max, Min, ValidateNested } from 'class-validator';
+
+/** Bounds on a policy's lists: far above any real policy, low enough that no list is a load. */
+export const MAX_POLICY_OPERATIONS = 32;
+export const MAX_POLICY_GROUP_RULES = 32;
+export const MAX_POLICY_REQUESTERS = 256;
 
 export class OperationRuleDto {
   @ApiProperty({ example: 'sign' })
@@ -36,6 +41,7 @@ export class ApprovalRuleDto {
   @ApiPropertyOptional({ type: [GroupRuleDto] })
   @IsOptional()
   @IsArray()
+  @ArrayMaxSize(MAX_POLICY_GROUP_RULES)
   @ValidateNested({ each: true })
   @Type(() => GroupRuleDto)
   groups?: GroupRuleDto[];
@@ -50,18 +56,21 @@ export class RequesterRuleDto {
   @ApiPropertyOptional({ type: [String] })
   @IsOptional()
   @IsArray()
+  @ArrayMaxSize(MAX_POLICY_REQUESTERS)
   @IsString({ each: true })
   roles?: string[];
 
   @ApiPropertyOptional({ type: [String] })
   @IsOptional()
   @IsArray()
+  @ArrayMaxSize(MAX_POLICY_REQUESTERS)
   @IsUUID('all', { each: true })
   users?: string[];
 
   @ApiPropertyOptional({ type: [String] })
   @IsOptional()
   @IsArray()
+  @ArrayMaxSize(MAX_POLICY_REQUESTERS)
   @IsUUID('all', { each: true })
   serviceAccounts?: string[];
 }
@@ -79,6 +88,7 @@ export class CreatePolicyDto {
   @ApiProperty({ type: [OperationRuleDto] })
   @IsArray()
   @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_POLICY_OPERATIONS)
   @ValidateNested({ each: true })
   @Type(() => OperationRuleDto)
   operations!: OperationRuleDto[];

@@ -25,15 +25,19 @@ export class RequestReader {
   }
 
   /** The requests the caller may see; `approvable`: only those they may still decide (as `applyVote` would let them). */
-  async list(principal: Principal, query: { status?: RequestStatus; approvable?: boolean; limit: number }): Promise<RequestView[]> {
-    if (query.approvable === true && !principal.roles.includes('operator')) return [];
+  /** One page, newest first; `more` when another page follows this one. */
+  async list(principal: Principal, query: { status?: RequestStatus; approvable?: boolean; limit: number; afterId?: string }): Promise<{ views: RequestView[]; more: boolean }> {
+    if (query.approvable === true && !principal.roles.includes('operator')) return { views: [], more: false };
     const rows = await listRequests(this.ctx.dataSource, {
       status: query.status,
-      limit: query.limit,
+      limit: query.limit + 1,
+      afterId: query.afterId,
       visibleTo: principal,
       approvableBy: query.approvable === true ? principal.id : undefined,
     });
-    return Promise.all((await findRequestViews(this.ctx.dataSource, rows.map((r) => r.id))).map((view) => this.present(view)));
+    const page = rows.slice(0, query.limit);
+    const views = await Promise.all((await findRequestViews(this.ctx.dataSource, page.map((r) => r.id))).map((view) => this.present(view)));
+    return { views, more: rows.length > query.limit };
   }
 
   /** The caller's own share envelope for this request's credential version. */

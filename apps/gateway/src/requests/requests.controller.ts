@@ -4,6 +4,7 @@ import type { Response } from 'express';
 import { Authenticated, CurrentPrincipal, Roles } from '../auth/decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../http/app-error.js';
+import { decodeCursor, encodeCursor } from '../http/cursor.js';
 import { DecisionDto, ListRequestsQuery, SubmitRequestDto, WaitQuery } from './requests.dto.js';
 import { toApprovalResponse, toRequestResponse, toSubmittedResponse } from './requests.mapper.js';
 import { RequestReader } from './request-reader.js';
@@ -35,8 +36,13 @@ export class RequestsController {
   @Get()
   @Authenticated()
   async list(@CurrentPrincipal() principal: Principal, @Query() query: ListRequestsQuery) {
-    const views = await this.reader.list(principal, { status: query.status, approvable: query.approvable === 'true', limit: query.limit ?? 100 });
-    return { requests: views.map((view) => toRequestResponse(view, principal)) };
+    const afterId = query.cursor !== undefined ? decodeCursor(query.cursor, 'requests').afterId : undefined;
+    const { views, more } = await this.reader.list(principal, { status: query.status, approvable: query.approvable === 'true', limit: query.limit ?? 100, afterId });
+    const last = views[views.length - 1];
+    return {
+      requests: views.map((view) => toRequestResponse(view, principal)),
+      nextCursor: more && last !== undefined ? encodeCursor({ list: 'requests', afterId: last.request.id }) : null,
+    };
   }
 
   @Get(':id')

@@ -71,6 +71,9 @@ export class DecisionDto {
   reason?: string;
 }
 
+/** The most requests one page lists. */
+export const MAX_REQUESTS_PAGE = 500;
+
 export class ListRequestsQuery {
   @ApiPropertyOptional({ enum: REQUEST_STATUSES })
   @IsOptional()
@@ -82,13 +85,19 @@ export class ListRequestsQuery {
   @IsBooleanString()
   approvable?: string;
 
-  @ApiPropertyOptional({ default: 100 })
+  @ApiPropertyOptional({ default: 100, maximum: MAX_REQUESTS_PAGE })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
-  @Max(500)
+  @Max(MAX_REQUESTS_PAGE)
   limit?: number;
+
+  @ApiPropertyOptional({ description: 'the nextCursor of the previous page, unchanged' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  cursor?: string;
 }
 
 export class WaitQuery {

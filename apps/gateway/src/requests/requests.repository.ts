@@ -211,6 +211,8 @@ export interface RequestFilter {
   visibleTo: Principal;
   /** Only pending requests this user can still decide (the caller checks the operator role). */
   approvableBy?: string;
+  /** Only requests after this one in the list's order (newest first; ties by id). */
+  afterId?: string;
   limit: number;
 }
 
@@ -234,6 +236,10 @@ export async function listRequests(db: Db, filter: RequestFilter): Promise<Reque
       AND NOT EXISTS (SELECT 1 FROM approvals a WHERE a.request_id = r.id AND a.approver_id = ${p})
       AND ((r.requester_id <> ${p} AND r.requester_owner_id IS DISTINCT FROM ${p}) OR (r.policy_snapshot #>> '{approvals,allowRequesterApproval}') = 'true')`);
   }
+  if (filter.afterId !== undefined) {
+    params.push(filter.afterId);
+    where.push(`(r.created_at, r.id) < (SELECT c.created_at, c.id FROM requests c WHERE c.id = $${params.length})`);
+  }
   params.push(filter.limit);
-  return db.query(`SELECT ${REQUEST_COLUMNS} FROM requests r ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY r.created_at DESC LIMIT $${params.length}`, params);
+  return db.query(`SELECT ${REQUEST_COLUMNS} FROM requests r ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY r.created_at DESC, r.id DESC LIMIT $${params.length}`, params);
 }

@@ -1,16 +1,20 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayUnique, IsArray, IsBoolean, IsIn, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
+import { ArrayMaxSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
 import { ROLES, type Role } from '../auth/principal.js';
 
 const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{1,63}$/;
 const NAME_MESSAGE = '$property must be 2-64 characters of a-z, 0-9, dot, underscore or dash, starting with a letter or digit';
 
+/** The most groups one user is in. */
+export const MAX_GROUPS_PER_USER = 64;
+
 /** A list of distinct roles. */
-const IsRoleList = () => applyDecorators(IsArray(), ArrayUnique(), IsIn(ROLES, { each: true }));
+const IsRoleList = () => applyDecorators(IsArray(), ArrayMaxSize(ROLES.length), ArrayUnique(), IsIn(ROLES, { each: true }));
 
 /** A list of distinct group names. */
-const IsGroupList = () => applyDecorators(IsArray(), ArrayUnique(), IsString({ each: true }), Matches(NAME_PATTERN, { each: true, message: NAME_MESSAGE }));
+const IsGroupList = () =>
+  applyDecorators(IsArray(), ArrayMaxSize(MAX_GROUPS_PER_USER), ArrayUnique(), IsString({ each: true }), Matches(NAME_PATTERN, { each: true, message: NAME_MESSAGE }));
 
 export class CreateUserDto {
   @ApiProperty({ example: 'alice' })
