@@ -63,6 +63,8 @@ export function testConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfi
     logLevel: 'info',
     operationTimeoutSeconds: 60,
     trustProxy: false,
+    apiDocs: true,
+    metricsToken: undefined,
     ...overrides,
   };
 }

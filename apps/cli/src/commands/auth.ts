@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ApiClient } from '../api-client.js';
 import type { LoginResponse, MeView } from '../api-types.js';
 import { authenticatedClient, configPath, loadConfig, resolveConnection, saveConfig } from '../config.js';
-import { usageError } from '../exit-codes.js';
+import { CliError, ExitCode, usageError } from '../exit-codes.js';
 import { defaultKeyFilePath, peekKeyFile } from '../key-file.js';
 import { globalsOf, note, printJson, printLine } from '../output.js';
 import { promptHidden, promptLine, readStdin } from '../prompt.js';
@@ -40,6 +40,7 @@ Examples:
       if (password === '') throw usageError('the password is empty');
       const anonymous = new ApiClient(connection.url, undefined);
       const login = await anonymous.post<LoginResponse>('/api/v1/auth/login', { username, password });
+      if (login.accessToken === undefined) throw new CliError('the gateway answered the login without a token', ExitCode.failed);
       const me = await new ApiClient(connection.url, login.accessToken).get<MeView>('/api/v1/me');
       const expiresAt = new Date(Date.now() + login.expiresIn * 1000).toISOString();
       const path = configPath();

@@ -6,9 +6,9 @@ const ISSUER = 'quorumgate';
 const AUDIENCE = 'quorumgate-api';
 const TYPE = 'at+jwt';
 
-/** An ES256 access token naming the user; the same token rides in the session cookie. */
-export async function issueAccessToken(key: GatewaySigningKey, userId: string, nowSeconds: number): Promise<string> {
-  return new SignJWT({})
+/** An ES256 access token naming the user and their session epoch (`sep`); the same token rides in the session cookie. */
+export async function issueAccessToken(key: GatewaySigningKey, userId: string, nowSeconds: number, sessionEpoch = 0): Promise<string> {
+  return new SignJWT({ sep: sessionEpoch })
     .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: TYPE })
     .setIssuer(ISSUER)
     .setAudience(AUDIENCE)
@@ -26,10 +26,15 @@ export async function issueAccessToken(key: GatewaySigningKey, userId: string, n
  * authentication. The expiry is checked at every use.
  */
 export async function verifyAccessToken(key: GatewaySigningKey, token: string, nowSeconds = Date.now() / 1000): Promise<string | undefined> {
+  return (await verifyAccessTokenClaims(key, token, nowSeconds))?.sub;
+}
+
+/** `verifyAccessToken`, with the session epoch the token was issued under (`sep`, 0 when absent). */
+export async function verifyAccessTokenClaims(key: GatewaySigningKey, token: string, nowSeconds = Date.now() / 1000): Promise<VerifiedToken | undefined> {
   const tokens = verifiedTokensOf(key);
   const kept = tokens.get(token);
   if (kept !== undefined) {
-    if (kept.exp > nowSeconds) return kept.sub;
+    if (kept.exp > nowSeconds) return kept;
     tokens.delete(token);
     return undefined;
   }
@@ -43,18 +48,28 @@ export async function verifyAccessToken(key: GatewaySigningKey, token: string, n
       currentDate: new Date(nowSeconds * 1000),
     });
     if (payload.sub === undefined || payload.exp === undefined) return undefined;
+    const sep = payload.sep ?? 0;
+    if (typeof sep !== 'number' || !Number.isSafeInteger(sep) || sep < 0) return undefined;
+    const verified = { sub: payload.sub, exp: payload.exp, sep };
     if (tokens.size >= VERIFIED_TOKENS_KEPT) tokens.delete(tokens.keys().next().value as string);
-    tokens.set(token, { sub: payload.sub, exp: payload.exp });
-    return payload.sub;
+    tokens.set(token, verified);
+    return verified;
   } catch {
     return undefined;
   }
 }
 
-const VERIFIED_TOKENS_KEPT = 10_000;
-const verifiedTokens = new WeakMap<GatewaySigningKey, Map<string, { sub: string; exp: number }>>();
+export interface VerifiedToken {
+  sub: string;
+  exp: number;
+  /** The user's session epoch when the token was issued. */
+  sep: number;
+}
 
-function verifiedTokensOf(key: GatewaySigningKey): Map<string, { sub: string; exp: number }> {
+const VERIFIED_TOKENS_KEPT = 10_000;
+const verifiedTokens = new WeakMap<GatewaySigningKey, Map<string, VerifiedToken>>();
+
+function verifiedTokensOf(key: GatewaySigningKey): Map<string, VerifiedToken> {
   let tokens = verifiedTokens.get(key);
   if (tokens === undefined) {
     tokens = new Map();

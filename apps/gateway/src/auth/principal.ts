@@ -14,4 +14,6 @@ export interface Principal {
   ownerId?: string | null;
   /** A user's enrolled signing key, read with the principal: approvals verify against it. */
   signingKey?: JWK | null;
+  /** A user authenticated by access token: the session epoch it was issued under (logout and password changes move it on). */
+  sessionEpoch?: number;
 }

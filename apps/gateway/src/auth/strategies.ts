@@ -5,26 +5,31 @@ import { Strategy } from 'passport-custom';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 import { findServiceAccountByTokenHmac, serviceAccountPrincipal, userPrincipal } from '../users/accounts.repository.js';
 import { findUserWithCheckedKeys } from '../users/enrolled-keys.js';
-import { verifyAccessToken } from './access-tokens.js';
+import { verifyAccessTokenClaims } from './access-tokens.js';
 import type { Principal } from './principal.js';
 import { SERVICE_TOKEN_PREFIX, serviceTokenHmac } from './secrets.js';
 
-export const SESSION_COOKIE = 'qg_session';
+/**
+ * `__Host-`: the browser sets it only with Secure, Path=/ and no Domain, so neither a
+ * sibling host nor a plain-HTTP page can plant or overwrite it.
+ */
+export const SESSION_COOKIE = '__Host-qg_session';
 
-function bearerToken(req: Request): string | undefined {
+export function bearerToken(req: Request): string | undefined {
   const header = req.headers.authorization;
   if (header === undefined) return undefined;
   const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
   return match?.[1];
 }
 
-async function userFromAccessToken(ctx: GatewayContext, token: string | undefined): Promise<Principal | null> {
+export async function userFromAccessToken(ctx: GatewayContext, token: string | undefined): Promise<Principal | null> {
   if (token === undefined || token.startsWith(SERVICE_TOKEN_PREFIX)) return null;
-  const userId = await verifyAccessToken(ctx.signingKey, token);
-  if (userId === undefined) return null;
-  // Read at every call, so that disabling a user takes effect on their next call; the
-  // signing key approvals are verified with comes only from keys whose MAC checks.
-  return userPrincipal(await findUserWithCheckedKeys(ctx, userId));
+  const claims = await verifyAccessTokenClaims(ctx.signingKey, token);
+  if (claims === undefined) return null;
+  // Read at every call, so that disabling a user, logging out or changing the password
+  // takes effect on their next call; the signing key approvals are verified with comes
+  // only from keys whose MAC checks.
+  return userPrincipal(await findUserWithCheckedKeys(ctx, claims.sub), claims.sep);
 }
 
 /** `Authorization: Bearer <access token>` issued by POST /api/v1/auth/login. */

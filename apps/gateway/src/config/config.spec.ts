@@ -4,7 +4,13 @@ describe('loadConfig', () => {
   const key = Buffer.alloc(32, 7).toString('base64');
 
   it('applies the documented defaults', () => {
-    expect(loadConfig({})).toMatchObject({ port: 8080, databaseUrl: undefined, dataDir: './data', masterKey: undefined, logLevel: 'info', trustProxy: false });
+    expect(loadConfig({})).toMatchObject({ port: 8080, databaseUrl: undefined, dataDir: './data', masterKey: undefined, logLevel: 'info', trustProxy: false, apiDocs: true, metricsToken: undefined });
+  });
+
+  it('turns the API docs off by default in production, and on again with QG_API_DOCS=on', () => {
+    expect(loadConfig({ NODE_ENV: 'production' }).apiDocs).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', QG_API_DOCS: 'on' }).apiDocs).toBe(true);
+    expect(loadConfig({ QG_API_DOCS: 'off' }).apiDocs).toBe(false);
   });
 
   it.each([
@@ -18,6 +24,9 @@ describe('loadConfig', () => {
     [{ QG_TRUST_PROXY: 'true' }, 'QG_TRUST_PROXY'],
     [{ QG_TRUST_PROXY: '0' }, 'QG_TRUST_PROXY'],
     [{ QG_TRUST_PROXY: 'nginx' }, 'QG_TRUST_PROXY'],
+    [{ QG_API_DOCS: 'yes' }, 'QG_API_DOCS'],
+    [{ QG_METRICS_TOKEN: 'short' }, 'QG_METRICS_TOKEN'],
+    [{ QG_METRICS_TOKEN: 'a'.repeat(31) + ' b' }, 'QG_METRICS_TOKEN'],
   ])('refuses %j naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}: `));

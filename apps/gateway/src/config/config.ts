@@ -20,6 +20,17 @@ export interface GatewayConfig {
    * names loopback, linklocal, uniquelocal.
    */
   trustProxy: false | number | string[];
+  /**
+   * Swagger UI at /api/docs and the OpenAPI document at /api/docs-json (`QG_API_DOCS`):
+   * on by default, off by default when NODE_ENV=production.
+   */
+  apiDocs: boolean;
+  /**
+   * The bearer token /metrics asks for (`QG_METRICS_TOKEN`, 32+ characters). Unset:
+   * /metrics answers only a client on the loopback interface whose request names no
+   * proxy (no Forwarded or X-Forwarded-For header).
+   */
+  metricsToken: string | undefined;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -60,6 +71,8 @@ export function loadConfig(env: Env): GatewayConfig {
     logLevel: parseLogLevel(optional(env, 'QG_LOG_LEVEL') ?? 'info'),
     operationTimeoutSeconds: parseSeconds('QG_OPERATION_TIMEOUT_SECONDS', optional(env, 'QG_OPERATION_TIMEOUT_SECONDS') ?? '60', 1, 3600),
     trustProxy: parseTrustProxy(optional(env, 'QG_TRUST_PROXY')),
+    apiDocs: parseOnOff('QG_API_DOCS', optional(env, 'QG_API_DOCS') ?? (env.NODE_ENV === 'production' ? 'off' : 'on')),
+    metricsToken: parseMetricsToken(optional(env, 'QG_METRICS_TOKEN')),
   };
 }
 
@@ -81,6 +94,18 @@ function parseTrustProxy(raw: string | undefined): false | number | string[] {
     }
   }
   return entries;
+}
+
+function parseOnOff(variable: string, raw: string): boolean {
+  if (raw === 'on') return true;
+  if (raw === 'off') return false;
+  throw new ConfigError(variable, `must be on or off, got "${raw}"`);
+}
+
+function parseMetricsToken(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (raw.length < 32 || !/^[\x21-\x7e]+$/.test(raw)) throw new ConfigError('QG_METRICS_TOKEN', 'must be at least 32 printable characters without spaces (openssl rand -hex 32)');
+  return raw;
 }
 
 function optional(env: Env, name: string): string | undefined {
