@@ -58,13 +58,16 @@ Examples:
 
   program
     .command('logout')
-    .description('forget the cached token of this gateway URL')
+    .description('end your sessions on this gateway (every device: the server revokes them) and forget the cached token')
     .action(async (_options: unknown, command: Command) => {
       const globals = globalsOf(command);
       const connection = await resolveConnection({ url: globals.url });
       const path = configPath();
       const config = await loadConfig(path);
-      const had = config.sessions[connection.url] !== undefined;
+      const session = config.sessions[connection.url];
+      const had = session !== undefined;
+      // Best effort: an expired or already revoked token is forgotten all the same.
+      if (session !== undefined) await new ApiClient(connection.url, session.token).post('/api/v1/auth/logout').catch(() => undefined);
       delete config.sessions[connection.url];
       await saveConfig(config, path);
       if (globals.json === true) printJson({ url: connection.url, loggedOut: had });

@@ -8,6 +8,7 @@ import { LoginDto } from '../users/users.dto.js';
 import { Public } from './decorators.js';
 import { PasswordLogin } from './password-login.js';
 import { SessionService } from './session.service.js';
+import { UnknownLoginTally } from './unknown-login-tally.js';
 
 @ApiTags('auth')
 @Controller('api/v1/auth')
@@ -18,8 +19,9 @@ export class AuthController {
     @Inject(GATEWAY_CONTEXT) ctx: GatewayContext,
     audit: AuditWriter,
     private readonly sessions: SessionService,
+    unknownLogins: UnknownLoginTally,
   ) {
-    this.passwordLogin = new PasswordLogin(ctx, audit);
+    this.passwordLogin = new PasswordLogin(ctx, audit, unknownLogins);
   }
 
   @Post('login')

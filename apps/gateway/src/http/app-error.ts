@@ -23,7 +23,9 @@ export type AppErrorCode =
   | 'SHARE_REJECTED'
   | 'POLICY_INVALID'
   | 'CREDENTIAL_INVALID'
-  | 'TOO_MANY_ATTEMPTS';
+  | 'TOO_MANY_ATTEMPTS'
+  | 'TOO_MANY_OPEN'
+  | 'BUSY';
 
 export class AppError extends Error {
   constructor(
@@ -65,6 +67,9 @@ export function statusForCode(code: AppErrorCode): number {
     case 'KEYS_NOT_ENROLLED':
       return 422;
     case 'TOO_MANY_ATTEMPTS':
+    case 'TOO_MANY_OPEN':
       return 429;
+    case 'BUSY':
+      return 503;
   }
 }

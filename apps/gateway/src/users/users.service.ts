@@ -47,7 +47,7 @@ export class UsersService {
     private readonly audit: AuditWriter,
     private readonly lifecycle: RequestLifecycle,
   ) {
-    this.throttle = new LoginThrottle(ctx.dataSource);
+    this.throttle = new LoginThrottle(ctx.dataSource, ctx.masterKey);
   }
 
   async createUser(actor: Principal | 'system', input: NewUser): Promise<UserRow> {
