@@ -4,7 +4,7 @@ import type { AuditWriter } from '../audit/audit-writer.js';
 import type { GatewayContext } from '../gateway-context.js';
 import { AppError } from '../http/app-error.js';
 import { findUserByUsername, type UserRow } from '../users/accounts.repository.js';
-import { addressPrefix } from '../http/load-caps.js';
+import { addressPrefix, LOGIN_QUEUE, LOGINS_AT_ONCE, PASSWORD_BUSY_RETRY_AFTER_SECONDS, Semaphore, SemaphoreFullError } from '../http/load-caps.js';
 import { LoginThrottle } from './login-throttle.js';
 import type { UnknownLoginTally } from './unknown-login-tally.js';
 import { DUMMY_PASSWORD_HASH, verifyPassword } from './secrets.js';
@@ -15,6 +15,8 @@ import { DUMMY_PASSWORD_HASH, verifyPassword } from './secrets.js';
  *   network, everyone) is refused with 429 and `Retry-After`, before the user lookup
  *   and the argon2 hash, so a refused attempt costs no hash time and writes no audit
  *   entry (a warning is logged, without the typed username);
+ * - first of all, a login waits its turn among LOGINS_AT_ONCE; past LOGIN_QUEUE waiting,
+ *   503 BUSY at once, before any database work;
  * - the hash waits its turn among PASSWORD_HASHES_AT_ONCE; past the queue, 503 BUSY;
  * - an unknown username costs the same hash as a known one (`DUMMY_PASSWORD_HASH`),
  *   and answers the same 401 as a wrong password;
@@ -24,6 +26,9 @@ import { DUMMY_PASSWORD_HASH, verifyPassword } from './secrets.js';
  * - a success clears the pair's count.
  * Whether the account may have a session is `SessionService.startSession`'s call.
  */
+/** Logins in flight in this process (load-caps.ts): a spray past the queue is refused before any database work. */
+const logins = new Semaphore(LOGINS_AT_ONCE, LOGIN_QUEUE);
+
 export class PasswordLogin {
   private readonly throttle: LoginThrottle;
 
@@ -37,6 +42,16 @@ export class PasswordLogin {
 
   /** The user these credentials prove; `res` gives the client address and takes `Retry-After`. */
   async verify(credentials: LoginBody, res: Response): Promise<UserRow> {
+    try {
+      return await logins.run(() => this.check(credentials, res));
+    } catch (error) {
+      // No log line per refusal: under a spray that would be the costliest part of it.
+      if (!(error instanceof SemaphoreFullError)) throw error;
+      throw new AppError('BUSY', 'too many logins are waiting; try again shortly', { retryAfterSeconds: PASSWORD_BUSY_RETRY_AFTER_SECONDS });
+    }
+  }
+
+  private async check(credentials: LoginBody, res: Response): Promise<UserRow> {
     const { username, password } = credentials;
     const address = res.req.ip ?? 'unknown';
     const refusal = await this.throttle.refusal(username, address);

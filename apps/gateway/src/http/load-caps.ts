@@ -19,6 +19,13 @@ export const CAPPED_RETRY_AFTER_SECONDS = 5;
 export const PASSWORD_HASHES_AT_ONCE = 1;
 export const PASSWORD_HASH_QUEUE = 32;
 export const PASSWORD_BUSY_RETRY_AFTER_SECONDS = 2;
+/**
+ * Password logins handled at once (throttle reads, user lookup, hash, counting),
+ * with `LOGIN_QUEUE` more waiting; past that, 503 BUSY before any database work, so
+ * a spray costs the database nothing past what a few logins at a time cost.
+ */
+export const LOGINS_AT_ONCE = 2;
+export const LOGIN_QUEUE = 32;
 
 /** Counts open things per key and in all; `tryAcquire` refuses past either cap. */
 export class ConcurrencyCap {

@@ -51,8 +51,10 @@ export class RequestReader {
    * waiters on one request share one poll (`RequestWaits`).
    */
   async waitForFinal(principal: Principal, id: string, timeoutSeconds: number, signal: AbortSignal): Promise<RequestView | undefined> {
-    const initial = await this.get(principal, id);
-    if (isFinalRequestStatus(initial.request.status) || timeoutSeconds === 0) return initial;
+    // The public key is derived only for an answer: a poll that is dropped costs no unsealing.
+    const initial = await this.view(id);
+    if (!this.canSee(principal, initial)) throw new AppError('NOT_FOUND', 'no such request');
+    if (isFinalRequestStatus(initial.request.status) || timeoutSeconds === 0) return this.present(initial);
     await this.waits.until(id, timeoutSeconds * 1000, signal);
     if (signal.aborted) return undefined;
     return this.present(await this.view(id));
