@@ -43,14 +43,21 @@ describe.each(testDatabaseKinds())('accounts and authentication (%s database)', 
   }
 
   describe('login', () => {
-    it('returns an access token and an HttpOnly SameSite=Strict session cookie', async () => {
+    it('returns an access token and sets no cookie; with X-QG-Session: cookie, sets a __Host- HttpOnly SameSite=Strict Secure cookie and returns no token', async () => {
       const res = await anonymous.post('/api/v1/auth/login', { username: 'admin', password: ADMIN_PASSWORD });
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ accessToken: expect.any(String), tokenType: 'Bearer', expiresIn: 3600 });
-      const cookie = res.headers.get('set-cookie') ?? '';
-      expect(cookie).toMatch(/^qg_session=/);
+      expect(res.headers.get('set-cookie')).toBeNull();
+      const web = await anonymous.post('/api/v1/auth/login', { username: 'admin', password: ADMIN_PASSWORD }, { 'x-qg-session': 'cookie' });
+      expect(web.status).toBe(200);
+      expect(web.body).toEqual({ tokenType: 'Cookie', expiresIn: 3600 });
+      const cookie = web.headers.get('set-cookie') ?? '';
+      expect(cookie).toMatch(/^__Host-qg_session=/);
       expect(cookie).toMatch(/HttpOnly/i);
       expect(cookie).toMatch(/SameSite=Strict/i);
+      expect(cookie).toMatch(/; Secure/i);
+      expect(cookie).toMatch(/Path=\//);
+      expect(cookie).not.toMatch(/Domain=/i);
       const viaCookie = await anonymous.get('/api/v1/me', { cookie: cookie.split(';')[0] ?? '' });
       expect(viaCookie.status).toBe(200);
       expect(viaCookie.body.username).toBe('admin');
@@ -136,8 +143,10 @@ describe.each(testDatabaseKinds())('accounts and authentication (%s database)', 
       expectProblem(await bob.put('/api/v1/me/password', { currentPassword: 'wrong-password-here', newPassword: 'bob-new-password-123' }), 401);
       expect((await bob.put('/api/v1/me/password', { currentPassword: passwords.bob, newPassword: 'bob-new-password-123' })).status).toBe(204);
       expectProblem(await anonymous.post('/api/v1/auth/login', { username: 'bob', password: passwords.bob }), 401);
-      await anonymous.login('bob', 'bob-new-password-123');
-      expect((await bob.put('/api/v1/me/password', { currentPassword: 'bob-new-password-123', newPassword: passwords.bob })).status).toBe(204);
+      // The change ended every session of bob's, the one that made it too.
+      expectProblem(await bob.get('/api/v1/me'), 401);
+      const again = await anonymous.login('bob', 'bob-new-password-123');
+      expect((await again.put('/api/v1/me/password', { currentPassword: 'bob-new-password-123', newPassword: passwords.bob })).status).toBe(204);
     });
 
     const endpoints: { method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; path: string; body?: unknown; allowed: string[] }[] = [
@@ -202,7 +211,8 @@ describe.each(testDatabaseKinds())('accounts and authentication (%s database)', 
       const henry = await createUser('henry', ['operator']);
       const login = await anonymous.post('/api/v1/auth/login', { username: 'henry', password: henry.password });
       const token = anonymous.as(login.body.accessToken);
-      const cookie = { cookie: (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '' };
+      const webLogin = await anonymous.post('/api/v1/auth/login', { username: 'henry', password: henry.password }, { 'x-qg-session': 'cookie' });
+      const cookie = { cookie: (webLogin.headers.get('set-cookie') ?? '').split(';')[0] ?? '' };
       expect((await token.get('/api/v1/me')).status).toBe(200);
 
       const disabled = await patchUser(henry.id, { disabled: true });

@@ -61,13 +61,13 @@ describe.each(testDatabaseKinds())('single sign-on through a real OpenID provide
     const res = await browse(jar, callbackUrl, { accept });
     const n = Object.keys(seen).length;
     seen[`code${n}`] = new URL(callbackUrl).searchParams.get('code') ?? '';
-    const session = jar.get(gateway.url, 'qg_session');
+    const session = jar.get(gateway.url, '__Host-qg_session');
     if (session !== undefined) seen[`session${n}`] = session;
     return { res, jar, callbackUrl };
   }
 
   async function me(jar: CookieJar): Promise<{ status: number; body: any }> {
-    return new Http(gateway.url).get('/api/v1/me', { cookie: `qg_session=${jar.get(gateway.url, 'qg_session') ?? ''}` });
+    return new Http(gateway.url).get('/api/v1/me', { cookie: `__Host-qg_session=${jar.get(gateway.url, '__Host-qg_session') ?? ''}` });
   }
 
   it('tells the login page that single sign-on is on and password login off', async () => {
@@ -151,14 +151,14 @@ describe.each(testDatabaseKinds())('single sign-on through a real OpenID provide
     expect((await admin.request('PATCH', `/api/v1/users/${first.body.id}`, { disabled: true })).status).toBe(200);
     const { res, jar } = await signIn('erin', 'application/json');
     expect(res.status).toBe(403);
-    expect(jar.get(gateway.url, 'qg_session')).toBeUndefined();
+    expect(jar.get(gateway.url, '__Host-qg_session')).toBeUndefined();
     expect(await lastLoginFailure(admin)).toEqual({ reason: 'disabled' });
   });
 
   it('lets a single sign-on user enrol custodian keys within 5 minutes of signing in, in place of the password they do not have', async () => {
     provider.accounts.set('olga', { preferred_username: 'olga', groups: ['sre'] });
     const { jar } = await signIn('olga');
-    const session = { cookie: `qg_session=${jar.get(gateway.url, 'qg_session')}` };
+    const session = { origin: gateway.url, cookie: `__Host-qg_session=${jar.get(gateway.url, '__Host-qg_session')}` };
     const who = await me(jar);
     expect(who.body).toMatchObject({ username: 'olga', signIn: 'sso', keys: null });
     const jwks = await exportPublicJwks(await generateCustodianKeys());
@@ -193,7 +193,7 @@ describe.each(testDatabaseKinds())('single sign-on through a real OpenID provide
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ code: 'SSO_FAILED', reason: 'state_mismatch' });
     expect(await lastLoginFailure(admin)).toEqual({ method: 'oidc', reason: 'state_mismatch' });
-    expect(jar.get(gateway.url, 'qg_session')).toBeUndefined();
+    expect(jar.get(gateway.url, '__Host-qg_session')).toBeUndefined();
   });
 
   it('refuses a replayed code, even with the flow cookie kept, and audits it', async () => {
@@ -229,13 +229,13 @@ describe.each(testDatabaseKinds())('single sign-on through a real OpenID provide
       expect(after.res.status).toBe(303);
       expect((await me(after.jar)).body.roles).toEqual(['admin', 'operator', 'requester']);
       // Once another admin is enabled again, the next login drops it.
-      const enabled = await new Http(gateway.url).request('PATCH', `/api/v1/users/${adminId}`, { disabled: false }, { cookie: `qg_session=${after.jar.get(gateway.url, 'qg_session')}` });
+      const enabled = await new Http(gateway.url).request('PATCH', `/api/v1/users/${adminId}`, { disabled: false }, { origin: gateway.url, cookie: `__Host-qg_session=${after.jar.get(gateway.url, '__Host-qg_session')}` });
       expect(enabled.status).toBe(200);
       const updated = (await auditEntries(admin)).filter((e) => e.action === 'user.updated' && e.subject === `user:${ada.body.id}`).at(-1);
       expect(updated?.data).toMatchObject({ via: 'oidc', keptAdmin: 'last_enabled_admin', roles: ['admin', 'operator', 'requester'] });
       expect((await me((await signIn('ada')).jar)).body.roles).toEqual(['operator', 'requester']);
     } finally {
-      await new Http(gateway.url).request('PATCH', `/api/v1/users/${adminId}`, { disabled: false }, { cookie: `qg_session=${(await signIn('ada')).jar.get(gateway.url, 'qg_session')}` });
+      await new Http(gateway.url).request('PATCH', `/api/v1/users/${adminId}`, { disabled: false }, { origin: gateway.url, cookie: `__Host-qg_session=${(await signIn('ada')).jar.get(gateway.url, '__Host-qg_session')}` });
     }
   });
 
@@ -303,7 +303,7 @@ describe.each(testDatabaseKinds())('single sign-on against a hostile provider (%
     const { res, jar } = await callbackWith(tamper);
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ code: 'SSO_FAILED', reason });
-    expect(jar.get(gateway.url, 'qg_session')).toBeUndefined();
+    expect(jar.get(gateway.url, '__Host-qg_session')).toBeUndefined();
     expect(await lastLoginFailure(admin)).toEqual({ method: 'oidc', reason });
     expect((await admin.get('/api/v1/users')).body.users.some((u: { username: string }) => u.username === 'mallory')).toBe(false);
   });
@@ -311,7 +311,7 @@ describe.each(testDatabaseKinds())('single sign-on against a hostile provider (%
   it('accepts the same answer untampered (so the refusals above are the checks, not the harness)', async () => {
     const { res, jar } = await callbackWith((c) => c);
     expect(res.status).toBe(303);
-    const me = await new Http(gateway.url).get('/api/v1/me', { cookie: `qg_session=${jar.get(gateway.url, 'qg_session')}` });
+    const me = await new Http(gateway.url).get('/api/v1/me', { cookie: `__Host-qg_session=${jar.get(gateway.url, '__Host-qg_session')}` });
     expect(me.body).toMatchObject({ username: 'mallory', roles: ['security_lead'] });
   });
 });

@@ -11,7 +11,9 @@ export default defineConfig({
     outDir: here('./dist'),
     emptyOutDir: true,
     target: 'es2022',
-    sourcemap: true,
+    // No source maps in what the gateway serves: they would hand out the UI's source
+    // (comments included) and cost a download for nothing; debug with `vite` instead.
+    sourcemap: false,
   },
   server: {
     // `npx vite --config apps/web/vite.config.ts` against a gateway on :8080.

@@ -61,6 +61,8 @@ export function isFinalRequestStatus(status: unknown): status is FinalRequestSta
 export const AUDIT_ACTIONS = [
   'auth.login',
   'auth.login_failed',
+  'auth.login_failed_unknown',
+  'auth.logout',
   'user.created',
   'user.updated',
   'user.password_changed',
@@ -110,9 +112,13 @@ export type DecisionKind = 'approve' | 'reject';
 
 // ---- auth, users, service accounts (users.mapper.ts, auth.controller.ts) ----
 
-/** POST /auth/login (the web UI also gets the session cookie). */
+/**
+ * POST /auth/login. With the request header `X-QG-Session: cookie` (the web UI) the
+ * session rides in the HttpOnly cookie, `tokenType` is `Cookie` and no token is sent;
+ * otherwise `accessToken` is a bearer token and no cookie is set.
+ */
 export interface LoginResponse {
-  accessToken: string;
+  accessToken?: string;
   tokenType: string;
   expiresIn: number;
 }

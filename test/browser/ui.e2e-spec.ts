@@ -194,7 +194,7 @@ interface Person {
 
     await page.getByRole('link', { name: 'Policies' }).click();
     const policy = page.getByTestId('policy-form');
-    await policy.getByLabel('Name').fill('release-signing');
+    await policy.getByLabel('Name', { exact: true }).fill('release-signing');
     await policy.locator('select[name="credential"]').selectOption({ label: 'release-key (signing-key, 2 of 2)' });
     await policy.getByLabel('Operation 1').selectOption('sign');
     await policy.getByLabel('Minimum approvals').fill('2');

@@ -65,6 +65,8 @@ export function testConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfi
     trustProxy: false,
     publicUrl: undefined,
     smtpUrl: undefined,
+    apiDocs: true,
+    metricsToken: undefined,
     ...overrides,
   };
 }

@@ -29,4 +29,13 @@ describe('normaliseUrl', () => {
       expect(() => normaliseUrl(bad)).toThrow();
     }
   });
+
+  it('refuses plain http:// except to loopback', () => {
+    for (const ok of ['http://localhost:8080', 'http://127.0.0.1:8080', 'http://127.1.2.3', 'http://[::1]:8080', 'http://qg.localhost', 'https://qg.example.com']) {
+      expect(() => normaliseUrl(ok)).not.toThrow();
+    }
+    for (const bad of ['http://qg.example.com', 'http://10.0.0.5:8080', 'http://[::2]', 'http://127.0.0.1.example.com', 'http://localhost.example.com', 'http://0.0.0.0:8080']) {
+      expect(() => normaliseUrl(bad)).toThrow(/refusing plain http/);
+    }
+  });
 });

@@ -153,7 +153,16 @@ export function normaliseUrl(url: string): string {
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new CliError(`the gateway URL must be http(s): ${url}`, ExitCode.usage);
   if (parsed.username !== '' || parsed.password !== '') throw new CliError('put no credentials in the gateway URL', ExitCode.usage);
+  // A password and bearer tokens cross this connection: in clear text only to this machine.
+  if (parsed.protocol === 'http:' && !isLoopbackHost(parsed.hostname)) {
+    throw new CliError(`refusing plain http:// to ${parsed.hostname}: passwords and tokens would cross the network unencrypted; use https:// (plain http is allowed only to localhost, 127.0.0.0/8 and [::1])`, ExitCode.usage);
+  }
   return parsed.origin + parsed.pathname.replace(/\/+$/, '');
+}
+
+/** localhost, 127.0.0.0/8, ::1 (as `URL.hostname` writes them). */
+export function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname.endsWith('.localhost') || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname) || hostname === '[::1]';
 }
 
 function parseJson(text: string): unknown {

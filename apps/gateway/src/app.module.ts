@@ -8,6 +8,7 @@ import { AuditWriter } from './audit/audit-writer.js';
 import { AuthController } from './auth/auth.controller.js';
 import { AuthenticationGuard, RolesGuard } from './auth/guards.js';
 import { SessionService } from './auth/session.service.js';
+import { UnknownLoginTally } from './auth/unknown-login-tally.js';
 import { BearerTokenStrategy, ServiceTokenStrategy, SessionCookieStrategy } from './auth/strategies.js';
 import { CredentialsController } from './credentials/credentials.controller.js';
 import { CredentialsService } from './credentials/credentials.service.js';
@@ -28,6 +29,7 @@ import { RequestsController } from './requests/requests.controller.js';
 import { RequestsService } from './requests/requests.service.js';
 import { RequestLifecycle } from './requests/request-lifecycle.js';
 import { RequestReader } from './requests/request-reader.js';
+import { RequestWaits } from './requests/request-waits.js';
 import { JobQueue } from './jobs/job-queue.js';
 import { ChannelsController } from './notifications/channels.controller.js';
 import { ChannelsService } from './notifications/channels.service.js';
@@ -74,6 +76,7 @@ export class AppModule {
         SessionCookieStrategy,
         ServiceTokenStrategy,
         SessionService,
+        UnknownLoginTally,
         AuditWriter,
         AuditService,
         UsersService,
@@ -89,6 +92,7 @@ export class AppModule {
         AuditStream,
         RequestLifecycle,
         RequestReader,
+        RequestWaits,
         RequestsService,
         ExecutionQueue,
         ExecutionService,

@@ -18,6 +18,8 @@ import { bodyErrorsAsProblems } from './http/body-errors.js';
 import { jsonBodyParser, RefuseUnreadBodyInterceptor, refuseNonJsonBodies, refuseUnstorableBodies, RequestTextPipe } from './http/body-guard.js';
 import { httpMetrics } from './http/http-metrics.js';
 import { serveWebUi } from './http/web-ui.js';
+import { API_DOCS_PATH, crossSiteGuard, securityHeaders } from './http/security-headers.js';
+import { SESSION_COOKIE } from './auth/strategies.js';
 import { PinoNestLogger } from './http/pino-nest-logger.js';
 import { loadOrCreateSigningKey } from './keys/gateway-signing-key.js';
 import { openDatabase, type Database } from './persistence/database.js';
@@ -103,12 +105,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 function configureHttp(app: INestApplication, ctx: GatewayContext): void {
   const expressApp = app.getHttpAdapter().getInstance() as express.Express;
   expressApp.set('trust proxy', ctx.config.trustProxy);
-  // Name no framework to a scanner, and let no browser sniff a JSON answer into something it would run.
+  // Name no framework to a scanner; no caching, no sniffing, a CSP on every answer (security-headers.ts).
   expressApp.disable('x-powered-by');
-  app.use((_req: express.Request, res: express.Response, next: express.NextFunction) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    next();
-  });
+  app.use(securityHeaders);
   app.use(
     pinoHttp({
       logger: ctx.log,
@@ -124,6 +123,7 @@ function configureHttp(app: INestApplication, ctx: GatewayContext): void {
   );
   app.use(httpMetrics(ctx.metrics));
   app.use(cookieParser());
+  app.use(crossSiteGuard(SESSION_COOKIE));
   app.use(refuseNonJsonBodies);
   app.use(jsonBodyParser());
   app.use(bodyErrorsAsProblems);
@@ -138,6 +138,12 @@ function configureHttp(app: INestApplication, ctx: GatewayContext): void {
       exceptionFactory: (errors) => new AppError('VALIDATION_FAILED', errors.flatMap((e) => describeValidationError(e)).join('; ')),
     }),
   );
+  // Off by default in production (QG_API_DOCS): the UI and the document go together.
+  if (ctx.config.apiDocs) setUpApiDocs(app);
+  serveWebUi(app);
+}
+
+function setUpApiDocs(app: INestApplication): void {
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
@@ -147,8 +153,7 @@ function configureHttp(app: INestApplication, ctx: GatewayContext): void {
       .addBearerAuth()
       .build(),
   );
-  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
-  serveWebUi(app);
+  SwaggerModule.setup(API_DOCS_PATH.slice(1), app, document, { jsonDocumentUrl: 'api/docs-json' });
 }
 
 interface ValidationErrorLike {

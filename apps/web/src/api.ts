@@ -1,6 +1,6 @@
 /**
  * The gateway's HTTP API as the web UI uses it (PROTOCOL.md §4, §7). Same
- * origin only: the session rides in the HttpOnly `qg_session` cookie, so no
+ * origin only: the session rides in the HttpOnly `__Host-qg_session` cookie, so no
  * token ever lives in JavaScript.
  */
 import type {
@@ -118,7 +118,7 @@ export function setUnauthorizedHandler(handler: () => void): void {
   onUnauthorized = handler;
 }
 
-async function call<T>(route: ApiRoute, options: { params?: Record<string, string>; query?: URLSearchParams; body?: unknown } = {}): Promise<T> {
+async function call<T>(route: ApiRoute, options: { params?: Record<string, string>; query?: URLSearchParams; body?: unknown; headers?: Record<string, string> } = {}): Promise<T> {
   const path = routePath(route, options.params, options.query);
   const { body } = options;
   let res: Response;
@@ -126,7 +126,7 @@ async function call<T>(route: ApiRoute, options: { params?: Record<string, strin
     res = await fetch(path, {
       method: route.method,
       credentials: 'same-origin',
-      headers: { accept: 'application/json, application/problem+json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: { accept: 'application/json, application/problem+json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...options.headers },
       body: body !== undefined ? JSON.stringify(body) : undefined,
     });
   } catch {
@@ -152,7 +152,8 @@ async function call<T>(route: ApiRoute, options: { params?: Record<string, strin
 const R = API_ROUTES;
 
 export const api = {
-  login: (username: string, password: string) => call<LoginResponse>(R.login, { body: { username, password } }),
+  /** The session rides in the HttpOnly cookie only: `X-QG-Session: cookie` keeps the token out of the answer, so no script sees it. */
+  login: (username: string, password: string) => call<LoginResponse>(R.login, { body: { username, password }, headers: { 'x-qg-session': 'cookie' } }),
   logout: () => call<void>(R.logout),
   authMethods: () => call<AuthMethods>(R.authMethods),
   me: () => call<Me>(R.me),

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ApiClient } from '../api-client.js';
 import type { LoginResponse, MeView } from '../api-types.js';
 import { authenticatedClient, configPath, loadConfig, resolveConnection, saveConfig } from '../config.js';
-import { usageError } from '../exit-codes.js';
+import { CliError, ExitCode, usageError } from '../exit-codes.js';
 import { defaultKeyFilePath, peekKeyFile } from '../key-file.js';
 import { globalsOf, note, printJson, printLine } from '../output.js';
 import { promptHidden, promptLine, readStdin } from '../prompt.js';
@@ -40,6 +40,7 @@ Examples:
       if (password === '') throw usageError('the password is empty');
       const anonymous = new ApiClient(connection.url, undefined);
       const login = await anonymous.post<LoginResponse>('/api/v1/auth/login', { username, password });
+      if (login.accessToken === undefined) throw new CliError('the gateway answered the login without a token', ExitCode.failed);
       const me = await new ApiClient(connection.url, login.accessToken).get<MeView>('/api/v1/me');
       const expiresAt = new Date(Date.now() + login.expiresIn * 1000).toISOString();
       const path = configPath();
@@ -57,13 +58,16 @@ Examples:
 
   program
     .command('logout')
-    .description('forget the cached token of this gateway URL')
+    .description('end your sessions on this gateway (every device: the server revokes them) and forget the cached token')
     .action(async (_options: unknown, command: Command) => {
       const globals = globalsOf(command);
       const connection = await resolveConnection({ url: globals.url });
       const path = configPath();
       const config = await loadConfig(path);
-      const had = config.sessions[connection.url] !== undefined;
+      const session = config.sessions[connection.url];
+      const had = session !== undefined;
+      // Best effort: an expired or already revoked token is forgotten all the same.
+      if (session !== undefined) await new ApiClient(connection.url, session.token).post('/api/v1/auth/logout').catch(() => undefined);
       delete config.sessions[connection.url];
       await saveConfig(config, path);
       if (globals.json === true) printJson({ url: connection.url, loggedOut: had });

@@ -6,9 +6,9 @@ const ISSUER = 'quorumgate';
 const AUDIENCE = 'quorumgate-api';
 const TYPE = 'at+jwt';
 
-/** An ES256 access token naming the user; the same token rides in the session cookie. */
-export async function issueAccessToken(key: GatewaySigningKey, userId: string, nowSeconds: number): Promise<string> {
-  return new SignJWT({})
+/** An ES256 access token naming the user and their session epoch (`sep`); the same token rides in the session cookie. */
+export async function issueAccessToken(key: GatewaySigningKey, userId: string, nowSeconds: number, sessionEpoch = 0): Promise<string> {
+  return new SignJWT({ sep: sessionEpoch })
     .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: TYPE })
     .setIssuer(ISSUER)
     .setAudience(AUDIENCE)
@@ -29,7 +29,7 @@ export async function verifyAccessToken(key: GatewaySigningKey, token: string, n
   return (await verifyAccessTokenClaims(key, token, nowSeconds))?.sub;
 }
 
-/** As `verifyAccessToken`, with the time the token was issued (the sign-in), for checks that want a fresh one. */
+/** As `verifyAccessToken`, with the time the token was issued (the sign-in, for checks that want a fresh one) and the session epoch it was issued under (`sep`, 0 when absent). */
 export async function verifyAccessTokenClaims(key: GatewaySigningKey, token: string, nowSeconds = Date.now() / 1000): Promise<VerifiedToken | undefined> {
   const tokens = verifiedTokensOf(key);
   const kept = tokens.get(token);
@@ -48,8 +48,10 @@ export async function verifyAccessTokenClaims(key: GatewaySigningKey, token: str
       currentDate: new Date(nowSeconds * 1000),
     });
     if (payload.sub === undefined || payload.exp === undefined || payload.iat === undefined) return undefined;
+    const sep = payload.sep ?? 0;
+    if (typeof sep !== 'number' || !Number.isSafeInteger(sep) || sep < 0) return undefined;
+    const verified = { sub: payload.sub, exp: payload.exp, iat: payload.iat, sep };
     if (tokens.size >= VERIFIED_TOKENS_KEPT) tokens.delete(tokens.keys().next().value as string);
-    const verified = { sub: payload.sub, exp: payload.exp, iat: payload.iat };
     tokens.set(token, verified);
     return verified;
   } catch {
@@ -57,13 +59,15 @@ export async function verifyAccessTokenClaims(key: GatewaySigningKey, token: str
   }
 }
 
-const VERIFIED_TOKENS_KEPT = 10_000;
-interface VerifiedToken {
+export interface VerifiedToken {
   sub: string;
   exp: number;
   iat: number;
+  /** The user's session epoch when the token was issued. */
+  sep: number;
 }
 
+const VERIFIED_TOKENS_KEPT = 10_000;
 const verifiedTokens = new WeakMap<GatewaySigningKey, Map<string, VerifiedToken>>();
 
 function verifiedTokensOf(key: GatewaySigningKey): Map<string, VerifiedToken> {

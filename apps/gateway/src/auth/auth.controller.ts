@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
-import { ApiForbiddenResponse, ApiOkResponse, ApiResponse, ApiServiceUnavailableResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiForbiddenResponse, ApiHeader, ApiOkResponse, ApiResponse, ApiServiceUnavailableResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { AuthMethods, LoginResponse } from '#libs/contracts';
 import { AuditWriter } from '../audit/audit-writer.js';
@@ -11,6 +11,7 @@ import { Public } from './decorators.js';
 import { OIDC_LOGIN_PATH, OidcLogin } from './oidc-login.js';
 import { PasswordLogin } from './password-login.js';
 import { SessionService } from './session.service.js';
+import { UnknownLoginTally } from './unknown-login-tally.js';
 
 @ApiTags('auth')
 @Controller('api/v1/auth')
@@ -22,8 +23,9 @@ export class AuthController {
     @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
     audit: AuditWriter,
     private readonly sessions: SessionService,
+    unknownLogins: UnknownLoginTally,
   ) {
-    this.passwordLogin = new PasswordLogin(ctx, audit);
+    this.passwordLogin = new PasswordLogin(ctx, audit, unknownLogins);
     const { oidc, publicUrl } = ctx.config;
     this.oidcLogin = oidc !== undefined && publicUrl !== undefined ? new OidcLogin(ctx, audit, oidc, publicUrl) : undefined;
   }
@@ -42,7 +44,9 @@ export class AuthController {
   @Public()
   @ApiUnauthorizedResponse({ description: 'wrong username or password (problem+json)' })
   @ApiForbiddenResponse({ description: 'password login is off (QG_PASSWORD_LOGIN=off) for everyone but the bootstrap admin, or the account is disabled (problem+json)' })
-  @ApiTooManyRequestsResponse({ description: 'too many failed logins for this username from this address; Retry-After gives the seconds to wait (problem+json)' })
+  @ApiTooManyRequestsResponse({ description: 'too many failed logins for this username from this address, from this network or in all; Retry-After gives the seconds to wait (problem+json)' })
+  @ApiServiceUnavailableResponse({ description: 'too many password checks already waiting; Retry-After gives the seconds to wait (problem+json)' })
+  @ApiHeader({ name: 'X-QG-Session', required: false, description: '"cookie": set the HttpOnly session cookie and leave the token out of the answer (the web UI); otherwise the answer carries a bearer token and no cookie is set' })
   async login(@Body() body: LoginDto, @Res({ passthrough: true }) res: Response): Promise<LoginResponse> {
     if (this.ctx.config.passwordLogin === false && body.username !== BOOTSTRAP_ADMIN_USERNAME) {
       throw new AppError('FORBIDDEN', `password login is off here; sign in with ${this.ctx.config.oidc?.name ?? 'single sign-on'}`);
@@ -51,11 +55,12 @@ export class AuthController {
     return this.sessions.startSession(user, res);
   }
 
+  /** Ends every session of the caller's user (`SessionService.endSessions`); without a valid token it only clears the cookie. */
   @Post('logout')
   @HttpCode(204)
   @Public()
-  logout(@Res({ passthrough: true }) res: Response): void {
-    this.sessions.endSession(res);
+  async logout(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
+    await this.sessions.endSessions(req, res);
   }
 
   @Get('oidc/login')
@@ -79,7 +84,7 @@ export class AuthController {
   async oidcCallback(@Req() req: Request, @Res() res: Response): Promise<void> {
     try {
       const user = await this.oidc().complete(req, res);
-      await this.sessions.startSession(user, res);
+      await this.sessions.startSession(user, res, 'cookie');
     } catch (error) {
       if (!(error instanceof AppError) || req.accepts(['application/json', 'text/html']) !== 'text/html') throw error;
       const reason = typeof error.extra.reason === 'string' ? error.extra.reason : error.code.toLowerCase();

@@ -16,4 +16,6 @@ export interface Principal {
   signingKey?: JWK | null;
   /** A user signed in with an access token: when it was issued (unix seconds), i.e. when they signed in. */
   signedInAt?: number;
+  /** A user authenticated by access token: the session epoch it was issued under (logout and password changes move it on). */
+  sessionEpoch?: number;
 }

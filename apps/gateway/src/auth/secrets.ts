@@ -1,16 +1,45 @@
 import { hash, verify, argon2id } from 'argon2';
 import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { AppError } from '../http/app-error.js';
+import { PASSWORD_BUSY_RETRY_AFTER_SECONDS, PASSWORD_HASH_QUEUE, PASSWORD_HASHES_AT_ONCE, Semaphore, SemaphoreFullError } from '../http/load-caps.js';
 
-export function hashPassword(password: string): Promise<string> {
-  return hash(password, { type: argon2id });
+/**
+ * Every argon2id hash of this process goes through here: PASSWORD_HASHES_AT_ONCE at a
+ * time, PASSWORD_HASH_QUEUE more waiting, and past that 503 BUSY with Retry-After. A
+ * password spray then holds at most that many of libuv's threads (which webcrypto
+ * signatures and verifications share) and cannot starve the approval path.
+ */
+const passwordHashes = new Semaphore(PASSWORD_HASHES_AT_ONCE, PASSWORD_HASH_QUEUE);
+
+async function limited<T>(task: () => Promise<T>): Promise<T> {
+  try {
+    return await passwordHashes.run(task);
+  } catch (error) {
+    if (error instanceof SemaphoreFullError) {
+      throw new AppError('BUSY', 'too many password checks are waiting; try again shortly', { retryAfterSeconds: PASSWORD_BUSY_RETRY_AFTER_SECONDS });
+    }
+    throw error;
+  }
 }
 
+/** How many hashes run and wait now (tests, metrics). */
+export function passwordHashLoad(): { active: number; queued: number } {
+  return { active: passwordHashes.active, queued: passwordHashes.queued };
+}
+
+export function hashPassword(password: string): Promise<string> {
+  return limited(() => hash(password, { type: argon2id }));
+}
+
+/** False for a wrong password or a malformed hash; throws AppError BUSY when too many checks wait. */
 export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
-  try {
-    return await verify(passwordHash, password);
-  } catch {
-    return false;
-  }
+  return limited(async () => {
+    try {
+      return await verify(passwordHash, password);
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** A hash to compare against when the user does not exist, so timing does not reveal usernames. */

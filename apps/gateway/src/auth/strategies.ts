@@ -9,23 +9,28 @@ import { verifyAccessTokenClaims } from './access-tokens.js';
 import type { Principal } from './principal.js';
 import { SERVICE_TOKEN_PREFIX, serviceTokenHmac } from './secrets.js';
 
-export const SESSION_COOKIE = 'qg_session';
+/**
+ * `__Host-`: the browser sets it only with Secure, Path=/ and no Domain, so neither a
+ * sibling host nor a plain-HTTP page can plant or overwrite it.
+ */
+export const SESSION_COOKIE = '__Host-qg_session';
 
-function bearerToken(req: Request): string | undefined {
+export function bearerToken(req: Request): string | undefined {
   const header = req.headers.authorization;
   if (header === undefined) return undefined;
   const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
   return match?.[1];
 }
 
-async function userFromAccessToken(ctx: GatewayContext, token: string | undefined): Promise<Principal | null> {
+export async function userFromAccessToken(ctx: GatewayContext, token: string | undefined): Promise<Principal | null> {
   if (token === undefined || token.startsWith(SERVICE_TOKEN_PREFIX)) return null;
-  const verified = await verifyAccessTokenClaims(ctx.signingKey, token);
-  if (verified === undefined) return null;
-  // Read at every call, so that disabling a user takes effect on their next call; the
-  // signing key approvals are verified with comes only from keys whose MAC checks.
-  const principal = userPrincipal(await findUserWithCheckedKeys(ctx, verified.sub));
-  return principal === null ? null : { ...principal, signedInAt: verified.iat };
+  const claims = await verifyAccessTokenClaims(ctx.signingKey, token);
+  if (claims === undefined) return null;
+  // Read at every call, so that disabling a user, logging out or changing the password
+  // takes effect on their next call; the signing key approvals are verified with comes
+  // only from keys whose MAC checks.
+  const principal = userPrincipal(await findUserWithCheckedKeys(ctx, claims.sub), claims.sep);
+  return principal === null ? null : { ...principal, signedInAt: claims.iat };
 }
 
 /** `Authorization: Bearer <access token>` issued by POST /api/v1/auth/login. */

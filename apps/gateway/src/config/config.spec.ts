@@ -5,7 +5,13 @@ describe('loadConfig', () => {
   const oidc = { QG_OIDC_ISSUER: 'https://idp.example.com/realms/acme', QG_OIDC_CLIENT_ID: 'quorumgate', QG_PUBLIC_URL: 'https://qg.example.com/' };
 
   it('applies the documented defaults', () => {
-    expect(loadConfig({})).toMatchObject({ port: 8080, databaseUrl: undefined, dataDir: './data', masterKey: undefined, logLevel: 'info', trustProxy: false });
+    expect(loadConfig({})).toMatchObject({ port: 8080, databaseUrl: undefined, dataDir: './data', masterKey: undefined, logLevel: 'info', trustProxy: false, apiDocs: true, metricsToken: undefined });
+  });
+
+  it('turns the API docs off by default in production, and on again with QG_API_DOCS=on', () => {
+    expect(loadConfig({ NODE_ENV: 'production' }).apiDocs).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', QG_API_DOCS: 'on' }).apiDocs).toBe(true);
+    expect(loadConfig({ QG_API_DOCS: 'off' }).apiDocs).toBe(false);
   });
 
   it.each([
@@ -34,6 +40,9 @@ describe('loadConfig', () => {
     [{ QG_PUBLIC_URL: 'ftp://quorumgate.example.com' }, 'QG_PUBLIC_URL'],
     [{ QG_PUBLIC_URL: 'https://qg.example.com/?x=1' }, 'QG_PUBLIC_URL'],
     [{ QG_SMTP_URL: 'mail.example.com' }, 'QG_SMTP_URL'],
+    [{ QG_API_DOCS: 'yes' }, 'QG_API_DOCS'],
+    [{ QG_METRICS_TOKEN: 'short' }, 'QG_METRICS_TOKEN'],
+    [{ QG_METRICS_TOKEN: 'a'.repeat(31) + ' b' }, 'QG_METRICS_TOKEN'],
   ])('refuses %j naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}: `));

@@ -26,6 +26,17 @@ export interface GatewayConfig {
   publicUrl?: string;
   /** `smtp://` or `smtps://` with credentials: email notifications go through it; unset, email channels record a failed delivery. */
   smtpUrl: string | undefined;
+  /**
+   * Swagger UI at /api/docs and the OpenAPI document at /api/docs-json (`QG_API_DOCS`):
+   * on by default, off by default when NODE_ENV=production.
+   */
+  apiDocs: boolean;
+  /**
+   * The bearer token /metrics asks for (`QG_METRICS_TOKEN`, 32+ characters). Unset:
+   * /metrics answers only a client on the loopback interface whose request names no
+   * proxy (no Forwarded or X-Forwarded-For header).
+   */
+  metricsToken: string | undefined;
   /** Single sign-on; unset when `QG_OIDC_ISSUER` is. */
   oidc?: OidcConfig;
   /** False (`QG_PASSWORD_LOGIN=off`): only the bootstrap admin signs in with a password. */
@@ -90,6 +101,8 @@ export function loadConfig(env: Env): GatewayConfig {
     oidc,
     passwordLogin: parsePasswordLogin(optional(env, 'QG_PASSWORD_LOGIN'), oidc),
     smtpUrl: parseSmtpUrl(optional(env, 'QG_SMTP_URL')),
+    apiDocs: parseOnOff('QG_API_DOCS', optional(env, 'QG_API_DOCS') ?? (env.NODE_ENV === 'production' ? 'off' : 'on')),
+    metricsToken: parseMetricsToken(optional(env, 'QG_METRICS_TOKEN')),
   };
 }
 
@@ -197,6 +210,18 @@ function parseTrustProxy(raw: string | undefined): false | number | string[] {
 function parseSmtpUrl(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
   if (!/^smtps?:\/\/[^\s]+$/.test(raw)) throw new ConfigError('QG_SMTP_URL', 'must be an smtp:// or smtps:// URL (smtps://user:password@mail.example.com:465)');
+  return raw;
+}
+
+function parseOnOff(variable: string, raw: string): boolean {
+  if (raw === 'on') return true;
+  if (raw === 'off') return false;
+  throw new ConfigError(variable, `must be on or off, got "${raw}"`);
+}
+
+function parseMetricsToken(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (raw.length < 32 || !/^[\x21-\x7e]+$/.test(raw)) throw new ConfigError('QG_METRICS_TOKEN', 'must be at least 32 printable characters without spaces (openssl rand -hex 32)');
   return raw;
 }
 

@@ -34,7 +34,9 @@ export type AppErrorCode =
   | 'TOO_MANY_ATTEMPTS'
   | 'SSO_FAILED'
   | 'FRESH_SIGN_IN_REQUIRED'
-  | 'SSO_UNAVAILABLE';
+  | 'SSO_UNAVAILABLE'
+  | 'TOO_MANY_OPEN'
+  | 'BUSY';
 
 export class AppError extends Error {
   constructor(
@@ -89,8 +91,10 @@ export function statusForCode(code: AppErrorCode): number {
     case 'KEYS_NOT_ENROLLED':
       return 422;
     case 'TOO_MANY_ATTEMPTS':
+    case 'TOO_MANY_OPEN':
       return 429;
     case 'SSO_UNAVAILABLE':
+    case 'BUSY':
       return 503;
   }
 }

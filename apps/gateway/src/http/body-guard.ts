@@ -74,6 +74,8 @@ export function jsonBodyParser(): express.RequestHandler {
     strict: true,
     verify: (_req: IncomingMessage, _res, buffer: Buffer, encoding: string) => {
       if (encoding.toLowerCase().replace('-', '') === 'utf8' && !isUtf8(buffer)) throw new BodyEncodingError('the request body is not valid UTF-8');
+      // RFC 8259 §8.1: JSON text is sent without a byte-order mark; the parser would drop it silently.
+      if (buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf) throw new BodyEncodingError('the request body starts with a byte-order mark: send JSON without one');
     },
   });
 }

@@ -17,7 +17,12 @@ export class ProblemFilter implements ExceptionFilter {
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
     const body = toProblem(exception, correlationId(req));
-    if (body.status >= 500) {
+    // A refusal that names its wait (429, 503) says so in Retry-After too.
+    if (exception instanceof AppError && typeof exception.extra.retryAfterSeconds === 'number' && !res.headersSent && res.getHeader('Retry-After') === undefined) {
+      res.setHeader('Retry-After', String(exception.extra.retryAfterSeconds));
+    }
+    // A refusal under load (503 BUSY) is no failure of ours: no error log line per refused call.
+    if (body.status >= 500 && !(exception instanceof AppError)) {
       this.log.error({ err: exception, correlationId: body.correlationId }, 'request failed');
     }
     sendProblem(res, body);

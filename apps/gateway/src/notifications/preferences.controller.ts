@@ -40,6 +40,7 @@ export class PreferencesController {
 
   @Put()
   async put(@CurrentPrincipal() principal: Principal, @Body() body: UpdatePreferencesDto): Promise<NotificationPreferences> {
+    if (body.email === undefined && body.events === undefined) throw new AppError('VALIDATION_FAILED', 'send email, events or both: what to change');
     const events = body.events ?? {};
     if (!isBooleanRecord(events)) throw new AppError('VALIDATION_FAILED', 'events must map event types to true or false');
     const unknown = Object.keys(events).filter((t) => !isRequestEventType(t));
@@ -53,8 +54,10 @@ export class PreferencesController {
       }
       const email = body.email === undefined ? current.email : body.email;
       const emailEvents = REQUEST_EVENT_TYPES.filter((t) => on.has(t));
+      // What is already so is neither written nor audited.
+      if (email === current.email && emailEvents.join() === (current.emailEvents ?? REQUEST_EVENT_TYPES).join()) return toPreferences({ email, emailEvents });
       await tx.query('UPDATE users SET email = $2, email_events = $3 WHERE id = $1', [principal.id, email, emailEvents]);
-      await this.audit.append(tx, { actor: principal.id, action: 'user.notifications_changed', subject: `user:${principal.id}`, data: { emailSet: email !== null, emailEvents } });
+      await this.audit.append(tx, { actor: `user:${principal.id}`, action: 'user.notifications_changed', subject: `user:${principal.id}`, data: { emailSet: email !== null, emailEvents } });
       return toPreferences({ email, emailEvents });
     });
   }

@@ -1,6 +1,8 @@
-import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Header, Inject, Req, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import { timingSafeEqual, createHash } from 'node:crypto';
+import { AppError } from '../http/app-error.js';
 import { Public } from '../auth/decorators.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 
@@ -27,10 +29,16 @@ export class OpsController {
     }
   }
 
+  /** Prometheus metrics, for the scraper only (`metricsRefusal`). */
   @Get('metrics')
   @Public()
   @ApiExcludeEndpoint()
-  async metrics(@Res() res: Response): Promise<void> {
+  async metrics(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const refusal = metricsRefusal(this.ctx.config.metricsToken, req);
+    if (refusal !== undefined) {
+      if (refusal.code === 'AUTH_REQUIRED') res.setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
+      throw refusal;
+    }
     res.type(this.ctx.metrics.contentType).send(await this.ctx.metrics.metrics());
   }
 
@@ -40,4 +48,27 @@ export class OpsController {
   jwks() {
     return { keys: [this.ctx.signingKey.publicJwk] };
   }
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+
+/**
+ * Who may read /metrics (they name credentials, request counts and timings an
+ * outsider should not map): with `QG_METRICS_TOKEN`, only a caller that sends it as
+ * a bearer token; without, only a caller connected over loopback whose request
+ * names no proxy, so that a reverse proxy on the same host does not expose it.
+ */
+export function metricsRefusal(token: string | undefined, req: Request): AppError | undefined {
+  if (token !== undefined) {
+    const given = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+    return given !== undefined && sameSecret(given, token) ? undefined : new AppError('AUTH_REQUIRED', 'metrics need the metrics token (QG_METRICS_TOKEN) as a bearer token');
+  }
+  const forwarded = req.headers['x-forwarded-for'] !== undefined || req.headers.forwarded !== undefined;
+  if (!forwarded && LOOPBACK.test(req.socket.remoteAddress ?? '')) return undefined;
+  return new AppError('FORBIDDEN', 'metrics are served only over loopback unless QG_METRICS_TOKEN is set');
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(given), digest(expected));
 }

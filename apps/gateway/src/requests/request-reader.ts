@@ -5,16 +5,16 @@ import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 import { AppError } from '../http/app-error.js';
 import { canSee } from './request-access.js';
 import { withPublicRequestKey } from './request-keys.js';
-import { RequestEvents } from './request-events.js';
+import { RequestWaits } from './request-waits.js';
 import { findCheckedRequestShare } from '../credentials/share-assignments.js';
-import { findRequest, findRequestView, findRequestViews, listRequests, type RequestView } from './requests.repository.js';
+import { findRequestView, findRequestViews, listRequests, type RequestView } from './requests.repository.js';
 
 /** What callers may read of requests: one, a list, their own share, and a long poll for the end. */
 @Injectable()
 export class RequestReader {
   constructor(
     @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
-    private readonly events: RequestEvents,
+    private readonly waits: RequestWaits,
   ) {}
 
   /** The request as the caller may see it, with its public key. */
@@ -49,30 +49,18 @@ export class RequestReader {
     return found.share;
   }
 
-  /** Resolves with the request once it is final, or as it is when the time is up. */
-  async waitForFinal(principal: Principal, id: string, timeoutSeconds: number): Promise<RequestView> {
-    const initial = await this.get(principal, id);
-    if (isFinalRequestStatus(initial.request.status) || timeoutSeconds === 0) return initial;
-    await new Promise<void>((resolve) => {
-      const finish = () => {
-        clearTimeout(timer);
-        clearInterval(poll);
-        unsubscribe();
-        resolve();
-      };
-      const timer = setTimeout(finish, timeoutSeconds * 1000);
-      // Another replica may finish it: look at the database now and then too.
-      const poll = setInterval(() => {
-        findRequest(this.ctx.dataSource, id)
-          .then((r) => {
-            if (r !== undefined && isFinalRequestStatus(r.status)) finish();
-          })
-          .catch(() => undefined);
-      }, 1000);
-      const unsubscribe = this.events.subscribe((change) => {
-        if (change.id === id && isFinalRequestStatus(change.status)) finish();
-      });
-    });
+  /**
+   * Resolves with the request once it is final, or as it is when the time is up; at
+   * once, with nothing to answer, when `signal` aborts (the client went away). Many
+   * waiters on one request share one poll (`RequestWaits`).
+   */
+  async waitForFinal(principal: Principal, id: string, timeoutSeconds: number, signal: AbortSignal): Promise<RequestView | undefined> {
+    // The public key is derived only for an answer: a poll that is dropped costs no unsealing.
+    const initial = await this.view(id);
+    if (!this.canSee(principal, initial)) throw new AppError('NOT_FOUND', 'no such request');
+    if (isFinalRequestStatus(initial.request.status) || timeoutSeconds === 0) return this.present(initial);
+    await this.waits.until(id, timeoutSeconds * 1000, signal);
+    if (signal.aborted) return undefined;
     return this.present(await this.view(id));
   }
 

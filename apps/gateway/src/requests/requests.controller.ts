@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Authenticated, CurrentPrincipal, Roles } from '../auth/decorators.js';
 import type { Principal } from '../auth/principal.js';
@@ -8,6 +8,7 @@ import { decodeCursor, encodeCursor } from '../http/cursor.js';
 import { DecisionDto, ListRequestsQuery, SubmitRequestDto, WaitQuery } from './requests.dto.js';
 import { toApprovalResponse, toRequestResponse, toSubmittedResponse } from './requests.mapper.js';
 import { RequestReader } from './request-reader.js';
+import { RequestWaits } from './request-waits.js';
 import { RequestsService } from './requests.service.js';
 
 @ApiTags('requests')
@@ -17,6 +18,7 @@ export class RequestsController {
   constructor(
     private readonly requests: RequestsService,
     private readonly reader: RequestReader,
+    private readonly waits: RequestWaits,
   ) {}
 
   @Post()
@@ -51,10 +53,28 @@ export class RequestsController {
     return toRequestResponse(await this.reader.get(principal, id), principal);
   }
 
+  /**
+   * Long poll: answers once the request is final, or as it is at the timeout. Capped per
+   * caller and in all (429 TOO_MANY_OPEN with Retry-After); a client that goes away
+   * ends its wait at once and frees its place.
+   */
   @Get(':id/wait')
   @Authenticated()
-  async wait(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Query() query: WaitQuery) {
-    return toRequestResponse(await this.reader.waitForFinal(principal, id, query.timeoutSeconds ?? 30), principal);
+  @ApiTooManyRequestsResponse({ description: 'too many long polls open, by this caller or in all; Retry-After gives the seconds to wait (problem+json)' })
+  async wait(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Query() query: WaitQuery, @Res({ passthrough: true }) res: Response) {
+    const release = this.waits.admit(principal);
+    const gone = new AbortController();
+    const onClose = () => gone.abort();
+    res.on('close', onClose);
+    try {
+      const view = await this.reader.waitForFinal(principal, id, query.timeoutSeconds ?? 30, gone.signal);
+      // Nobody is left to read an answer.
+      if (view === undefined) return undefined;
+      return toRequestResponse(view, principal);
+    } finally {
+      res.off('close', onClose);
+      release();
+    }
   }
 
   @Get(':id/share')

@@ -20,6 +20,8 @@ export interface UserRow {
   keysEnrolledAt: Date | null;
   createdAt: Date;
   disabledAt: Date | null;
+  /** Moved on by logout and a password change: tokens issued under an earlier epoch are refused. */
+  sessionEpoch: number;
 }
 
 /** A row whose enrolled keys passed their MAC, or were left out (null) because they failed it (users/enrolled-keys.ts). */
@@ -31,7 +33,8 @@ function keysChecked(user: UserRow): user is KeyCheckedUserRow {
 
 const USER_COLUMNS = `id, username, display_name AS "displayName", password_hash AS "passwordHash", roles, groups,
   encryption_key AS "encryptionKey", encryption_kid AS "encryptionKid", signing_key AS "signingKey",
-  signing_kid AS "signingKid", keys_mac AS "keysMac", keys_enrolled_at AS "keysEnrolledAt", created_at AS "createdAt", disabled_at AS "disabledAt"`;
+  signing_kid AS "signingKid", keys_mac AS "keysMac", keys_enrolled_at AS "keysEnrolledAt", created_at AS "createdAt", disabled_at AS "disabledAt",
+  session_epoch AS "sessionEpoch"`;
 
 type Db = Pick<EntityManager, 'query'>;
 
@@ -162,7 +165,7 @@ const SERVICE_ACCOUNT_BY_TOKEN = prepared('qg_service_account_by_token', `SELECT
  */
 export async function currentPrincipal(db: PreparableDb, principal: Principal): Promise<Principal | null> {
   if (principal.kind === 'user') {
-    return userPrincipal(await findUserById(db, principal.id));
+    return userPrincipal(await findUserById(db, principal.id), principal.sessionEpoch);
   }
   const rows: ServiceAccountRow[] = await db.query(`SELECT ${SERVICE_ACCOUNT_COLUMNS} FROM service_accounts WHERE id = $1`, [principal.id]);
   return serviceAccountPrincipal(rows[0]);
@@ -173,11 +176,15 @@ export async function currentPrincipal(db: PreparableDb, principal: Principal): 
  * carries the signing key its approvals are verified with only from a row whose keys
  * passed their MAC (`findUserWithCheckedKeys`); from any other row it carries none,
  * so a signing key swapped in the database verifies nothing (spec §2 item 11).
+ * `sessionEpoch`: the epoch the caller's access token was issued under, refused
+ * once logout or a password change moved the user's epoch on.
  */
-export function userPrincipal(user: UserRow | undefined): Principal | null {
+export function userPrincipal(user: UserRow | undefined, sessionEpoch?: number): Principal | null {
   if (user === undefined || user.disabledAt !== null) return null;
+  // A token issued before the last logout or password change speaks for nobody.
+  if (sessionEpoch !== undefined && sessionEpoch !== user.sessionEpoch) return null;
   const signingKey = keysChecked(user) ? user.signingKey : null;
-  return { kind: 'user', id: user.id, name: user.username, roles: user.roles, groups: user.groups, signingKey };
+  return { kind: 'user', id: user.id, name: user.username, roles: user.roles, groups: user.groups, signingKey, ...(sessionEpoch !== undefined ? { sessionEpoch } : {}) };
 }
 
 /** Who may act as this service account: nobody once it is gone or revoked. */

@@ -50,7 +50,7 @@ export class UsersService {
     private readonly audit: AuditWriter,
     private readonly lifecycle: RequestLifecycle,
   ) {
-    this.throttle = new LoginThrottle(ctx.dataSource);
+    this.throttle = new LoginThrottle(ctx.dataSource, ctx.masterKey);
   }
 
   async createUser(actor: Principal | 'system', input: NewUser): Promise<UserRow> {
@@ -118,12 +118,16 @@ export class UsersService {
     return user;
   }
 
-  /** Enforces: the caller proves the current password (`confirmPassword`); the new one is stored only as an argon2id hash. */
+  /**
+   * Enforces: the caller proves the current password (`confirmPassword`); the new one is
+   * stored only as an argon2id hash; every session of the user ends (the session epoch
+   * moves on), this one too, so a thief's session dies with the old password.
+   */
   async changePassword(principal: Principal, currentPassword: string, newPassword: string, res: Response): Promise<void> {
     const user = await this.confirmPassword(principal, currentPassword, res);
     const passwordHash = await hashPassword(newPassword);
     await this.audit.transaction(async (tx) => {
-      await tx.query('UPDATE users SET password_hash = $2 WHERE id = $1', [user.id, passwordHash]);
+      await tx.query('UPDATE users SET password_hash = $2, session_epoch = session_epoch + 1 WHERE id = $1', [user.id, passwordHash]);
       await this.audit.append(tx, { actor: actorId(principal), action: 'user.password_changed', subject: `user:${user.id}` });
     });
   }
