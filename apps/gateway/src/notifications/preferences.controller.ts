@@ -40,6 +40,8 @@ export class PreferencesController {
 
   @Put()
   async put(@CurrentPrincipal() principal: Principal, @Body() body: UpdatePreferencesDto): Promise<NotificationPreferences> {
+    // Who may first, then what they sent.
+    if (principal.kind !== 'user') throw new AppError('FORBIDDEN', 'service accounts receive no email');
     if (body.email === undefined && body.events === undefined) throw new AppError('VALIDATION_FAILED', 'send email, events or both: what to change');
     const events = body.events ?? {};
     if (!isBooleanRecord(events)) throw new AppError('VALIDATION_FAILED', 'events must map event types to true or false');
