@@ -1,9 +1,8 @@
-import { compactVerify, decodeProtectedHeader, type JWK } from 'jose';
+import type { JWK } from 'jose';
 import { CryptoError } from './errors.js';
-import { importPublicJwk } from './public-jwk.js';
+import { STATEMENT_MAX_SKEW_SECONDS, statementInvalid as invalid, verifiedStatementPayload } from './signed-statement.js';
 
 const APPROVAL_STATEMENT_TYP = 'qg-approval+jwt';
-const STATEMENT_MAX_SKEW_SECONDS = 300;
 
 export interface ApprovalClaims {
   req: string;
@@ -13,12 +12,7 @@ export interface ApprovalClaims {
   iat: number;
 }
 
-const HEADER_MEMBERS = new Set(['alg', 'kid', 'typ']);
 const CLAIM_MEMBERS = ['req', 'digest', 'decision', 'sub', 'iat'];
-
-function invalid(message: string): CryptoError {
-  return new CryptoError('STATEMENT_INVALID', message);
-}
 
 function parseClaims(payload: Uint8Array): Omit<ApprovalClaims, 'decision'> & { decision: string } {
   let value: unknown;
@@ -61,27 +55,7 @@ export async function verifyApprovalStatement(
   nowSeconds: number,
 ): Promise<ApprovalClaims> {
   if (!Number.isFinite(nowSeconds)) throw new TypeError('nowSeconds must be a finite number');
-  const { key, thumbprint } = await importPublicJwk(signingPublicJwk, 'signing');
-  if (typeof jws !== 'string' || jws.split('.').length !== 3) throw invalid('statement is not a compact JWS');
-
-  let header;
-  try {
-    header = decodeProtectedHeader(jws);
-  } catch {
-    throw invalid('statement header is malformed');
-  }
-  if (Object.keys(header).some((k) => !HEADER_MEMBERS.has(k))) throw invalid('statement header has unexpected members');
-  if (header.alg !== 'ES256') throw invalid('statement alg must be ES256');
-  if (header.typ !== APPROVAL_STATEMENT_TYP) throw invalid('statement typ must be qg-approval+jwt');
-  if (header.kid !== thumbprint) throw new CryptoError('STATEMENT_KEY_MISMATCH', 'statement kid is not the signing key');
-
-  let payload: Uint8Array;
-  try {
-    ({ payload } = await compactVerify(jws, key, { algorithms: ['ES256'] }));
-  } catch {
-    throw invalid('statement signature does not verify');
-  }
-
+  const payload = await verifiedStatementPayload(jws, signingPublicJwk, APPROVAL_STATEMENT_TYP, 'statement');
   const claims = parseClaims(payload);
   if (claims.decision !== 'approve' && claims.decision !== 'reject') {
     throw new CryptoError('STATEMENT_CLAIMS_MISMATCH', 'statement decision must be approve or reject');

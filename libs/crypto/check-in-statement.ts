@@ -1,9 +1,8 @@
-import { compactVerify, decodeProtectedHeader, type JWK } from 'jose';
+import type { JWK } from 'jose';
 import { CryptoError } from './errors.js';
-import { importPublicJwk } from './public-jwk.js';
+import { STATEMENT_MAX_SKEW_SECONDS, statementInvalid as invalid, verifiedStatementPayload } from './signed-statement.js';
 
 const CHECK_IN_TYP = 'qg-checkin+jwt';
-const STATEMENT_MAX_SKEW_SECONDS = 300;
 
 /** The payload of a check-in statement (spec §3): `grp` only for grouped credentials (§3a). */
 export interface CheckInClaims {
@@ -17,12 +16,7 @@ export interface CheckInClaims {
   iat: number;
 }
 
-const HEADER_MEMBERS = new Set(['alg', 'kid', 'typ']);
 const REQUIRED = ['cred', 'ver', 'idx', 'commitment', 'nonce', 'sub', 'iat'];
-
-function invalid(message: string): CryptoError {
-  return new CryptoError('STATEMENT_INVALID', message);
-}
 
 function parseClaims(payload: Uint8Array): CheckInClaims {
   let value: unknown;
@@ -68,24 +62,7 @@ export async function verifyCheckInStatement(
   nowSeconds: number,
 ): Promise<CheckInClaims> {
   if (!Number.isFinite(nowSeconds)) throw new TypeError('nowSeconds must be a finite number');
-  const { key, thumbprint } = await importPublicJwk(signingPublicJwk, 'signing');
-  if (typeof jws !== 'string' || jws.split('.').length !== 3) throw invalid('check-in statement is not a compact JWS');
-  let header;
-  try {
-    header = decodeProtectedHeader(jws);
-  } catch {
-    throw invalid('check-in statement header is malformed');
-  }
-  if (Object.keys(header).some((k) => !HEADER_MEMBERS.has(k))) throw invalid('check-in statement header has unexpected members');
-  if (header.alg !== 'ES256') throw invalid('check-in statement alg must be ES256');
-  if (header.typ !== CHECK_IN_TYP) throw invalid('check-in statement typ must be qg-checkin+jwt');
-  if (header.kid !== thumbprint) throw new CryptoError('STATEMENT_KEY_MISMATCH', 'check-in statement kid is not the signing key');
-  let payload: Uint8Array;
-  try {
-    ({ payload } = await compactVerify(jws, key, { algorithms: ['ES256'] }));
-  } catch {
-    throw invalid('check-in statement signature does not verify');
-  }
+  const payload = await verifiedStatementPayload(jws, signingPublicJwk, CHECK_IN_TYP, 'check-in statement');
   const claims = parseClaims(payload);
   if (claims.sub !== expected.sub) throw new CryptoError('STATEMENT_CLAIMS_MISMATCH', 'check-in statement is by another user');
   if (claims.cred !== expected.cred) throw new CryptoError('STATEMENT_CLAIMS_MISMATCH', 'check-in statement is for another credential');
