@@ -218,6 +218,14 @@ describe('qg, the command-line client (embedded database)', () => {
     const signature = result.stdout.trim();
     expect(signature).toMatch(/^[A-Za-z0-9_-]{86}$/);
     expect(await verifyRawSignature(credential.publicInfo.publicJwk, payload, signature)).toBe(true);
+
+    // A custodian sees the result's hash, never the result (spec §4 "Results").
+    const seenByCustodian = await qg(['show', id], operators[0]!.env);
+    expect(seenByCustodian.code).toBe(0);
+    const asJson = JSON.parse((await qg(['show', id, '--json'], operators[0]!.env)).stdout);
+    expect(asJson.resultSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(seenByCustodian.stdout).toContain(`result hash sha256:${asJson.resultSha256 as string}`);
+    expect(seenByCustodian.stdout).not.toContain(signature);
   });
 
   it('prints a JWS with --format jws, and the whole request with --json', async () => {

@@ -82,6 +82,8 @@ Examples:
       } else {
         printLine(await renderRequest(api, view, check));
         if (view.result !== undefined) printLine(`result      ${safeText(JSON.stringify(view.result, null, 2)).replace(/\n/g, '\n            ')}`);
+        // Anyone but the requester gets only the result's hash (spec §4 "Results"): enough to check a copy the requester shares.
+        if (view.resultSha256 !== undefined) printLine(`result hash sha256:${view.resultSha256} (the result itself goes only to the requester)`);
       }
       if (!check.matches) {
         process.stderr.write(`qg: DIGEST MISMATCH for request ${id}: ${check.problem ?? ''}\n`);
