@@ -68,8 +68,8 @@ const ID_PREFIX = /\b[0-9a-f]{8}…/;
   it('a security lead picks a service account by name in the policy form; the policy holds its id', async () => {
     await page.getByRole('link', { name: 'Policies' }).click();
     const form = page.getByTestId('policy-form');
-    await form.getByLabel('Name').fill('bot-release');
-    await form.getByRole('checkbox', { name: 'requester' }).uncheck();
+    await form.getByLabel('Name', { exact: true }).fill('bot-release');
+    await form.getByRole('checkbox', { name: 'requester', exact: true }).uncheck();
     const picker = form.getByTestId('requester-service-accounts');
     await picker.getByLabel('Service accounts (optional)').fill('DEPLOY');
     // both deploy-* accounts match; backup-runner does not
