@@ -65,6 +65,8 @@ const EXPECTED: Record<string, Expected> = {
   'POST /api/v1/credentials/:id/check-ins': ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', '401'],
   'POST /api/v1/policies':                  ['403', 'ok', '403', '403', '403', '403', '401'],
   'GET /api/v1/policies':                   ANY_CALLER,
+  'DELETE /api/v1/policies/:id':            ['403', 'ok', '403', '403', '403', '403', '401'],
+  'GET /api/v1/directory':                  ['ok', 'ok', '403', '403', 'ok', '403', '401'],
   'GET /api/v1/policies/:id':               { own: ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', '401'], other: ['ok', 'ok', '404', '404', 'ok', 'ok', '401'] },
   'POST /api/v1/requests':                  ['403', '403', '403', 'ok', '403', 'ok', '401'],
   'GET /api/v1/requests':                   ANY_CALLER,
@@ -135,6 +137,7 @@ describe.each(testDatabaseKinds())('who may call which route (%s database)', (ki
   const mine = (caller: Caller, rel: 'own' | 'other') => (caller === 'service_account') === (rel === 'own') ? { c: ids.c2, p: ids.p2, r: ids.r2 } : { c: ids.c1, p: ids.p1, r: ids.r1 };
 
   let channels = 0;
+  let policies = 0;
   async function call(route: string, caller: Caller, rel: 'own' | 'other'): Promise<{ status: number; text: string }> {
     const [method, template] = route.split(' ') as [string, string];
     const target = mine(caller, rel);
@@ -157,6 +160,13 @@ describe.each(testDatabaseKinds())('who may call which route (%s database)', (ki
       case 'GET /api/v1/policies/:id':
         path = path.replace(':id', target.p);
         break;
+      case 'DELETE /api/v1/policies/:id': {
+        // A policy of its own for each call: a DELETE that works removes it.
+        const policy = await q.lead.post('/api/v1/policies', { name: `am-gone-policy-${++policies}`, credentialId: ids.c1, operations: [{ kind: 'sign' }], approvals: { min: 2 } });
+        if (policy.status !== 201) throw new Error(`policy: ${policy.status} ${policy.text}`);
+        path = path.replace(':id', policy.body.id);
+        break;
+      }
       case 'GET /api/v1/credentials/:id/share':
       case 'GET /api/v1/credentials/:id/health':
       case 'POST /api/v1/credentials/:id/check-ins':

@@ -73,6 +73,7 @@ export const AUDIT_ACTIONS = [
   'credential.checked_in',
   'credential.check_in_failed',
   'policy.created',
+  'policy.deleted',
   'request.submitted',
   'request.approval_recorded',
   'request.rejection_recorded',
@@ -205,6 +206,27 @@ export interface ServiceAccount {
   createdAt: string;
   /** set by DELETE /service-accounts/:id; the account's token is refused from then on */
   revokedAt: string | null;
+}
+
+/**
+ * GET /directory: one user or service account, by name, for pickers and for naming ids
+ * (admins, security leads, auditors). `name` is a user's display name or an account's
+ * name; `username` is a user's login name; `active` false for a disabled user or a
+ * revoked account.
+ */
+export interface DirectoryEntry {
+  kind: PrincipalKind;
+  id: string;
+  name: string;
+  username?: string;
+  roles: Role[];
+  active: boolean;
+}
+
+export interface DirectoryPage {
+  entries: DirectoryEntry[];
+  /** null on the last page; else send it back unchanged as `cursor` */
+  nextCursor: string | null;
 }
 
 /** POST /service-accounts: the token is shown once; a new account is never revoked. */

@@ -132,3 +132,51 @@ describe('sign refuses', () => {
     expect(await rejectionCode(sign.execute(input))).toBe('ABORTED');
   });
 });
+
+describe('sign format der', () => {
+  it('ES256: a DER signature that node and `openssl dgst -sha256 -verify` accept with the PEM public key', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { createPublicKey, verify } = await import('node:crypto');
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const jwk = await privateJwk('ES256');
+    const result = await run(jwk, { payload: PAYLOAD, format: 'der' });
+    const signature = Buffer.from(result.signature as string, 'base64url');
+    expect(signature[0]).toBe(0x30);
+    expect(signature.byteLength).toBeGreaterThanOrEqual(8);
+    expect(signature.byteLength).toBeLessThanOrEqual(72);
+    const { d: _d, ...publicJwk } = jwk;
+    const publicKey = createPublicKey({ key: publicJwk, format: 'jwk' });
+    expect(verify('sha256', payload, { key: publicKey, dsaEncoding: 'der' }, signature)).toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), 'qg-der-'));
+    try {
+      writeFileSync(join(dir, 'key.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
+      writeFileSync(join(dir, 'payload'), payload);
+      writeFileSync(join(dir, 'payload.sig'), signature);
+      const out = execFileSync('openssl', ['dgst', '-sha256', '-verify', join(dir, 'key.pem'), '-signature', join(dir, 'payload.sig'), join(dir, 'payload')], { encoding: 'utf8' });
+      expect(out.trim()).toBe('Verified OK');
+      // the same check must fail on other bytes: the test can fail
+      writeFileSync(join(dir, 'payload'), Buffer.concat([payload, Buffer.from('!')]));
+      expect(() => execFileSync('openssl', ['dgst', '-sha256', '-verify', join(dir, 'key.pem'), '-signature', join(dir, 'payload.sig'), join(dir, 'payload')], { stdio: 'pipe' })).toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('EdDSA and RSA: der is the one encoding those signatures have, the same bytes as raw would verify', async () => {
+    const { createPublicKey, verify, constants } = await import('node:crypto');
+    for (const alg of ['EdDSA', 'RS256']) {
+      const jwk = await privateJwk(alg === 'RS256' ? 'PS256' : alg);
+      const result = await run(jwk, { payload: PAYLOAD, format: 'der', ...(alg === 'RS256' ? { alg } : {}) });
+      const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicJwk } = jwk;
+      const key = createPublicKey({ key: publicJwk, format: 'jwk' });
+      const signature = Buffer.from(result.signature as string, 'base64url');
+      expect(verify(alg === 'EdDSA' ? null : 'sha256', payload, alg === 'EdDSA' ? key : { key, padding: constants.RSA_PKCS1_PADDING }, signature)).toBe(true);
+    }
+  });
+
+  it('refuses an unknown format', async () => {
+    expect(await rejectionCode(run(await privateJwk('ES256'), { payload: PAYLOAD, format: 'pem' }))).toBe('PARAMS_INVALID');
+  });
+});

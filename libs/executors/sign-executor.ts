@@ -2,12 +2,12 @@ import { CompactSign } from 'jose';
 import { assertUnreachable, requireMembers, throwIfAborted } from './checks.js';
 import type { ExecutionInput, Executor } from './executor.js';
 import { ExecutorError } from './executor-error.js';
-import { chooseAlgorithm, importSigningKey, parseSigningKey, signRaw, SIGNING_ALGS, type SigningAlg } from './signing-key.js';
+import { chooseAlgorithm, ecdsaSignatureToDer, importSigningKey, parseSigningKey, signRaw, SIGNING_ALGS, type SigningAlg } from './signing-key.js';
 
 const MAX_PAYLOAD_BYTES = 1024 * 1024;
 const MAX_PAYLOAD_CHARS = Math.ceil((MAX_PAYLOAD_BYTES * 4) / 3);
 const B64U = /^[A-Za-z0-9_-]+$/;
-const FORMATS = ['raw', 'jws'] as const;
+const FORMATS = ['raw', 'der', 'jws'] as const;
 type SignFormat = (typeof FORMATS)[number];
 
 interface SignParams {
@@ -24,7 +24,7 @@ function invalid(message: string): ExecutorError {
  * Checks `sign` params. Enforces:
  * - only `payload`, `format`, `alg`;
  * - `payload` canonical base64url without padding, 1 byte to 1 MiB decoded;
- * - `format` `raw` or `jws`;
+ * - `format` `raw`, `der` or `jws`;
  * - `alg`, when present, one of ES256, EdDSA, PS256, RS256 (whether it fits
  *   the key is checked at execution, where the key is known).
  */
@@ -38,7 +38,7 @@ function parseSignParams(params: unknown): SignParams {
   if (bytes.toString('base64url') !== payload) throw invalid('params.payload is not canonical base64url');
   if (bytes.byteLength > MAX_PAYLOAD_BYTES) throw invalid('params.payload must be at most 1 MiB decoded');
   const fmt = FORMATS.find((f) => f === format);
-  if (fmt === undefined) throw invalid('params.format must be "raw" or "jws"');
+  if (fmt === undefined) throw invalid('params.format must be "raw", "der" or "jws"');
   let chosen: SigningAlg | undefined;
   if (alg !== undefined) {
     chosen = SIGNING_ALGS.find((a) => a === alg);
@@ -50,7 +50,9 @@ function parseSignParams(params: unknown): SignParams {
 /**
  * `sign` (credential kind `signing-key`): signs `params.payload` with the
  * credential's private JWK. `raw` gives `{alg, kid, signature}` (the
- * signature over the payload bytes, JWS encoding, base64url); `jws` gives
+ * signature over the payload bytes, JWS encoding, base64url); `der` the
+ * same with an ECDSA signature DER-encoded (what `openssl dgst -verify` takes;
+ * EdDSA and RSA signatures have one encoding, so `der` equals `raw`); `jws` gives
  * `{alg, kid, jws}` (compact, protected header `{alg, kid}`).
  *
  * @example
@@ -82,6 +84,11 @@ export const signExecutor: Executor = {
       case 'raw': {
         const signature = await signRaw(cryptoKey, alg, payload);
         return { alg, kid: key.kid, signature: Buffer.from(signature).toString('base64url') };
+      }
+      case 'der': {
+        const signature = await signRaw(cryptoKey, alg, payload);
+        const encoded = alg === 'ES256' ? ecdsaSignatureToDer(signature) : signature;
+        return { alg, kid: key.kid, signature: Buffer.from(encoded).toString('base64url') };
       }
       case 'jws': {
         const jws = await new CompactSign(payload).setProtectedHeader({ alg, kid: key.kid }).sign(cryptoKey);

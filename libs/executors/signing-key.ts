@@ -189,6 +189,29 @@ export async function signRaw(cryptoKey: CryptoKey, alg: SigningAlg, data: Uint8
   return new Uint8Array(await globalThis.crypto.subtle.sign(signatureAlgorithm(alg), cryptoKey, data));
 }
 
+/** One DER INTEGER: big-endian, leading zeros dropped, a 0x00 prefixed when the top bit is set. */
+function derInteger(bytes: Uint8Array): number[] {
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0) start++;
+  const value = Array.from(bytes.subarray(start));
+  if ((value[0] ?? 0) & 0x80) value.unshift(0);
+  return [0x02, value.length, ...value];
+}
+
+/**
+ * An ECDSA P-256 signature in JWS form (r‖s, 64 bytes) as the DER
+ * `SEQUENCE { r INTEGER, s INTEGER }` that `openssl dgst -verify` and most
+ * X.509 tooling take. At most 72 bytes, so every length fits one byte.
+ *
+ * @example
+ * ecdsaSignatureToDer(await signRaw(key, 'ES256', data)); // 30 44 02 20 … 02 20 …
+ */
+export function ecdsaSignatureToDer(signature: Uint8Array): Uint8Array {
+  if (signature.byteLength !== 64) throw new TypeError('an ES256 signature is 64 bytes (r‖s)');
+  const body = [...derInteger(signature.subarray(0, 32)), ...derInteger(signature.subarray(32))];
+  return Uint8Array.from([0x30, body.length, ...body]);
+}
+
 /**
  * Signs a probe with the private members and verifies it with the public
  * ones: WebCrypto accepts an RSA JWK whose `n` belongs to another key, and

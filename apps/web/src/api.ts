@@ -9,6 +9,8 @@ import type {
   CheckInResponse,
   CredentialHealth,
   CredentialShare,
+  DirectoryEntry,
+  DirectoryPage,
   AuditVerification,
   CreatedNotificationChannel,
   CreatedServiceAccount,
@@ -28,6 +30,7 @@ import type {
   NotificationEventType,
   NotificationPreferences,
   Policy,
+  PrincipalKind,
   RequestDetail,
   RequestEventType,
   RequestList,
@@ -37,7 +40,7 @@ import type {
   User,
   UserChange,
 } from '../../../libs/contracts/index.ts';
-import { API_ROUTES, routePath, type ApiRoute } from './api-routes.ts';
+import { API_ROUTES, OPTIONAL_API_ROUTES, routePath, type ApiRoute } from './api-routes.ts';
 
 /** The most requests a list page of the web UI loads, page after page. */
 const LIST_REQUESTS_MAX = 1000;
@@ -52,6 +55,7 @@ export type {
   Credential,
   CredentialHealth,
   CredentialKind,
+  DirectoryEntry,
   EnrolledKeys,
   GeneratedSigningAlg,
   ExecutorOperationKind,
@@ -68,6 +72,7 @@ export type {
   OperationKind,
   OperationRule,
   Policy,
+  PrincipalKind,
   RequestChange,
   RequestStatus,
   Role,
@@ -118,7 +123,7 @@ export function setUnauthorizedHandler(handler: () => void): void {
   onUnauthorized = handler;
 }
 
-async function call<T>(route: ApiRoute, options: { params?: Record<string, string>; query?: URLSearchParams; body?: unknown; headers?: Record<string, string> } = {}): Promise<T> {
+async function call<T>(route: ApiRoute | (typeof OPTIONAL_API_ROUTES)[keyof typeof OPTIONAL_API_ROUTES], options: { params?: Record<string, string>; query?: URLSearchParams; body?: unknown; headers?: Record<string, string> } = {}): Promise<T> {
   const path = routePath(route, options.params, options.query);
   const { body } = options;
   let res: Response;
@@ -189,6 +194,35 @@ export const api = {
   getPolicy: (id: string) => call<Policy>(R.getPolicy, { params: { id } }),
   listPolicies: () => call<{ policies: Policy[] }>(R.listPolicies).then((r) => r.policies),
   createPolicy: (body: NewPolicy) => call<Policy>(R.createPolicy, { body }),
+  deletePolicy: (id: string) => call<void>(R.deletePolicy, { params: { id } }),
+  /** One page of the directory: users and service accounts whose name contains `q`. */
+  searchDirectory: (query: { q?: string; kind?: PrincipalKind; limit?: number; cursor?: string }) => {
+    const qs = new URLSearchParams();
+    if (query.q !== undefined && query.q !== '') qs.set('q', query.q);
+    if (query.kind !== undefined) qs.set('kind', query.kind);
+    if (query.limit !== undefined) qs.set('limit', String(query.limit));
+    if (query.cursor !== undefined) qs.set('cursor', query.cursor);
+    return call<DirectoryPage>(R.searchDirectory, { query: qs });
+  },
+  /** The whole directory, page after page up to `max` entries: names for ids. */
+  listDirectory: async (max = 5000) => {
+    const entries: DirectoryEntry[] = [];
+    let cursor: string | null | undefined;
+    do {
+      const qs = new URLSearchParams({ limit: '200' });
+      if (cursor) qs.set('cursor', cursor);
+      const page = await call<DirectoryPage>(R.searchDirectory, { query: qs });
+      entries.push(...page.entries);
+      cursor = page.nextCursor;
+    } while (cursor && entries.length < max);
+    return entries;
+  },
+  /** The credential's versions, or null when this gateway does not serve them (404). */
+  listCredentialVersions: (id: string) =>
+    call<unknown>(OPTIONAL_API_ROUTES.listCredentialVersions, { params: { id } }).catch((error: unknown) => {
+      if (error instanceof ApiError && error.status === 404 && error.code === 'ROUTE_NOT_FOUND') return null;
+      throw error;
+    }),
 
   listUsers: () => call<{ users: User[] }>(R.listUsers).then((r) => r.users),
   createUser: (body: NewUser) => call<User>(R.createUser, { body }),

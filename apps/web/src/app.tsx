@@ -4,6 +4,7 @@ import { ErrorMessage, Loading } from './components/feedback.tsx';
 import { KeyWarning } from './components/key-warning.tsx';
 import { Link } from './components/link.tsx';
 import { AuditPage } from './pages/audit-page.tsx';
+import { CredentialPage } from './pages/credential-page.tsx';
 import { CredentialsPage } from './pages/credentials-page.tsx';
 import { InboxPage } from './pages/inbox-page.tsx';
 import { KeysPage } from './pages/keys-page.tsx';
@@ -13,6 +14,7 @@ import { MyNotificationsPage } from './pages/my-notifications-page.tsx';
 import { MyRequestsPage } from './pages/my-requests-page.tsx';
 import { NotificationsPage } from './pages/notifications-page.tsx';
 import { PoliciesPage } from './pages/policies-page.tsx';
+import { PolicyPage } from './pages/policy-page.tsx';
 import { RequestPage } from './pages/request-page.tsx';
 import { ServiceAccountsPage } from './pages/service-accounts-page.tsx';
 import { UsersPage } from './pages/users-page.tsx';
@@ -74,8 +76,8 @@ const NAV: NavItem[] = [
   { href: '/keys', label: 'My keys', pages: ['keys'], roles: 'users' },
   { href: '/my-credentials', label: 'My credentials', pages: ['my-credentials'], roles: ['operator'] },
   { href: '/me/notifications', label: 'My notifications', pages: ['my-notifications'], roles: 'users' },
-  { href: '/credentials', label: 'Credentials', pages: ['credentials'], roles: ['security_lead'] },
-  { href: '/policies', label: 'Policies', pages: ['policies'], roles: ['security_lead'] },
+  { href: '/credentials', label: 'Credentials', pages: ['credentials', 'credential'], roles: ['security_lead'] },
+  { href: '/policies', label: 'Policies', pages: ['policies', 'policy'], roles: ['security_lead'] },
   { href: '/users', label: 'Users', pages: ['users'], roles: ['admin'] },
   { href: '/service-accounts', label: 'Service accounts', pages: ['service-accounts'], roles: ['admin'] },
   { href: '/notifications', label: 'Notifications', pages: ['notifications'], roles: ['admin'] },
@@ -145,6 +147,10 @@ function Page({ route }: { route: Route }) {
       return <CredentialsPage />;
     case 'policies':
       return <PoliciesPage />;
+    case 'policy':
+      return <PolicyPage id={route.id} />;
+    case 'credential':
+      return <CredentialPage id={route.id} />;
     case 'users':
       return <UsersPage />;
     case 'service-accounts':

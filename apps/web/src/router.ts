@@ -8,7 +8,9 @@ export type Route =
   | { page: 'keys' }
   | { page: 'my-credentials' }
   | { page: 'credentials' }
+  | { page: 'credential'; id: string }
   | { page: 'policies' }
+  | { page: 'policy'; id: string }
   | { page: 'users' }
   | { page: 'service-accounts' }
   | { page: 'audit' }
@@ -19,6 +21,10 @@ export type Route =
 export function parseRoute(path: string): Route {
   const request = /^\/requests\/([A-Za-z0-9-]{1,64})\/?$/.exec(path);
   if (request !== null) return { page: 'request', id: request[1] };
+  const credential = /^\/credentials\/([A-Za-z0-9._-]{1,64})\/?$/.exec(path);
+  if (credential !== null) return { page: 'credential', id: credential[1] };
+  const policy = /^\/policies\/([A-Za-z0-9-]{1,64})\/?$/.exec(path);
+  if (policy !== null) return { page: 'policy', id: policy[1] };
   switch (path.replace(/\/+$/, '') || '/') {
     case '/':
     case '/inbox':

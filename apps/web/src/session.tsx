@@ -34,20 +34,18 @@ export function keyStateOf(me: Me, local: StoredKeys | null | undefined): KeySta
 }
 
 /**
- * Names for ids. The gateway lets only admins, security leads and auditors
- * list users (and admins and auditors service accounts); for everyone else
- * the UI knows only its own user and shows other ids shortened.
+ * Names for ids. The gateway's directory (users and service accounts by name) is open
+ * to admins, security leads and auditors; everyone else knows their own name and the
+ * names each request carries (`requestNames`).
  */
 async function loadNames(me: Me): Promise<Map<string, string>> {
   const names = new Map<string, string>([[me.id, me.displayName]]);
-  const canListUsers = me.roles.some((r) => r === 'admin' || r === 'security_lead' || r === 'auditor');
-  const canListAccounts = me.roles.some((r) => r === 'admin' || r === 'auditor');
-  const [users, accounts] = await Promise.all([
-    canListUsers ? api.listUsers().catch(() => []) : Promise.resolve([]),
-    canListAccounts ? api.listServiceAccounts().catch(() => []) : Promise.resolve([]),
-  ]);
-  for (const u of users) names.set(u.id, u.displayName === u.username ? u.username : `${u.displayName} (${u.username})`);
-  for (const a of accounts) names.set(a.id, `${a.name} (service account)`);
+  const canList = me.roles.some((r) => r === 'admin' || r === 'security_lead' || r === 'auditor');
+  const entries = canList ? await api.listDirectory().catch(() => []) : [];
+  for (const e of entries) {
+    if (e.kind === 'service_account') names.set(e.id, `${e.name} (service account)`);
+    else names.set(e.id, e.username === undefined || e.name === e.username ? e.name : `${e.name} (${e.username})`);
+  }
   return names;
 }
 
@@ -103,7 +101,8 @@ export function requestNames(request: QgRequest): Map<string, string> {
 /**
  * A person's or account's name if this user may know it (from the user and
  * service-account lists, else from `known`, e.g. `requestNames(request)`),
- * else a short id.
+ * else says the account is unknown to this user: never an id prefix, which reads as a
+ * name and is none (the id is in PersonName's tooltip).
  */
 export function useName(): (id: string, kind?: 'user' | 'service_account', known?: ReadonlyMap<string, string>) => string {
   const { names, me } = useSession();
@@ -114,7 +113,7 @@ export function useName(): (id: string, kind?: 'user' | 'service_account', known
       if (listed !== undefined) return listed;
       const carried = known?.get(id);
       if (carried !== undefined) return kind === 'service_account' ? `${carried} (service account)` : carried;
-      return `${kind === 'service_account' ? 'service account' : kind === 'user' ? 'user' : ''} ${id.slice(0, 8)}…`.trimStart();
+      return kind === 'service_account' ? 'a service account not known to you' : kind === 'user' ? 'a user not known to you' : 'an account not known to you';
     },
     [names, me],
   );

@@ -152,12 +152,12 @@ Examples:
   requestCommand(
     request,
     'sign',
-    "sign a payload with a signing-key credential; with --wait prints the signature (raw, base64url) or the JWS alone",
+    "sign a payload with a signing-key credential; with --wait prints the signature (raw or der, base64url) or the JWS alone",
     `  qg request sign -c release-key -r "release v1.2.3" --payload-file SHA256SUMS --wait
   git rev-parse HEAD | qg request sign -c release-key -r "tag v1.2.3" --format jws --wait --timeout 1800`,
   )
     .option('--payload-file <path>', 'the bytes to sign ("-" or left out: stdin)')
-    .addOption(new Option('--format <format>', 'raw: a bare signature; jws: a compact JWS with the payload').choices(['raw', 'jws']).default('raw'))
+    .addOption(new Option('--format <format>', 'raw: a bare signature (r‖s for ECDSA); der: the same, ECDSA DER-encoded for openssl; jws: a compact JWS with the payload').choices(['raw', 'der', 'jws']).default('raw'))
     .option('--alg <alg>', 'for RSA keys: RS256 instead of PS256')
     .action(async (options: SubmitOptions & { payloadFile?: string; format: string; alg?: string }, command: Command) => {
       let payload = await readInput(options.payloadFile, '--payload-file');

@@ -18,6 +18,7 @@ export type AppErrorCode =
   | 'METHOD_NOT_ALLOWED'
   | 'USERNAME_TAKEN'
   | 'NAME_TAKEN'
+  | 'IN_USE'
   | 'KEYS_NOT_ENROLLED'
   | 'REQUESTER_NOT_ALLOWED'
   | 'NO_MATCHING_POLICY'
@@ -80,6 +81,7 @@ export function statusForCode(code: AppErrorCode): number {
     case 'CONFLICT':
     case 'USERNAME_TAKEN':
     case 'NAME_TAKEN':
+    case 'IN_USE':
     case 'APPROVAL_DUPLICATE':
     case 'REQUEST_NOT_PENDING':
     case 'IDEMPOTENCY_KEY_REUSED':

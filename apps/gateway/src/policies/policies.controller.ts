@@ -1,5 +1,5 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiConflictResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
 import type { PolicyDefinition } from '#libs/policy';
 import { Authenticated, CurrentPrincipal, Roles } from '../auth/decorators.js';
 import type { Principal } from '../auth/principal.js';
@@ -42,5 +42,15 @@ export class PoliciesController {
   @Authenticated()
   async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
     return toPolicyResponse(await this.policies.get(principal, id));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @Roles('security_lead')
+  @ApiNoContentResponse({ description: 'deleted: no list, page or new request sees the policy again; past requests keep naming it' })
+  @ApiNotFoundResponse({ description: 'no such policy, or already deleted (code NOT_FOUND)' })
+  @ApiConflictResponse({ description: 'a pending, approved or executing request uses the policy (code IN_USE, `activeRequests`); nothing changed' })
+  async delete(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
+    await this.policies.delete(principal, id);
   }
 }

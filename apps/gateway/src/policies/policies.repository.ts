@@ -9,12 +9,12 @@ export const POLICY_COLUMNS = `id, name, credential_id AS "credentialId", operat
 
 export async function findPolicy(db: Db, id: string): Promise<PolicyDefinition | undefined> {
   if (!isUuid(id)) return undefined;
-  const rows: PolicyRow[] = await db.query(`SELECT ${POLICY_COLUMNS} FROM policies WHERE id = $1`, [id]);
+  const rows: PolicyRow[] = await db.query(`SELECT ${POLICY_COLUMNS} FROM policies WHERE id = $1 AND deleted_at IS NULL`, [id]);
   return rows[0] === undefined ? undefined : policyFromRow(rows[0]);
 }
 
 export async function policiesOfCredential(db: Db, credentialId: string): Promise<PolicyDefinition[]> {
-  const rows: PolicyRow[] = await db.query(`SELECT ${POLICY_COLUMNS} FROM policies WHERE credential_id = $1 ORDER BY name`, [credentialId]);
+  const rows: PolicyRow[] = await db.query(`SELECT ${POLICY_COLUMNS} FROM policies WHERE credential_id = $1 AND deleted_at IS NULL ORDER BY name`, [credentialId]);
   return rows.map(policyFromRow);
 }
 

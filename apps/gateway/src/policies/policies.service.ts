@@ -8,7 +8,7 @@ import { custodianIdsOf, findCredential, listShares } from '../credentials/crede
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 import { AppError } from '../http/app-error.js';
 import { fromPolicyError } from '../http/library-errors.js';
-import { findUsersByIds } from '../users/accounts.repository.js';
+import { findUsersByIds, isUuid } from '../users/accounts.repository.js';
 import { actorId } from '../users/users.service.js';
 import type { CreatePolicyDto } from './policies.dto.js';
 import { findPolicy, POLICY_COLUMNS, policyFromRow, type PolicyRow } from './policies.repository.js';
@@ -60,7 +60,7 @@ export class PoliciesService {
     return this.audit.transaction(async (tx) => {
       const rows: { id: string }[] = await tx.query(
         `INSERT INTO policies (name, credential_id, operations, approvals, requesters, request_ttl_seconds, operation_timeout_seconds, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (name) DO NOTHING RETURNING id`,
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (name) WHERE deleted_at IS NULL DO NOTHING RETURNING id`,
         [definition.name, definition.credentialId, JSON.stringify(definition.operations), definition.approvals, definition.requesters ?? null, definition.requestTtlSeconds, definition.operationTimeoutSeconds ?? null, actor.kind === 'user' ? actor.id : null],
       );
       const id = rows[0]?.id;
@@ -72,7 +72,7 @@ export class PoliciesService {
 
   /** The policies `viewer` may see (`canSeePolicy`). */
   async list(viewer: Principal): Promise<PolicyDefinition[]> {
-    const rows: PolicyRow[] = await this.ctx.dataSource.query(`SELECT ${POLICY_COLUMNS} FROM policies ORDER BY name`);
+    const rows: PolicyRow[] = await this.ctx.dataSource.query(`SELECT ${POLICY_COLUMNS} FROM policies WHERE deleted_at IS NULL ORDER BY name`);
     const policies = rows.map(policyFromRow);
     const visible = await Promise.all(policies.map((policy) => this.visible(viewer, policy)));
     return policies.filter((_, i) => visible[i]);
@@ -83,6 +83,34 @@ export class PoliciesService {
     const policy = await findPolicy(this.ctx.dataSource, id);
     if (policy === undefined || !(await this.visible(viewer, policy))) throw new AppError('NOT_FOUND', 'no such policy');
     return policy;
+  }
+
+  /**
+   * Deletes a policy (security lead). Enforces: the policy exists and is not deleted
+   * (404); no pending, approved or executing request uses it (409 IN_USE, nothing
+   * changed). The row is kept, marked deleted, because past requests and the audit
+   * log name it; the row lock makes a concurrent delete wait and then find it gone.
+   */
+  async delete(actor: Principal, id: string): Promise<void> {
+    if (!isUuid(id)) throw new AppError('NOT_FOUND', 'no such policy');
+    await this.audit.transaction(async (tx) => {
+      const rows: { name: string; credentialId: string }[] = await tx.query(
+        'SELECT name, credential_id AS "credentialId" FROM policies WHERE id = $1 AND deleted_at IS NULL FOR UPDATE',
+        [id],
+      );
+      const policy = rows[0];
+      if (policy === undefined) throw new AppError('NOT_FOUND', 'no such policy');
+      const active: { count: string }[] = await tx.query(
+        `SELECT count(*)::text AS count FROM requests WHERE policy_id = $1 AND status IN ('pending', 'approved', 'executing')`,
+        [id],
+      );
+      const count = Number(active[0]?.count ?? 0);
+      if (count > 0) {
+        throw new AppError('IN_USE', `policy "${policy.name}" is used by ${count} pending, approved or executing request${count === 1 ? '' : 's'}: delete it once they have ended`, { activeRequests: count });
+      }
+      await tx.query('UPDATE policies SET deleted_at = now() WHERE id = $1', [id]);
+      await this.audit.append(tx, { actor: actorId(actor), action: 'policy.deleted', subject: `policy:${id}`, data: { name: policy.name, credentialId: policy.credentialId } });
+    });
   }
 
   private async visible(viewer: Principal, policy: PolicyDefinition): Promise<boolean> {

@@ -2,7 +2,9 @@ import { useState, type FormEvent } from 'react';
 import { api, CREDENTIAL_KINDS, GENERATED_SIGNING_ALGS, type Credential, type CredentialHealth, type CredentialKind, type GeneratedSigningAlg, type User } from '../api.ts';
 import { ErrorMessage, Loading, Notice } from '../components/feedback.tsx';
 import { Field, FormFooter } from '../components/form-parts.tsx';
+import { Link } from '../components/link.tsx';
 import { LoadedTable } from '../components/loaded-table.tsx';
+import { useName } from '../session.tsx';
 import { formatTime } from '../format.ts';
 import { useLoad } from '../use-load.ts';
 import { useSubmit } from '../use-submit.ts';
@@ -121,7 +123,10 @@ function CreateCredential({ users, onCreated }: { users: User[]; onCreated: (c: 
   const generating = kind === 'signing-key' && source === 'generate';
   const candidates = users.filter((u) => u.roles.includes('operator'));
   const grouped = groups.length > 1;
-  const nameOf = (id: string) => users.find((u) => u.id === id)?.username ?? id.slice(0, 8);
+  const nameOf = (id: string) => users.find((u) => u.id === id)?.username ?? 'an unknown user';
+  const [custodianFilter, setCustodianFilter] = useState('');
+  const needle = custodianFilter.trim().toLowerCase();
+  const shown = (u: User) => needle === '' || u.username.toLowerCase().includes(needle) || u.displayName.toLowerCase().includes(needle);
 
   const update = (at: number, change: Partial<GroupDraft>) => setGroups((gs) => gs.map((g, i) => (i === at ? { ...g, ...change } : g)));
   const toggle = (at: number, id: string, on: boolean) =>
@@ -237,6 +242,11 @@ function CreateCredential({ users, onCreated }: { users: User[]; onCreated: (c: 
         </span>
       </label>
       )}
+      {candidates.length > 8 && (
+        <Field label="Find custodians by name" hint="Narrows the lists below; those already chosen stay listed." className="narrow">
+          <input type="search" name="custodian-filter" autoComplete="off" value={custodianFilter} onChange={(e) => setCustodianFilter(e.target.value)} placeholder="alice" />
+        </Field>
+      )}
       {groups.map((group, at) => {
         const elsewhere = new Map(groups.flatMap((g, i) => (i === at ? [] : g.custodians.map((id) => [id, g.name.trim() || `group ${i + 1}`] as const))));
         return (
@@ -259,7 +269,7 @@ function CreateCredential({ users, onCreated }: { users: User[]; onCreated: (c: 
               <p className="muted">No user has the operator role yet. An admin creates operators; each enrols keys before holding a share.</p>
             ) : (
               <ul className="plain">
-                {candidates.map((u) => (
+                {candidates.filter((u) => shown(u) || group.custodians.includes(u.id)).map((u) => (
                   <li key={u.id}>
                     <label className="checkbox">
                       <input
@@ -344,6 +354,7 @@ export function CredentialsPage() {
   );
   const [created, setCreated] = useState<Credential | null>(null);
   const byId = new Map((users.data ?? []).map((u) => [u.id, u]));
+  const name = useName();
 
   return (
     <section className="stack">
@@ -374,7 +385,9 @@ export function CredentialsPage() {
         row={(c) => (
           <tr key={c.id}>
             <td>
-              <code>{c.name}</code>
+              <Link href={`/credentials/${c.id}`}>
+                <code>{c.name}</code>
+              </Link>
             </td>
             <td>{c.kind}</td>
             <td data-testid="credential-quorum">
@@ -390,7 +403,7 @@ export function CredentialsPage() {
                 const u = byId.get(cu.userId);
                 return (
                   <span key={cu.userId} className="tag">
-                    {cu.grp !== undefined ? `${c.sharing.groups[cu.grp]?.name ?? cu.grp} ` : ''}#{cu.index} {u?.username ?? cu.userId.slice(0, 8)}
+                    {cu.grp !== undefined ? `${c.sharing.groups[cu.grp]?.name ?? cu.grp} ` : ''}#{cu.index} {u?.username ?? name(cu.userId, 'user')}
                     {u !== undefined && u.keysEnrolled !== true && ' (keys missing)'}
                   </span>
                 );

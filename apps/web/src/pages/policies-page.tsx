@@ -11,11 +11,13 @@ import {
   type OperationRule,
   type Policy,
   type Role,
-  type User,
 } from '../api.ts';
 import { ErrorMessage, Loading, Notice } from '../components/feedback.tsx';
 import { Field, FormFooter } from '../components/form-parts.tsx';
+import { Link } from '../components/link.tsx';
 import { LoadedTable } from '../components/loaded-table.tsx';
+import { PrincipalPicker } from '../components/principal-picker.tsx';
+import { useName } from '../session.tsx';
 import { useLoad } from '../use-load.ts';
 import { useSubmit } from '../use-submit.ts';
 
@@ -88,7 +90,7 @@ interface OperationRow {
   constraints: string;
 }
 
-function CreatePolicy({ credentials, users, onCreated }: { credentials: Credential[]; users: User[]; onCreated: (p: Policy) => void }) {
+function CreatePolicy({ credentials, onCreated }: { credentials: Credential[]; onCreated: (p: Policy) => void }) {
   const [name, setName] = useState('');
   const [credentialId, setCredentialId] = useState(credentials[0]?.id ?? '');
   const credential = credentials.find((c) => c.id === credentialId);
@@ -99,7 +101,7 @@ function CreatePolicy({ credentials, users, onCreated }: { credentials: Credenti
   const [allowSelf, setAllowSelf] = useState(false);
   const [roles, setRoles] = useState<Role[]>(['requester']);
   const [requesterUsers, setRequesterUsers] = useState<string[]>([]);
-  const [serviceAccounts, setServiceAccounts] = useState('');
+  const [serviceAccounts, setServiceAccounts] = useState<string[]>([]);
   const [ttlMinutes, setTtlMinutes] = useState(60);
   const { busy, error, setError, run } = useSubmit();
 
@@ -122,10 +124,7 @@ function CreatePolicy({ credentials, users, onCreated }: { credentials: Credenti
         const constraints = parseConstraints(o.constraints);
         return constraints === undefined ? { kind } : { kind, constraints };
       });
-      const sa = serviceAccounts
-        .split(/[\s,]+/)
-        .map((s) => s.trim())
-        .filter((s) => s !== '');
+      const sa = serviceAccounts;
       const requesters = roles.length === 0 && requesterUsers.length === 0 && sa.length === 0 ? undefined : { roles, users: requesterUsers, serviceAccounts: sa };
       const groupRules = parseGroups(groups);
       body = {
@@ -142,6 +141,8 @@ function CreatePolicy({ credentials, users, onCreated }: { credentials: Credenti
     await run(async () => {
       const created = await api.createPolicy(body);
       setName('');
+      setRequesterUsers([]);
+      setServiceAccounts([]);
       onCreated(created);
     });
   };
@@ -237,26 +238,8 @@ function CreatePolicy({ credentials, users, onCreated }: { credentials: Credenti
             </label>
           ))}
         </div>
-        {users.length > 0 && (
-          <details>
-            <summary>Specific users ({requesterUsers.length} chosen)</summary>
-            <div className="checks">
-              {users.map((u) => (
-                <label key={u.id} className="checkbox">
-                  <input
-                    type="checkbox"
-                    checked={requesterUsers.includes(u.id)}
-                    onChange={(e) => setRequesterUsers((us) => (e.target.checked ? [...us, u.id] : us.filter((x) => x !== u.id)))}
-                  />{' '}
-                  {u.username}
-                </label>
-              ))}
-            </div>
-          </details>
-        )}
-        <Field label="Service account ids (optional)">
-          <input value={serviceAccounts} onChange={(e) => setServiceAccounts(e.target.value)} spellCheck={false} placeholder="comma-separated ids" />
-        </Field>
+        <PrincipalPicker label="Specific users (optional)" kind="user" chosen={requesterUsers} onChange={setRequesterUsers} testId="requester-users" />
+        <PrincipalPicker label="Service accounts (optional)" kind="service_account" chosen={serviceAccounts} onChange={setServiceAccounts} testId="requester-service-accounts" />
       </fieldset>
       <Field label="Request lifetime (minutes)" hint="How long a request waits for its quorum before it expires." className="narrow">
         <input name="ttl" type="number" min={1} max={10080} value={ttlMinutes} onChange={(e) => setTtlMinutes(Number(e.target.value))} />
@@ -266,7 +249,7 @@ function CreatePolicy({ credentials, users, onCreated }: { credentials: Credenti
   );
 }
 
-function describeRule(o: OperationRule): string {
+export function describeRule(o: OperationRule): string {
   const c = o.constraints === undefined ? '' : ` (${Object.entries(o.constraints).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('|') : typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(', ')})`;
   return `${o.kind}${c}`;
 }
@@ -274,10 +257,9 @@ function describeRule(o: OperationRule): string {
 export function PoliciesPage() {
   const policies = useLoad(() => api.listPolicies(), []);
   const credentials = useLoad(() => api.listCredentials(), []);
-  const users = useLoad(() => api.listUsers().catch(() => [] as User[]), []);
   const [created, setCreated] = useState<Policy | null>(null);
   const credentialName = new Map((credentials.data ?? []).map((c) => [c.id, c.name]));
-  const userName = new Map((users.data ?? []).map((u) => [u.id, u.username]));
+  const name = useName();
 
   return (
     <section className="stack">
@@ -297,9 +279,13 @@ export function PoliciesPage() {
         row={(p) => (
           <tr key={p.id}>
             <td>
-              <code>{p.name}</code>
+              <Link href={`/policies/${p.id}`}>
+                <code>{p.name}</code>
+              </Link>
             </td>
-            <td>{credentialName.get(p.credentialId) ?? p.credentialId.slice(0, 8)}</td>
+            <td>
+              <Link href={`/credentials/${p.credentialId}`}>{credentialName.get(p.credentialId) ?? 'its credential'}</Link>
+            </td>
             <td>{p.operations.map(describeRule).join('; ')}</td>
             <td>
               at least {p.approvals.min}
@@ -311,8 +297,8 @@ export function PoliciesPage() {
                 ? 'role requester'
                 : [
                     ...(p.requesters.roles ?? []).map((r) => `role ${r}`),
-                    ...(p.requesters.users ?? []).map((u) => `user ${userName.get(u) ?? u.slice(0, 8)}`),
-                    ...(p.requesters.serviceAccounts ?? []).map((a) => `service account ${a.slice(0, 8)}…`),
+                    ...(p.requesters.users ?? []).map((u) => `user ${name(u, 'user')}`),
+                    ...(p.requesters.serviceAccounts ?? []).map((a) => name(a, 'service_account')),
                   ].join(', ') || 'nobody'}
             </td>
             <td>{Math.round(p.requestTtlSeconds / 60)} min</td>
@@ -320,13 +306,12 @@ export function PoliciesPage() {
         )}
       />
       {credentials.error !== undefined && <ErrorMessage title="The credentials could not be loaded" error={credentials.error} onRetry={credentials.reload} />}
-      {credentials.data === undefined || users.data === undefined ? (
+      {credentials.data === undefined ? (
         credentials.error === undefined && <Loading what="credentials" />
       ) : (
         <CreatePolicy
           key={credentials.data.length}
           credentials={credentials.data}
-          users={users.data}
           onCreated={(p) => {
             setCreated(p);
             policies.reload();
