@@ -45,9 +45,26 @@ export class Http {
     return { status: res.status, body: parsed as T, headers: res.headers, text };
   }
 
+  /**
+   * A bearer session. A user whose password an admin chose (`mustChangePassword`) first
+   * does what a person does at first login, through the API: changes it (to a throwaway
+   * one, then back, so the password the test knows stays valid) and signs in again.
+   */
   async login(username: string, password: string): Promise<Http> {
     const res = await this.post('/api/v1/auth/login', { username, password });
     if (res.status !== 200) throw new Error(`login ${username} failed: ${res.status} ${res.text}`);
-    return this.as(res.body.accessToken as string);
+    if (res.body.mustChangePassword !== true) return this.as(res.body.accessToken as string);
+    const throwaway = `${password}~first-login`;
+    await this.changePasswordAtFirstLogin(username, password, throwaway);
+    await this.changePasswordAtFirstLogin(username, throwaway, password);
+    return this.login(username, password);
+  }
+
+  /** Signs in with `current` and changes it to `next` (which ends that session); throws unless both answer as expected. */
+  async changePasswordAtFirstLogin(username: string, current: string, next: string): Promise<void> {
+    const res = await this.post('/api/v1/auth/login', { username, password: current });
+    if (res.status !== 200) throw new Error(`login ${username} failed: ${res.status} ${res.text}`);
+    const changed = await this.as(res.body.accessToken as string).put('/api/v1/me/password', { currentPassword: current, newPassword: next });
+    if (changed.status !== 204) throw new Error(`password change of ${username} failed: ${changed.status} ${changed.text}`);
   }
 }

@@ -5,9 +5,12 @@ import pg from 'pg';
 import type { DestinationStream } from 'pino';
 import type { GatewayConfig } from '../../apps/gateway/src/config/config.js';
 import { startGateway, type RunningGateway } from '../../apps/gateway/src/gateway.js';
+import { Http } from './http.js';
 import { PGLITE_TEMPLATE_PATH, POSTGRES_TEMPLATE_DB, realDatabaseUrl, testDatabaseName, withDatabase, type TestDatabaseKind } from './test-databases.js';
 
 export const ADMIN_PASSWORD = 'admin-password-for-tests-only';
+/** What `startTestGateway` bootstraps the admin with; it changes it to ADMIN_PASSWORD, the first-login change the gateway demands. */
+export const ADMIN_INITIAL_PASSWORD = 'admin-initial-password-for-tests';
 
 export interface TestGateway extends RunningGateway {
   kind: TestDatabaseKind;
@@ -75,12 +78,14 @@ export function testConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfi
 export async function startTestGateway(kind: TestDatabaseKind, overrides: Partial<GatewayConfig> = {}, now?: () => Date): Promise<TestGateway> {
   const database = await createTestDatabase(kind);
   const logs = logCollector();
+  const ownAdminPassword = 'bootstrapAdminPassword' in overrides;
   const gateway = await startGateway({
-    config: testConfig({ databaseUrl: database.databaseUrl, ...overrides }),
+    config: testConfig({ databaseUrl: database.databaseUrl, ...(ownAdminPassword ? {} : { bootstrapAdminPassword: ADMIN_INITIAL_PASSWORD }), ...overrides }),
     pgliteDump: database.pgliteDump,
     logDestination: logs.destination,
     now,
   });
+  if (!ownAdminPassword) await new Http(gateway.url).changePasswordAtFirstLogin('admin', ADMIN_INITIAL_PASSWORD, ADMIN_PASSWORD);
   return {
     ...gateway,
     kind,
