@@ -11,18 +11,12 @@ export interface Operator {
   signingKid: string;
 }
 
-/**
- * Creates a user with the given roles, changes the password the admin chose to their own
- * at first login (as the gateway demands), and logs in as them with it.
- */
+/** Creates a user with the given roles, past the first-login password change (support/first-login.ts), and logs in as them. */
 export async function createUser(admin: Http, username: string, roles: string[], groups: string[] = []): Promise<{ id: string; http: Http; password: string }> {
-  const initialPassword = `${username}-initial-password`;
   const password = `${username}-password-for-tests`;
-  const res = await admin.post('/api/v1/users', { username, password: initialPassword, displayName: username, roles, groups });
+  const res = await admin.post('/api/v1/users', { username, password, displayName: username, roles, groups });
   if (res.status !== 201) throw new Error(`create user ${username}: ${res.status} ${res.text}`);
-  const anonymous = admin.as(undefined);
-  await anonymous.changePasswordAtFirstLogin(username, initialPassword, password);
-  return { id: res.body.id, http: await anonymous.login(username, password), password };
+  return { id: res.body.id, http: await admin.as(undefined).login(username, password), password };
 }
 
 /** An operator with keys generated on "their device" (non-extractable) and enrolled. */

@@ -5,12 +5,10 @@ import pg from 'pg';
 import type { DestinationStream } from 'pino';
 import type { GatewayConfig } from '../../apps/gateway/src/config/config.js';
 import { startGateway, type RunningGateway } from '../../apps/gateway/src/gateway.js';
-import { Http } from './http.js';
+import { forgetGatewayDatabase, markFirstLoginChangeMade, registerGatewayDatabase } from './first-login.js';
 import { PGLITE_TEMPLATE_PATH, POSTGRES_TEMPLATE_DB, realDatabaseUrl, testDatabaseName, withDatabase, type TestDatabaseKind } from './test-databases.js';
 
 export const ADMIN_PASSWORD = 'admin-password-for-tests-only';
-/** What `startTestGateway` bootstraps the admin with; it changes it to ADMIN_PASSWORD, the first-login change the gateway demands. */
-export const ADMIN_INITIAL_PASSWORD = 'admin-initial-password-for-tests';
 
 export interface TestGateway extends RunningGateway {
   kind: TestDatabaseKind;
@@ -78,20 +76,22 @@ export function testConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfi
 export async function startTestGateway(kind: TestDatabaseKind, overrides: Partial<GatewayConfig> = {}, now?: () => Date): Promise<TestGateway> {
   const database = await createTestDatabase(kind);
   const logs = logCollector();
-  const ownAdminPassword = 'bootstrapAdminPassword' in overrides;
   const gateway = await startGateway({
-    config: testConfig({ databaseUrl: database.databaseUrl, ...(ownAdminPassword ? {} : { bootstrapAdminPassword: ADMIN_INITIAL_PASSWORD }), ...overrides }),
+    config: testConfig({ databaseUrl: database.databaseUrl, ...overrides }),
     pgliteDump: database.pgliteDump,
     logDestination: logs.destination,
     now,
   });
-  if (!ownAdminPassword) await new Http(gateway.url).changePasswordAtFirstLogin('admin', ADMIN_INITIAL_PASSWORD, ADMIN_PASSWORD);
+  registerGatewayDatabase(gateway.url, gateway.ctx.dataSource);
+  // The bootstrap admin starts past the first-login change, unless the test chose its password (and tests that change).
+  if (!('bootstrapAdminPassword' in overrides)) await markFirstLoginChangeMade(gateway.url, 'admin');
   return {
     ...gateway,
     kind,
     logs: logs.lines,
     databaseUrl: database.databaseUrl,
     close: async () => {
+      forgetGatewayDatabase(gateway.url);
       await gateway.close();
       await database.drop();
     },
