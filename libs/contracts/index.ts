@@ -203,6 +203,8 @@ export interface User {
   keysEnrolled?: boolean;
   /** GET /users: the user has not yet replaced the password an admin chose. */
   mustChangePassword?: boolean;
+  /** GET /users: how the user signs in; a single sign-on user has no password here to reset. */
+  signIn?: 'password' | 'sso';
 }
 
 export interface NewUser {
