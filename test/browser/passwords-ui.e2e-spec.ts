@@ -77,11 +77,11 @@ const inCi = process.env.CI === 'true';
 
     // What the form refuses, it says how to fix; the server refuses a wrong current password.
     await page.getByLabel('Current password').fill('nina-initial-password');
-    await page.getByLabel('New password', { exact: true }).fill('nina-initial-password');
+    await page.locator('input[name="newPassword"]').fill('nina-initial-password');
     await page.getByLabel('New password again').fill('nina-initial-password');
     await page.getByRole('button', { name: 'Set my password and continue' }).click();
     await page.getByRole('alert').filter({ hasText: 'differs from the current one' }).waitFor();
-    await page.getByLabel('New password', { exact: true }).fill('ninas-very-own-password');
+    await page.locator('input[name="newPassword"]').fill('ninas-very-own-password');
     await page.getByLabel('New password again').fill('ninas-very-own-passwort');
     await page.getByRole('button', { name: 'Set my password and continue' }).click();
     await page.getByRole('alert').filter({ hasText: 'type the same one twice' }).waitFor();
@@ -110,7 +110,7 @@ const inCi = process.env.CI === 'true';
     await page.getByRole('link', { name: 'Change password' }).click();
     await page.getByRole('heading', { name: 'Change password' }).waitFor();
     await page.getByLabel('Current password').fill('ninas-very-own-password');
-    await page.getByLabel('New password', { exact: true }).fill('ninas-second-password');
+    await page.locator('input[name="newPassword"]').fill('ninas-second-password');
     await page.getByLabel('New password again').fill('ninas-second-password');
     await page.getByRole('button', { name: 'Change password' }).click();
     await page.getByTestId('password-changed').waitFor();

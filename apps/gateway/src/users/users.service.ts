@@ -145,11 +145,12 @@ export class UsersService {
    */
   async resetPassword(actor: Principal, id: string, password: string): Promise<void> {
     if (actor.kind === 'user' && actor.id === id) throw new AppError('CONFLICT', 'to change your own password, use PUT /api/v1/me/password with your current one');
+    // Checked before the hash (no argon2 time for a wrong id) and again under the row lock.
+    assertResettable(await findUserById(this.ctx.dataSource, id));
     const passwordHash = await hashPassword(password);
     await this.audit.transaction(async (tx) => {
       const user = await lockUser(tx, id);
-      if (user === undefined) throw new AppError('NOT_FOUND', 'no such user');
-      if (user.passwordHash === null) throw new AppError('CONFLICT', 'this user signs in through single sign-on and has no password here');
+      assertResettable(user);
       await tx.query('UPDATE users SET password_hash = $2, must_change_password = true, session_epoch = session_epoch + 1 WHERE id = $1', [user.id, passwordHash]);
       await this.audit.append(tx, { actor: actorId(actor), action: 'user.password_reset', subject: `user:${user.id}`, data: { username: user.username } });
     });
@@ -233,6 +234,12 @@ export class UsersService {
       await this.lifecycle.cancelPendingOf(tx, account.id, actorId(actor), 'requester_revoked');
     });
   }
+}
+
+/** An admin may reset the password of a user who exists and has one (not a single sign-on user). */
+function assertResettable(user: UserRow | undefined): asserts user is UserRow {
+  if (user === undefined) throw new AppError('NOT_FOUND', 'no such user');
+  if (user.passwordHash === null) throw new AppError('CONFLICT', 'this user signs in through single sign-on and has no password here');
 }
 
 export function actorId(actor: Principal | 'system'): string {
