@@ -7,6 +7,7 @@ import { LOGIN_FAILURES_ALLOWED, LOGIN_FAILURE_WINDOW_SECONDS } from '../apps/ga
 import { EVENTS_HEARTBEAT_MS } from '../apps/gateway/src/requests/events.controller.js';
 import { startGateway } from '../apps/gateway/src/gateway.js';
 import { Http } from './support/http.js';
+import { markFirstLoginChangeMade } from './support/first-login.js';
 import { dumpAllTables, findLeaks } from './support/leak-scan.js';
 import { testDatabaseKinds } from './support/test-databases.js';
 import { ADMIN_PASSWORD, logCollector, startTestGateway, testConfig, type TestGateway } from './support/test-gateway.js';
@@ -33,12 +34,13 @@ describe.each(testDatabaseKinds())('accounts and authentication (%s database)', 
     expect(res.body).toMatchObject({ status, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
   }
 
-  /** A new, enabled user, created by the admin, and their password. */
+  /** A new, enabled user, created by the admin and past the first-login password change (support/first-login.ts), and their password. */
   async function createUser(username: string, roles: string[] = []): Promise<{ id: string; password: string }> {
     const password = `${username}-password-1234`;
     const res = await admin.post('/api/v1/users', { username, password, displayName: username, roles });
     expect(res.status).toBe(201);
     expect(res.body.disabled).toBe(false);
+    expect(await markFirstLoginChangeMade(gateway.url, username)).toBe(true);
     return { id: res.body.id, password };
   }
 
@@ -118,7 +120,11 @@ describe.each(testDatabaseKinds())('accounts and authentication (%s database)', 
       expectProblem(await admin.post('/api/v1/users', { username: 'alice', password: 'another-password-1', displayName: 'A2', roles: [] }), 409);
       const list = await admin.get('/api/v1/users');
       expect(list.body.users.map((u: { username: string }) => u.username)).toEqual(['admin', 'alice', 'bob']);
-      expect(JSON.stringify(list.body)).not.toMatch(/password/i);
+      // No password material; the two flags about passwords (docs/adr/0013) are named and typed.
+      const flags = list.body.users.map(({ mustChangePassword, signIn }: { mustChangePassword: unknown; signIn: unknown }) => [mustChangePassword, signIn]);
+      expect(flags).toEqual([[false, 'password'], [true, 'password'], [true, 'password']]);
+      const rest = list.body.users.map(({ mustChangePassword: _m, signIn: _s, ...other }: Record<string, unknown>) => other);
+      expect(JSON.stringify(rest)).not.toMatch(/password/i);
     });
 
     it('issues a service-account token once; it authenticates and is never shown again', async () => {

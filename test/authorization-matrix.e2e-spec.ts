@@ -52,6 +52,8 @@ const EXPECTED: Record<string, Expected> = {
   'PUT /api/v1/me/keys':                    ANY_CALLER,
   'POST /api/v1/users':                     ['ok', '403', '403', '403', '403', '403', '401'],
   'GET /api/v1/users':                      ['ok', 'ok', '403', '403', 'ok', '403', '401'],
+  // An admin reset of another's password (an empty body fails validation first: `ok`, nobody's password changes).
+  'PUT /api/v1/users/:id/password':         ['ok', '403', '403', '403', '403', '403', '401'],
   'PATCH /api/v1/users/:id':                { own: ['ok', '403', '403', '403', '403', '403', '401'], other: ['ok', '403', '403', '403', '403', '403', '401'] },
   'POST /api/v1/service-accounts':          ['ok', '403', '403', '403', '403', '403', '401'],
   'GET /api/v1/service-accounts':           ['ok', '403', '403', '403', 'ok', '403', '401'],
@@ -148,6 +150,10 @@ describe.each(testDatabaseKinds())('who may call which route (%s database)', (ki
       case 'PATCH /api/v1/users/:id':
         path = path.replace(':id', rel === 'own' ? ids.adminUser : ids.requesterUser);
         body = { disabled: false };
+        break;
+      case 'PUT /api/v1/users/:id/password':
+        path = path.replace(':id', ids.requesterUser);
+        body = {};
         break;
       case 'DELETE /api/v1/service-accounts/:id': {
         const account = await q.admin.post('/api/v1/service-accounts', { name: `am-gone-${caller.replace('_', '-')}-${rel}`, roles: ['requester'] });

@@ -66,6 +66,7 @@ export const AUDIT_ACTIONS = [
   'user.created',
   'user.updated',
   'user.password_changed',
+  'user.password_reset',
   'service_account.created',
   'service_account.revoked',
   'keys.enrolled',
@@ -122,6 +123,11 @@ export interface LoginResponse {
   accessToken?: string;
   tokenType: string;
   expiresIn: number;
+  /**
+   * Present (true) only when the password is one an admin chose: until PUT /me/password
+   * every other call but GET /me and logout answers 403 PASSWORD_CHANGE_REQUIRED.
+   */
+  mustChangePassword?: true;
 }
 
 /** GET /auth/methods (public): how the login page offers to sign in. */
@@ -166,7 +172,24 @@ export interface Me {
   kind: PrincipalKind;
   /** How this principal proves who it is: a single sign-on user has no password (enrolling keys then needs a fresh sign-in instead). */
   signIn: 'password' | 'sso' | 'token';
+  /** True while the password is one an admin chose (a new account, a reset): change it first (PUT /me/password). Never for sso or token. */
+  mustChangePassword: boolean;
   keys: EnrolledKeys | null;
+}
+
+/** PUT /me/password → 204; every session of the user ends, the calling one too. `newPassword` must differ from the current one (400 PASSWORD_UNCHANGED). */
+export interface ChangePasswordBody {
+  currentPassword: string;
+  newPassword: string;
+}
+
+/**
+ * PUT /users/:id/password (admin) → 204: sets a password the user must change at their
+ * next login, and ends every session of theirs; audited `user.password_reset`. Not for
+ * single sign-on users, and not for the admin's own account (use PUT /me/password).
+ */
+export interface ResetPasswordBody {
+  password: string;
 }
 
 /** POST /users, PATCH /users/:id (`toUserResponse`); GET /users adds `keysEnrolled`. */
@@ -179,6 +202,10 @@ export interface User {
   /** a disabled user cannot sign in and their tokens are refused */
   disabled: boolean;
   keysEnrolled?: boolean;
+  /** GET /users: the user has not yet replaced the password an admin chose. */
+  mustChangePassword?: boolean;
+  /** GET /users: how the user signs in; a single sign-on user has no password here to reset. */
+  signIn?: 'password' | 'sso';
 }
 
 export interface NewUser {

@@ -361,6 +361,32 @@ describe('qg, the command-line client (embedded database)', () => {
     expect(serviceApproves.code).toBe(3);
   });
 
+  it('passwd: a password an admin chose is named at login and at the refused call, and qg passwd changes it and logs in again', async () => {
+    const created = await admin.post('/api/v1/users', { username: 'cli-newbie', password: 'chosen-by-the-admin', displayName: 'Newbie', roles: ['requester'] });
+    expect(created.status).toBe(201);
+    const home = join(workdir, 'cli-newbie');
+    const env = { HOME: home, XDG_CONFIG_HOME: join(home, '.config'), QG_URL: gateway.url };
+    const login = await qg(['login', 'cli-newbie', '--password-stdin'], env, 'chosen-by-the-admin\n');
+    expect(login.code).toBe(0);
+    expect(login.stderr).toContain('change it first with qg passwd');
+    const refused = await qg(['requests'], env);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toMatch(/\(HTTP 403 PASSWORD_CHANGE_REQUIRED\)\nqg: your password was chosen by an admin: change it first with qg passwd/);
+    expect((await qg(['passwd', '--password-stdin'], env, 'chosen-by-the-admin\n')).code).toBe(2);
+    expect((await qg(['passwd', '--password-stdin'], env, 'chosen-by-the-admin\nshort\n')).code).toBe(2);
+    const wrong = await qg(['passwd', '--password-stdin'], env, 'not-the-current-one\nnewbies-own-password\n');
+    expect(wrong.code).toBe(3);
+    expect(wrong.stderr).toContain('current password is wrong');
+    const changed = await qg(['passwd', '--password-stdin'], env, 'chosen-by-the-admin\nnewbies-own-password\n');
+    expect(changed).toMatchObject({ code: 0, stdout: expect.stringContaining('password changed for cli-newbie') });
+    // The cached session is the new one: it works without the flag.
+    expect((await qg(['requests'], env)).code).toBe(0);
+    expect((await new Http(gateway.url).post('/api/v1/auth/login', { username: 'cli-newbie', password: 'chosen-by-the-admin' })).status).toBe(401);
+    const service = await qg(['passwd', '--password-stdin'], automationEnv, 'x\ny\n');
+    expect(service.code).toBe(2);
+    expect(service.stderr).toContain('a service account has no password');
+  });
+
   it('says MISMATCH loudly and refuses to sign when the stored request content was altered', async () => {
     const { waiting, id } = await submitAndWait(['--timeout', '60']);
     await gateway.ctx.dataSource.query(`UPDATE requests SET digest_input = jsonb_set(digest_input, '{reason}', '"routine rotation"') WHERE id = $1`, [id]);

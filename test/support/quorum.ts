@@ -11,7 +11,7 @@ export interface Operator {
   signingKid: string;
 }
 
-/** Creates a user with the given roles and logs in as them. */
+/** Creates a user with the given roles, past the first-login password change (support/first-login.ts), and logs in as them. */
 export async function createUser(admin: Http, username: string, roles: string[], groups: string[] = []): Promise<{ id: string; http: Http; password: string }> {
   const password = `${username}-password-for-tests`;
   const res = await admin.post('/api/v1/users', { username, password, displayName: username, roles, groups });

@@ -5,6 +5,7 @@ import pg from 'pg';
 import type { DestinationStream } from 'pino';
 import type { GatewayConfig } from '../../apps/gateway/src/config/config.js';
 import { startGateway, type RunningGateway } from '../../apps/gateway/src/gateway.js';
+import { forgetGatewayDatabase, markFirstLoginChangeMade, registerGatewayDatabase } from './first-login.js';
 import { PGLITE_TEMPLATE_PATH, POSTGRES_TEMPLATE_DB, realDatabaseUrl, testDatabaseName, withDatabase, type TestDatabaseKind } from './test-databases.js';
 
 export const ADMIN_PASSWORD = 'admin-password-for-tests-only';
@@ -81,12 +82,16 @@ export async function startTestGateway(kind: TestDatabaseKind, overrides: Partia
     logDestination: logs.destination,
     now,
   });
+  registerGatewayDatabase(gateway.url, gateway.ctx.dataSource);
+  // The bootstrap admin starts past the first-login change, unless the test chose its password (and tests that change).
+  if (!('bootstrapAdminPassword' in overrides)) await markFirstLoginChangeMade(gateway.url, 'admin');
   return {
     ...gateway,
     kind,
     logs: logs.lines,
     databaseUrl: database.databaseUrl,
     close: async () => {
+      forgetGatewayDatabase(gateway.url);
       await gateway.close();
       await database.drop();
     },

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { oneLine } from './api-client.js';
+import { ApiError, oneLine } from './api-client.js';
 import { registerAuditCommands } from './commands/audit.js';
-import { registerAuthCommands } from './commands/auth.js';
+import { PASSWORD_CHANGE_HINT, registerAuthCommands } from './commands/auth.js';
 import { registerCheckInCommands } from './commands/checkin.js';
 import { registerDecisionCommands } from './commands/decide.js';
 import { registerKeyCommands } from './commands/keys.js';
@@ -94,6 +94,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (error instanceof CliError) {
       process.stderr.write(`qg: ${oneLine(error.message)}\n`);
+      if (error instanceof ApiError && error.code === 'PASSWORD_CHANGE_REQUIRED') process.stderr.write(`qg: ${PASSWORD_CHANGE_HINT}\n`);
       return error.exitCode;
     }
     process.stderr.write(`qg: unexpected error: ${oneLine(error instanceof Error ? error.message : String(error))}\n`);

@@ -7,6 +7,7 @@ import { AuditService } from './audit/audit.service.js';
 import { AuditWriter } from './audit/audit-writer.js';
 import { AuthController } from './auth/auth.controller.js';
 import { AuthenticationGuard, RolesGuard } from './auth/guards.js';
+import { PasswordChangeGuard } from './auth/password-change.guard.js';
 import { SessionService } from './auth/session.service.js';
 import { UnknownLoginTally } from './auth/unknown-login-tally.js';
 import { BearerTokenStrategy, ServiceTokenStrategy, SessionCookieStrategy } from './auth/strategies.js';
@@ -73,6 +74,7 @@ export class AppModule {
         { provide: GATEWAY_CONTEXT, useValue: ctx },
         { provide: APP_FILTER, useValue: new ProblemFilter(ctx.log) },
         { provide: APP_GUARD, useClass: AuthenticationGuard },
+        { provide: APP_GUARD, useClass: PasswordChangeGuard },
         { provide: APP_GUARD, useClass: RolesGuard },
         BearerTokenStrategy,
         SessionCookieStrategy,

@@ -6,6 +6,7 @@
 import type {
   AuthMethods,
   AuditEntry,
+  ChangePasswordBody,
   CheckInResponse,
   CredentialHealth,
   CredentialShare,
@@ -35,6 +36,7 @@ import type {
   RequestEventType,
   RequestList,
   RequestStatus,
+  ResetPasswordBody,
   ServiceAccount,
   ShareEnvelope,
   User,
@@ -164,6 +166,8 @@ export const api = {
   me: () => call<Me>(R.me),
   /** Needs the user's current password: a session alone does not change where shares are sealed. */
   enrolKeys: (keys: Omit<EnrolKeysBody, 'currentPassword'>, currentPassword: string | undefined) => call<Me>(R.enrolKeys, { body: { ...keys, currentPassword } }),
+  /** Ends every session of the user, this one too: sign in again with the new password. */
+  changePassword: (body: ChangePasswordBody) => call<void>(R.changePassword, { body }),
 
   /** The newest requests first, following the gateway's pages up to LIST_REQUESTS_MAX. */
   listRequests: async (query: { status?: RequestStatus; approvable?: boolean } = {}) => {
@@ -227,6 +231,7 @@ export const api = {
   listUsers: () => call<{ users: User[] }>(R.listUsers).then((r) => r.users),
   createUser: (body: NewUser) => call<User>(R.createUser, { body }),
   updateUser: (id: string, body: UserChange) => call<User>(R.updateUser, { params: { id }, body }),
+  resetPassword: (id: string, body: ResetPasswordBody) => call<void>(R.resetPassword, { params: { id }, body }),
   listServiceAccounts: () => call<{ serviceAccounts: ServiceAccount[] }>(R.listServiceAccounts).then((r) => r.serviceAccounts),
   createServiceAccount: (body: NewServiceAccount) => call<CreatedServiceAccount>(R.createServiceAccount, { body }),
   revokeServiceAccount: (id: string) => call<void>(R.revokeServiceAccount, { params: { id } }),

@@ -13,6 +13,7 @@ import { MyCredentialsPage } from './pages/my-credentials-page.tsx';
 import { MyNotificationsPage } from './pages/my-notifications-page.tsx';
 import { MyRequestsPage } from './pages/my-requests-page.tsx';
 import { NotificationsPage } from './pages/notifications-page.tsx';
+import { ChangePasswordPage, ForcedPasswordChange } from './pages/password-page.tsx';
 import { PoliciesPage } from './pages/policies-page.tsx';
 import { PolicyPage } from './pages/policy-page.tsx';
 import { RequestPage } from './pages/request-page.tsx';
@@ -55,6 +56,15 @@ export function App() {
     case 'signed-out':
       return <LoginPage notice={state.notice} onLoggedIn={(me) => setState({ kind: 'signed-in', me })} />;
     case 'signed-in':
+      if (state.me.mustChangePassword) {
+        return (
+          <ForcedPasswordChange
+            me={state.me}
+            onChanged={(me) => setState({ kind: 'signed-in', me })}
+            onSignOut={() => void api.logout().finally(() => setState({ kind: 'signed-out', notice: 'You are signed out.' }))}
+          />
+        );
+      }
       return (
         <SessionProvider key={state.me.id} me={state.me} onLoggedOut={() => setState({ kind: 'signed-out', notice: 'You are signed out.' })}>
           <Shell />
@@ -117,6 +127,11 @@ function Shell() {
           <span title={`roles: ${session.me.roles.join(', ')}`}>
             {session.me.displayName} <span className="muted">({session.me.username})</span>
           </span>
+          {session.me.signIn === 'password' && (
+            <Link href="/me/password" className="small" aria-current={route.page === 'change-password' ? 'page' : undefined}>
+              Change password
+            </Link>
+          )}
           <button type="button" className="secondary small" onClick={() => void session.logout()}>
             Sign out
           </button>
@@ -161,6 +176,8 @@ function Page({ route }: { route: Route }) {
       return <NotificationsPage />;
     case 'my-notifications':
       return <MyNotificationsPage />;
+    case 'change-password':
+      return <ChangePasswordPage />;
     case 'not-found':
       return (
         <section>

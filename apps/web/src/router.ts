@@ -16,6 +16,7 @@ export type Route =
   | { page: 'audit' }
   | { page: 'notifications' }
   | { page: 'my-notifications' }
+  | { page: 'change-password' }
   | { page: 'not-found'; path: string };
 
 export function parseRoute(path: string): Route {
@@ -49,6 +50,8 @@ export function parseRoute(path: string): Route {
       return { page: 'notifications' };
     case '/me/notifications':
       return { page: 'my-notifications' };
+    case '/me/password':
+      return { page: 'change-password' };
     default:
       return { page: 'not-found', path };
   }

@@ -16,3 +16,8 @@ export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: Execution
   if (principal === undefined) throw new TypeError('CurrentPrincipal used on a route without authentication');
   return principal;
 });
+
+export const BEFORE_PASSWORD_CHANGE_KEY = 'qg:before-password-change';
+
+/** A route a user whose password an admin chose may still call (reading /me, changing the password): see `PasswordChangeGuard`. */
+export const AllowedBeforePasswordChange = (): MethodDecorator => SetMetadata(BEFORE_PASSWORD_CHANGE_KEY, true);

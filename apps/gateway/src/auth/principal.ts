@@ -18,4 +18,6 @@ export interface Principal {
   signedInAt?: number;
   /** A user authenticated by access token: the session epoch it was issued under (logout and password changes move it on). */
   sessionEpoch?: number;
+  /** A user whose password an admin chose: every route but those marked `AllowedBeforePasswordChange` answers 403 PASSWORD_CHANGE_REQUIRED. */
+  mustChangePassword?: boolean;
 }

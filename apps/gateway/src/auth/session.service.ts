@@ -9,7 +9,7 @@ import { ACCESS_TOKEN_TTL_SECONDS, issueAccessToken } from './access-tokens.js';
 import { bearerToken, SESSION_COOKIE, userFromAccessToken } from './strategies.js';
 
 /** Who a session is started for: a user whose identity a login step has already proved. */
-export type SessionUser = Pick<UserRow, 'id' | 'disabledAt' | 'sessionEpoch'>;
+export type SessionUser = Pick<UserRow, 'id' | 'disabledAt' | 'sessionEpoch' | 'mustChangePassword'>;
 
 /**
  * The login request header by which the web UI asks for the session cookie: the
@@ -34,7 +34,8 @@ export function sessionCookieOptions(maxAgeMs?: number) {
  * gets the token and no cookie; the cookie is `__Host-`, HttpOnly, SameSite=Strict,
  * always Secure (browsers accept Secure cookies over plain HTTP only on loopback),
  * and lives as long as the access token it carries; every session started is
- * audited (`auth.login`) before the cookie is set. `endSessions` revokes them all.
+ * audited (`auth.login`) before the cookie is set; the answer says `mustChangePassword`
+ * when the password is one an admin chose (docs/adr/0013). `endSessions` revokes them all.
  */
 @Injectable()
 export class SessionService {
@@ -56,11 +57,12 @@ export class SessionService {
     }
     const accessToken = await issueAccessToken(this.ctx.signingKey, user.id, Math.floor(this.ctx.now().getTime() / 1000), user.sessionEpoch);
     await this.audit.transaction((tx) => this.audit.append(tx, { actor: `user:${user.id}`, action: 'auth.login', subject: `user:${user.id}` }));
+    const mustChange = user.mustChangePassword ? { mustChangePassword: true as const } : {};
     if (mode === 'cookie' || res.req.headers[SESSION_MODE_HEADER] === 'cookie') {
       res.cookie(SESSION_COOKIE, accessToken, sessionCookieOptions(ACCESS_TOKEN_TTL_SECONDS * 1000));
-      return { tokenType: 'Cookie', expiresIn: ACCESS_TOKEN_TTL_SECONDS };
+      return { tokenType: 'Cookie', expiresIn: ACCESS_TOKEN_TTL_SECONDS, ...mustChange };
     }
-    return { accessToken, tokenType: 'Bearer', expiresIn: ACCESS_TOKEN_TTL_SECONDS };
+    return { accessToken, tokenType: 'Bearer', expiresIn: ACCESS_TOKEN_TTL_SECONDS, ...mustChange };
   }
 
   /**

@@ -35,6 +35,8 @@ export type AppErrorCode =
   | 'TOO_MANY_ATTEMPTS'
   | 'SSO_FAILED'
   | 'FRESH_SIGN_IN_REQUIRED'
+  | 'PASSWORD_CHANGE_REQUIRED'
+  | 'PASSWORD_UNCHANGED'
   | 'SSO_UNAVAILABLE'
   | 'TOO_MANY_OPEN'
   | 'BUSY';
@@ -61,6 +63,7 @@ export function statusForCode(code: AppErrorCode): number {
     case 'CHECK_IN_REJECTED':
     case 'POLICY_INVALID':
     case 'CREDENTIAL_INVALID':
+    case 'PASSWORD_UNCHANGED':
       return 400;
     case 'AUTH_REQUIRED':
     case 'AUTH_INVALID_CREDENTIALS':
@@ -68,6 +71,7 @@ export function statusForCode(code: AppErrorCode): number {
       return 401;
     case 'FORBIDDEN':
     case 'FRESH_SIGN_IN_REQUIRED':
+    case 'PASSWORD_CHANGE_REQUIRED':
     case 'REQUESTER_NOT_ALLOWED':
     case 'NO_MATCHING_POLICY':
     case 'APPROVER_NOT_ELIGIBLE':

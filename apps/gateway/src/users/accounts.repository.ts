@@ -22,6 +22,8 @@ export interface UserRow {
   disabledAt: Date | null;
   /** Moved on by logout and a password change: tokens issued under an earlier epoch are refused. */
   sessionEpoch: number;
+  /** Set while the password is one an admin chose (a new user's, a reset one): only /me, the password change and logout answer (docs/adr/0013). */
+  mustChangePassword: boolean;
 }
 
 /** A row whose enrolled keys passed their MAC, or were left out (null) because they failed it (users/enrolled-keys.ts). */
@@ -34,7 +36,7 @@ function keysChecked(user: UserRow): user is KeyCheckedUserRow {
 const USER_COLUMNS = `id, username, display_name AS "displayName", password_hash AS "passwordHash", roles, groups,
   encryption_key AS "encryptionKey", encryption_kid AS "encryptionKid", signing_key AS "signingKey",
   signing_kid AS "signingKid", keys_mac AS "keysMac", keys_enrolled_at AS "keysEnrolledAt", created_at AS "createdAt", disabled_at AS "disabledAt",
-  session_epoch AS "sessionEpoch"`;
+  session_epoch AS "sessionEpoch", must_change_password AS "mustChangePassword"`;
 
 type Db = Pick<EntityManager, 'query'>;
 
@@ -69,8 +71,9 @@ export async function insertUser(
   db: Db,
   user: { username: string; displayName: string; passwordHash: string; roles: Role[]; groups: string[] },
 ): Promise<UserRow | undefined> {
+  // Whoever chose this password is not its owner: the owner replaces it at first login.
   const rows: UserRow[] = await db.query(
-    `INSERT INTO users (username, display_name, password_hash, roles, groups) VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO users (username, display_name, password_hash, roles, groups, must_change_password) VALUES ($1, $2, $3, $4, $5, true)
      ON CONFLICT (username) DO NOTHING RETURNING ${USER_COLUMNS}`,
     [user.username, user.displayName, user.passwordHash, user.roles, user.groups],
   );
@@ -184,7 +187,16 @@ export function userPrincipal(user: UserRow | undefined, sessionEpoch?: number):
   // A token issued before the last logout or password change speaks for nobody.
   if (sessionEpoch !== undefined && sessionEpoch !== user.sessionEpoch) return null;
   const signingKey = keysChecked(user) ? user.signingKey : null;
-  return { kind: 'user', id: user.id, name: user.username, roles: user.roles, groups: user.groups, signingKey, ...(sessionEpoch !== undefined ? { sessionEpoch } : {}) };
+  return {
+    kind: 'user',
+    id: user.id,
+    name: user.username,
+    roles: user.roles,
+    groups: user.groups,
+    signingKey,
+    ...(sessionEpoch !== undefined ? { sessionEpoch } : {}),
+    ...(user.mustChangePassword ? { mustChangePassword: true } : {}),
+  };
 }
 
 /** Who may act as this service account: nobody once it is gone or revoked. */

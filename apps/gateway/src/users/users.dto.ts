@@ -88,6 +88,13 @@ export class LoginDto {
   password!: string;
 }
 
+export class ResetPasswordDto {
+  @ApiProperty({ minLength: 12, description: 'a password the user must change at their next login' })
+  @IsString()
+  @Length(12, 256)
+  password!: string;
+}
+
 export class ChangePasswordDto {
   @ApiProperty()
   @IsString()

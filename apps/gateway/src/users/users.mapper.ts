@@ -17,11 +17,17 @@ export function toMeResponse(user: UserRow) {
           enrolledAt: user.keysEnrolledAt?.toISOString() ?? null,
         }
       : null;
-  return { ...toUserResponse(user), kind: 'user' as const, signIn: user.passwordHash === null ? ('sso' as const) : ('password' as const), keys };
+  return {
+    ...toUserResponse(user),
+    kind: 'user' as const,
+    signIn: user.passwordHash === null ? ('sso' as const) : ('password' as const),
+    mustChangePassword: user.mustChangePassword,
+    keys,
+  };
 }
 
 export function toServiceAccountMe(principal: Principal) {
-  return { id: principal.id, username: principal.name, displayName: principal.name, roles: principal.roles, groups: principal.groups, kind: 'service_account' as const, signIn: 'token' as const, keys: null };
+  return { id: principal.id, username: principal.name, displayName: principal.name, roles: principal.roles, groups: principal.groups, kind: 'service_account' as const, signIn: 'token' as const, mustChangePassword: false, keys: null };
 }
 
 export function toServiceAccountResponse(account: ServiceAccountRow) {

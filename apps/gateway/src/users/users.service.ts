@@ -119,16 +119,40 @@ export class UsersService {
   }
 
   /**
-   * Enforces: the caller proves the current password (`confirmPassword`); the new one is
-   * stored only as an argon2id hash; every session of the user ends (the session epoch
-   * moves on), this one too, so a thief's session dies with the old password.
+   * Enforces: the caller proves the current password (`confirmPassword`); the new one
+   * differs from it (400 PASSWORD_UNCHANGED: keeping the password an admin chose would
+   * defeat the forced change); it is stored only as an argon2id hash and clears
+   * `must_change_password`; every session of the user ends (the session epoch moves on),
+   * this one too, so a thief's session dies with the old password.
    */
   async changePassword(principal: Principal, currentPassword: string, newPassword: string, res: Response): Promise<void> {
     const user = await this.confirmPassword(principal, currentPassword, res);
+    if (newPassword === currentPassword) throw new AppError('PASSWORD_UNCHANGED', 'the new password must differ from the current one');
     const passwordHash = await hashPassword(newPassword);
     await this.audit.transaction(async (tx) => {
-      await tx.query('UPDATE users SET password_hash = $2, session_epoch = session_epoch + 1 WHERE id = $1', [user.id, passwordHash]);
+      await tx.query('UPDATE users SET password_hash = $2, must_change_password = false, session_epoch = session_epoch + 1 WHERE id = $1', [user.id, passwordHash]);
       await this.audit.append(tx, { actor: actorId(principal), action: 'user.password_changed', subject: `user:${user.id}` });
+    });
+  }
+
+  /**
+   * An admin sets a password for someone who lost theirs. Enforces (docs/adr/0013): not
+   * for a single sign-on user (409: their password lives at the identity provider), not
+   * for the admin's own account (409: a stolen session must not replace its own password
+   * without the current one; PUT /me/password asks for it); the user must change it at
+   * their next login; every session of theirs ends (the epoch moves on); audited
+   * `user.password_reset`, without the password. A disabled user stays disabled.
+   */
+  async resetPassword(actor: Principal, id: string, password: string): Promise<void> {
+    if (actor.kind === 'user' && actor.id === id) throw new AppError('CONFLICT', 'to change your own password, use PUT /api/v1/me/password with your current one');
+    // Checked before the hash (no argon2 time for a wrong id) and again under the row lock.
+    assertResettable(await findUserById(this.ctx.dataSource, id));
+    const passwordHash = await hashPassword(password);
+    await this.audit.transaction(async (tx) => {
+      const user = await lockUser(tx, id);
+      assertResettable(user);
+      await tx.query('UPDATE users SET password_hash = $2, must_change_password = true, session_epoch = session_epoch + 1 WHERE id = $1', [user.id, passwordHash]);
+      await this.audit.append(tx, { actor: actorId(actor), action: 'user.password_reset', subject: `user:${user.id}`, data: { username: user.username } });
     });
   }
 
@@ -210,6 +234,12 @@ export class UsersService {
       await this.lifecycle.cancelPendingOf(tx, account.id, actorId(actor), 'requester_revoked');
     });
   }
+}
+
+/** An admin may reset the password of a user who exists and has one (not a single sign-on user). */
+function assertResettable(user: UserRow | undefined): asserts user is UserRow {
+  if (user === undefined) throw new AppError('NOT_FOUND', 'no such user');
+  if (user.passwordHash === null) throw new AppError('CONFLICT', 'this user signs in through single sign-on and has no password here');
 }
 
 export function actorId(actor: Principal | 'system'): string {

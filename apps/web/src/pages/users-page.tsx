@@ -61,6 +61,47 @@ function CreateUser({ onCreated }: { onCreated: (u: User) => void }) {
   );
 }
 
+/** A temporary password for a reset: 18 random bytes, base64url (24 characters). */
+function generatePassword(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(18));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_');
+}
+
+/** The admin's reset: a temporary password the user must change at their next sign-in; their sessions end now. */
+function ResetPasswordRow({ user, columns, onDone, onCancel }: { user: User; columns: number; onDone: () => void; onCancel: () => void }) {
+  const [password, setPassword] = useState(generatePassword);
+  const { busy, error, setError, run } = useSubmit();
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (password.length < 12) {
+      setError('Choose a temporary password of at least 12 characters.');
+      return;
+    }
+    void run(async () => {
+      await api.resetPassword(user.id, { password });
+      onDone();
+    });
+  };
+
+  return (
+    <tr data-testid="password-reset">
+      <td colSpan={columns}>
+        <form className="stack" onSubmit={submit}>
+          <p>
+            Reset the password of <code>{user.username}</code>: every session of theirs ends now, and at their next sign-in they must replace this temporary password with one
+            of their own. Hand it over out of band.
+          </p>
+          <Field label="Temporary password" hint="At least 12 characters. Copy it before you confirm: it is not shown again.">
+            <input name="temporaryPassword" autoComplete="off" spellCheck={false} required minLength={12} value={password} onChange={(e) => setPassword(e.target.value)} />
+          </Field>
+          <FormFooter error={error} busy={busy} busyLabel="Resetting…" label={`Reset password of ${user.username}`} onCancel={onCancel} />
+        </form>
+      </td>
+    </tr>
+  );
+}
+
 function rolesText(roles: readonly Role[]): string {
   return roles.length === 0 ? 'none' : roles.join(', ');
 }
@@ -69,12 +110,24 @@ function rolesText(roles: readonly Role[]): string {
  * One user, and for an admin its actions: disable or enable (after a confirmation that names the
  * user) and an inline roles editor, each in a row under the user's.
  */
-function UserRow({ user, columns, manage, isMe, onChanged }: { user: User; columns: number; manage: boolean; isMe: boolean; onChanged: (updated: User, what: 'access' | 'roles') => void }) {
-  const [open, setOpen] = useState<'none' | 'access' | 'roles'>('none');
+function UserRow({
+  user,
+  columns,
+  manage,
+  isMe,
+  onChanged,
+}: {
+  user: User;
+  columns: number;
+  manage: boolean;
+  isMe: boolean;
+  onChanged: (updated: User, what: 'access' | 'roles' | 'password') => void;
+}) {
+  const [open, setOpen] = useState<'none' | 'access' | 'roles' | 'password'>('none');
   const [roles, setRoles] = useState<Role[]>(user.roles);
   const { busy, error, setError, run } = useSubmit();
 
-  const show = (panel: 'none' | 'access' | 'roles') => {
+  const show = (panel: 'none' | 'access' | 'roles' | 'password') => {
     setError(null);
     setRoles(user.roles);
     setOpen(open === panel ? 'none' : panel);
@@ -107,13 +160,28 @@ function UserRow({ user, columns, manage, isMe, onChanged }: { user: User; colum
         <td>{user.roles.join(', ')}</td>
         <td>{user.groups.join(', ')}</td>
         <td>{user.keysEnrolled === true ? <span className="tag tag-ok">enrolled</span> : <span className="tag">none</span>}</td>
-        <td data-testid="user-status">{user.disabled ? <span className="tag tag-warn">disabled</span> : <span className="tag tag-ok">active</span>}</td>
+        <td data-testid="user-status">
+          {user.disabled ? <span className="tag tag-warn">disabled</span> : <span className="tag tag-ok">active</span>}
+          {user.mustChangePassword === true && (
+            <>
+              {' '}
+              <span className="tag" title="They have not yet replaced the password an admin chose">
+                password change pending
+              </span>
+            </>
+          )}
+        </td>
         {manage && (
           <td>
             <div className="actions">
               <button type="button" className="secondary small" aria-expanded={open === 'roles'} onClick={() => show('roles')}>
                 Edit roles
               </button>
+              {!isMe && user.signIn === 'password' && (
+                <button type="button" className="secondary small" aria-expanded={open === 'password'} onClick={() => show('password')}>
+                  Reset password
+                </button>
+              )}
               <button type="button" className={user.disabled ? 'secondary small' : 'danger small'} aria-expanded={open === 'access'} onClick={() => show('access')}>
                 {verb}
               </button>
@@ -147,6 +215,17 @@ function UserRow({ user, columns, manage, isMe, onChanged }: { user: User; colum
           )}
         </ConfirmRow>
       )}
+      {open === 'password' && (
+        <ResetPasswordRow
+          user={user}
+          columns={columns}
+          onCancel={() => show('none')}
+          onDone={() => {
+            setOpen('none');
+            onChanged(user, 'password');
+          }}
+        />
+      )}
       {open === 'roles' && (
         <tr data-testid="role-editor">
           <td colSpan={columns}>
@@ -170,9 +249,13 @@ export function UsersPage() {
   const [notice, setNotice] = useState<ReactNode>(null);
   const columns = ['Username', 'Name', 'Roles', 'Groups', 'Custodian keys', 'Status', ...(manage ? ['Actions'] : [])];
 
-  const changed = (u: User, what: 'access' | 'roles') => {
+  const changed = (u: User, what: 'access' | 'roles' | 'password') => {
     setNotice(
-      what === 'roles' ? (
+      what === 'password' ? (
+        <>
+          Password of <code>{u.username}</code> reset: their sessions have ended, and they must choose a new password at their next sign-in.
+        </>
+      ) : what === 'roles' ? (
         <>
           Roles of <code>{u.username}</code> are now {rolesText(u.roles)}.
         </>
