@@ -38,6 +38,7 @@ import type {
   UserChange,
 } from '../../../libs/contracts/index.ts';
 import { API_ROUTES, routePath, type ApiRoute } from './api-routes.ts';
+import { describeProblem } from './messages.ts';
 
 /** The most requests a list page of the web UI loads, page after page. */
 const LIST_REQUESTS_MAX = 1000;
@@ -212,12 +213,7 @@ export const api = {
   verifyAudit: () => call<AuditVerification>(R.verifyAudit),
 };
 
-/** A readable sentence for any error thrown while talking to the gateway. */
+/** A readable sentence for any error thrown while talking to the gateway (messages.ts); the reference for support is left to the small print. */
 export function describeError(error: unknown): string {
-  if (error instanceof ApiError) {
-    if (error.status === 0) return error.detail;
-    return `${error.detail}${error.correlationId !== undefined ? ` (reference ${error.correlationId})` : ''}`;
-  }
-  if (error instanceof Error) return error.message;
-  return String(error);
+  return describeProblem(error);
 }

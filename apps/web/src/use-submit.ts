@@ -1,20 +1,22 @@
-import { useState } from 'react';
+import { createElement, useState, type ReactNode } from 'react';
+import { ProblemText } from './components/feedback.tsx';
 import { describeError } from './api.ts';
 
 /**
  * A form's busy flag and error line around its action: the error is cleared when the
- * action starts and set, described for people, when it fails; busy while it runs.
+ * action starts and set, described for people (messages.ts, with the reference for
+ * support in small print), when it fails; busy while it runs.
  */
 export function useSubmit() {
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<ReactNode>(null);
   const run = async (action: () => Promise<void>, describe: (err: unknown) => string = describeError): Promise<void> => {
     setError(null);
     setBusy(true);
     try {
       await action();
     } catch (err) {
-      setError(describe(err));
+      setError(createElement(ProblemText, { error: err, sentence: describe === describeError ? undefined : describe(err) }));
     } finally {
       setBusy(false);
     }
