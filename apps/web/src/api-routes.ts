@@ -14,6 +14,8 @@ export const API_ROUTES = {
   enrolKeys: { method: 'PUT', path: '/api/v1/me/keys' },
   events: { method: 'GET', path: '/api/v1/events' },
   listRequests: { method: 'GET', path: '/api/v1/requests' },
+  submitRequest: { method: 'POST', path: '/api/v1/requests' },
+  previewRequest: { method: 'POST', path: '/api/v1/requests/preview' },
   getRequest: { method: 'GET', path: '/api/v1/requests/{id}' },
   getShare: { method: 'GET', path: '/api/v1/requests/{id}/share' },
   decide: { method: 'POST', path: '/api/v1/requests/{id}/approvals' },

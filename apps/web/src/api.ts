@@ -20,6 +20,8 @@ import type {
   Me,
   NewCredential,
   NewPolicy,
+  NewRequest,
+  NewRequestPreview,
   NewServiceAccount,
   NewUser,
   NotificationChannel,
@@ -31,9 +33,11 @@ import type {
   RequestDetail,
   RequestEventType,
   RequestList,
+  RequestPreview,
   RequestStatus,
   ServiceAccount,
   ShareEnvelope,
+  SubmittedRequest,
   User,
   UserChange,
 } from '../../../libs/contracts/index.ts';
@@ -60,6 +64,7 @@ export type {
   Me,
   NewCredential,
   NewPolicy,
+  NewRequest,
   NotificationChannel,
   NotificationChannelKind,
   NotificationDelivery,
@@ -70,6 +75,7 @@ export type {
   OperationRule,
   Policy,
   RequestChange,
+  RequestPreview,
   RequestStatus,
   Role,
   ServiceAccount,
@@ -176,6 +182,10 @@ export const api = {
     } while (cursor && requests.length < LIST_REQUESTS_MAX);
     return requests;
   },
+  /** An `Idempotency-Key` per filled-in form: a retried click cannot submit twice. */
+  submitRequest: (body: NewRequest, idempotencyKey: string) => call<SubmittedRequest>(R.submitRequest, { body, headers: { 'idempotency-key': idempotencyKey } }),
+  /** Which policy a submission would fall under and who decides it; creates nothing. */
+  previewRequest: (body: NewRequestPreview) => call<RequestPreview>(R.previewRequest, { body }),
   getRequest: (id: string) => call<RequestDetail>(R.getRequest, { params: { id } }),
   getShare: (id: string) => call<ShareEnvelope>(R.getShare, { params: { id } }),
   decide: (id: string, body: DecisionBody) => call<DecisionResponse>(R.decide, { params: { id }, body }),
