@@ -1,6 +1,6 @@
 import { useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { CustodianError, prepareDecision, type CustodianErrorCode } from '../../../../libs/custodian/index.ts';
-import { api, ApiError, describeError, type QgRequest } from '../api.ts';
+import { api, ApiError, type QgRequest } from '../api.ts';
 import { useSession } from '../session.tsx';
 import { useSubmit } from '../use-submit.ts';
 import type { Verification } from '../verify-request.ts';
@@ -19,8 +19,9 @@ const REFUSALS: Record<CustodianErrorCode, string> = {
   BACKUP_INVALID: 'The key backup is invalid.',
 };
 
-function explain(error: unknown): string {
-  return error instanceof CustodianError ? REFUSALS[error.code] : describeError(error);
+/** This browser's own refusals in words; the gateway's are worded by messages.ts. */
+function explain(error: unknown): string | undefined {
+  return error instanceof CustodianError ? REFUSALS[error.code] : undefined;
 }
 
 /**

@@ -376,7 +376,7 @@ export function NewRequestPage() {
                 ))}
               </select>
             </Field>
-            <Field label="Operation" hint={chosen !== undefined && kind !== '' ? (constraintText(chosen.kinds.get(kind) ?? []) ?? undefined) : undefined}>
+            <Field label="Operation">
               <select value={kind} disabled={chosen === undefined} onChange={(e) => setKind(kinds.find((k) => k === e.target.value) ?? '')}>
                 <option value="">Choose an operation…</option>
                 {kinds.map((k) => (
@@ -387,6 +387,7 @@ export function NewRequestPage() {
               </select>
             </Field>
           </div>
+          {chosen !== undefined && kind !== '' && constraintText(chosen.kinds.get(kind) ?? []) !== null && <p className="hint">{constraintText(chosen.kinds.get(kind) ?? [])}</p>}
           {kind !== '' && <KindForm kind={kind} fields={fields} set={(change) => setFields((f) => ({ ...f, ...change }))} recipient={recipient} />}
           <Field label="Reason" hint="Every reviewer reads it: say what this is for (a ticket, a release).">
             <textarea rows={2} maxLength={2000} value={reason} onChange={(e) => setReason(e.target.value)} />
