@@ -9,9 +9,11 @@
  * Build first: `npm run build` (npm test does it).
  */
 import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { compactDecrypt } from 'jose';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { exportPublicJwks, generateCustodianKeys, type CustodianKeys } from '../../libs/custodian/index.js';
@@ -27,6 +29,8 @@ import { ADMIN_PASSWORD, startTestGateway, type TestGateway } from '../support/t
 
 const CHROMIUM = process.env.QG_CHROMIUM ?? '/usr/bin/chromium';
 const WEB_DIST = resolve(process.cwd(), 'apps/web/dist/index.html');
+// As in ui.e2e-spec: the README's screenshots change only when asked for.
+const SCREENSHOTS = process.env.QG_UPDATE_SCREENSHOTS === '1' ? resolve(process.cwd(), 'docs/screenshots') : join(tmpdir(), 'quorumgate-screenshots');
 const browserMissing = !existsSync(CHROMIUM);
 const inCi = process.env.CI === 'true';
 const KUBE_TOKEN = 'qg-ui-kube-token-5d1c9e0a7b3f2468';
@@ -130,6 +134,7 @@ if (!browserMissing && sqlAdminUrl === undefined) process.stderr.write('new-requ
     }
 
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-sync'] });
+    await mkdir(SCREENSHOTS, { recursive: true });
     ritaPage = await newPage();
     await signIn(ritaPage, 'nr-rita', rita.password);
   }, 180_000);
@@ -145,7 +150,7 @@ if (!browserMissing && sqlAdminUrl === undefined) process.stderr.write('new-requ
   });
 
   /** On rita's page: New request, the credential and the kind, then `fill`, the reason; waits for the preview, submits, lands on the request page. */
-  async function submitInUi(credentialName: string, kind: string, fill: (form: Locator) => Promise<void>, reason = `ui ${kind}`): Promise<{ id: string; preview: string }> {
+  async function submitInUi(credentialName: string, kind: string, fill: (form: Locator) => Promise<void>, reason = `ui ${kind}`, screenshot?: string): Promise<{ id: string; preview: string }> {
     const page = ritaPage;
     await page.getByRole('link', { name: 'Requests', exact: true }).click();
     await page.getByRole('link', { name: 'New request' }).first().click();
@@ -158,6 +163,7 @@ if (!browserMissing && sqlAdminUrl === undefined) process.stderr.write('new-requ
     const preview = form.getByTestId('request-preview');
     await preview.waitFor();
     const previewText = ((await preview.textContent()) ?? '').replace(/\s+/g, ' ');
+    if (screenshot !== undefined) await page.screenshot({ path: resolve(SCREENSHOTS, screenshot), fullPage: true });
     await form.getByRole('button', { name: 'Submit request' }).click();
     await page.waitForURL(/\/requests\/[0-9a-f-]{36}$/);
     const id = new URL(page.url()).pathname.split('/').at(-1)!;
@@ -203,7 +209,7 @@ if (!browserMissing && sqlAdminUrl === undefined) process.stderr.write('new-requ
     const text = 'release notes v2.0.0';
     const { id, preview } = await submitInUi('nr-release-key', 'sign', async (form) => {
       await form.getByLabel(/^Text to sign/).fill(text);
-    });
+    }, 'release v2.0.0 (OPS-51)', 'new-request.png');
     expect(preview).toContain('Policy nr-release-signing applies. It needs 2 approvals');
     expect(preview).toContain('any 2 of nr-carol, nr-dave');
     expect(preview).toContain(`sign ${text.length} bytes`);
