@@ -144,7 +144,7 @@ if (!browserMissing && sqlAdminUrl === undefined) process.stderr.write('new-requ
     await browser?.close();
     await gateway?.close();
     await kube?.close();
-    sshd?.close();
+    await sshd?.close();
     await sql?.close();
     upstream.server?.close();
   });
