@@ -71,6 +71,8 @@ const EXPECTED: Record<string, Expected> = {
   'GET /api/v1/directory':                  ['ok', 'ok', '403', '403', 'ok', '403', '401'],
   'GET /api/v1/policies/:id':               { own: ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', '401'], other: ['ok', 'ok', '404', '404', 'ok', 'ok', '401'] },
   'POST /api/v1/requests':                  ['403', '403', '403', 'ok', '403', 'ok', '401'],
+  // Read-only (creates nothing): who may submit may ask what a submission would fall under.
+  'POST /api/v1/requests/preview':          ['403', '403', '403', 'ok', '403', 'ok', '401'],
   'GET /api/v1/requests':                   ANY_CALLER,
   'GET /api/v1/requests/:id':               { own: ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', '401'], other: ['ok', 'ok', '404', '404', 'ok', '404', '401'] },
   'GET /api/v1/requests/:id/wait':          { own: ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', '401'], other: ['ok', 'ok', '404', '404', 'ok', '404', '401'] },

@@ -96,6 +96,55 @@ export const AUDIT_ACTIONS = [
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /**
+ * Every stable `code` a problem+json answer of the gateway may carry (§7): the gateway's
+ * errors are typed by it, and the web UI has a sentence for each one (apps/web/src/messages.ts).
+ */
+export const PROBLEM_CODES = [
+  'AUTH_REQUIRED',
+  'AUTH_INVALID_CREDENTIALS',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'CONFLICT',
+  'VALIDATION_FAILED',
+  'BODY_MALFORMED',
+  'REQUEST_MALFORMED',
+  'BODY_NOT_EXPECTED',
+  'BODY_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'ROUTE_NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'USERNAME_TAKEN',
+  'NAME_TAKEN',
+  'IN_USE',
+  'KEYS_NOT_ENROLLED',
+  'REQUESTER_NOT_ALLOWED',
+  'NO_MATCHING_POLICY',
+  'APPROVER_NOT_ELIGIBLE',
+  'APPROVAL_SELF_FORBIDDEN',
+  'APPROVAL_DUPLICATE',
+  'REQUEST_NOT_PENDING',
+  'IDEMPOTENCY_KEY_REUSED',
+  'STATEMENT_REJECTED',
+  'SHARE_REJECTED',
+  'CHECK_IN_REJECTED',
+  'POLICY_INVALID',
+  'CREDENTIAL_INVALID',
+  'TOO_MANY_ATTEMPTS',
+  'SSO_FAILED',
+  'FRESH_SIGN_IN_REQUIRED',
+  'PASSWORD_CHANGE_REQUIRED',
+  'PASSWORD_UNCHANGED',
+  'SSO_UNAVAILABLE',
+  'TOO_MANY_OPEN',
+  'BUSY',
+] as const;
+export type ProblemCode = (typeof PROBLEM_CODES)[number];
+
+export function isProblemCode(code: unknown): code is ProblemCode {
+  return PROBLEM_CODES.some((c) => c === code);
+}
+
+/**
  * Characters a reviewer cannot see or that reorder what they see: C0/C1 controls other
  * than tab and line feed, zero-width characters, bidirectional overrides and isolates,
  * line/paragraph separators, word joiners and the byte-order mark. The web UI and the
@@ -356,6 +405,28 @@ export interface NewRequest {
   operation: Operation;
   reason: string;
   ttlSeconds?: number;
+}
+
+/** POST /requests/preview: what a submission would be, without the reason; nothing is created. */
+export interface NewRequestPreview {
+  credential: string;
+  operation: Operation;
+  ttlSeconds?: number;
+}
+
+/**
+ * POST /requests/preview: the policy that would admit the request and who would decide it,
+ * exactly as a submission with the same body would choose them; nothing is created or audited.
+ */
+export interface RequestPreview {
+  credential: { id: string; name: string; kind: CredentialKind; version: number };
+  policy: { id: string; name: string; approvals: ApprovalRule; requestTtlSeconds: number };
+  /** the params as the gateway would store them (a `reveal` gets the caller's own key thumbprint as `recipient`) */
+  operation: Operation;
+  /** the TTL the request would get: the one asked for, at most the policy's */
+  ttlSeconds: number;
+  /** the credential's sharing groups (§3a) and their custodians; `eligible` false for a custodian the policy keeps from deciding (the requester themself) */
+  sharing: { groups: { name: string; threshold: number; custodians: { userId: string; username: string; displayName: string; eligible: boolean }[] }[] };
 }
 
 /** POST /requests (`toSubmittedResponse`). */

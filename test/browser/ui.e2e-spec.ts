@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { API_ROUTES } from '../../apps/web/src/api-routes.js';
 import { canonicalJson } from '../../libs/crypto/index.js';
+import { approveInBrowser } from '../support/browser-actions.js';
 import { Http } from '../support/http.js';
 import { createUser, generateSigningJwk, signRequestBody } from '../support/quorum.js';
 import { ADMIN_PASSWORD, startTestGateway, type TestGateway } from '../support/test-gateway.js';
@@ -263,12 +264,13 @@ interface Person {
     await expect(alice.locator(`[data-testid="approval"] [data-person-id="${people.bob.id}"]`).getAttribute('title')).resolves.toBe(`user id ${people.bob.id}`);
     await alice.screenshot({ path: resolve(SCREENSHOTS, 'request-detail.png'), fullPage: true });
 
-    await alice.getByRole('button', { name: 'Approve' }).click();
+    // Approving restates the operation in one line before anything is signed.
+    await expect(approveInBrowser(alice)).resolves.toBe(`Approve and sign: sign ${Buffer.byteLength(payloadText)} bytes with release-key`);
     await expect(alice.getByTestId('decision-done').textContent()).resolves.toContain('1 of 2');
 
     await bob.goto(`${gateway.url}/requests/${id}`);
     await bob.locator('[data-testid="digest-check"][data-ok="true"]').waitFor();
-    await bob.getByRole('button', { name: 'Approve' }).click();
+    await approveInBrowser(bob);
 
     const done = await automation.get(`/api/v1/requests/${id}/wait?timeoutSeconds=30`);
     expect(done.body.status).toBe('succeeded');
@@ -303,7 +305,7 @@ interface Person {
       await page.locator('[data-testid="digest-check"][data-ok="true"]').waitFor();
       await expect(page.getByTestId('requester').textContent()).resolves.toBe('rita');
       await expect(page.getByTestId('requester').getByTestId('person').getAttribute('title')).resolves.toBe(`user id ${people.rita.id}`);
-      await page.getByRole('button', { name: 'Approve' }).click();
+      await approveInBrowser(page);
       await page.getByTestId('decision-done').waitFor();
     }
 
@@ -600,7 +602,7 @@ interface Person {
     await alice.goto(`${gateway.url}/requests/${id}`);
     await alice.locator('[data-testid="digest-check"][data-ok="true"]').waitFor();
     await expect(progress(alice)).resolves.toBe('sre 0 of 2 · security 0 of 1');
-    await alice.getByRole('button', { name: 'Approve' }).click();
+    await approveInBrowser(alice);
     await alice.getByTestId('decision-done').waitFor();
 
     // carl's inbox says which group still needs whom
@@ -612,7 +614,7 @@ interface Person {
     const bob = pages.bob!;
     await bob.goto(`${gateway.url}/requests/${id}`);
     await bob.locator('[data-testid="digest-check"][data-ok="true"]').waitFor();
-    await bob.getByRole('button', { name: 'Approve' }).click();
+    await approveInBrowser(bob);
     await bob.getByTestId('decision-done').waitFor();
     await bob.reload();
     await bob.locator('[data-testid="request-detail"][data-status="pending"]').waitFor();
@@ -622,7 +624,7 @@ interface Person {
 
     await item.getByRole('link', { name: 'Review' }).click();
     await carlPage.locator('[data-testid="digest-check"][data-ok="true"]').waitFor();
-    await carlPage.getByRole('button', { name: 'Approve' }).click();
+    await approveInBrowser(carlPage);
     const done = await automation.get(`/api/v1/requests/${id}/wait?timeoutSeconds=30`);
     expect(done.body.status).toBe('succeeded');
     expect(await verifyRawSignature(signingKey.publicJwk as JsonWebKey, payload, done.body.result.signature)).toBe(true);

@@ -15,6 +15,8 @@ export const API_ROUTES = {
   changePassword: { method: 'PUT', path: '/api/v1/me/password' },
   events: { method: 'GET', path: '/api/v1/events' },
   listRequests: { method: 'GET', path: '/api/v1/requests' },
+  submitRequest: { method: 'POST', path: '/api/v1/requests' },
+  previewRequest: { method: 'POST', path: '/api/v1/requests/preview' },
   getRequest: { method: 'GET', path: '/api/v1/requests/{id}' },
   getShare: { method: 'GET', path: '/api/v1/requests/{id}/share' },
   decide: { method: 'POST', path: '/api/v1/requests/{id}/approvals' },

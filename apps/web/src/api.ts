@@ -23,6 +23,8 @@ import type {
   Me,
   NewCredential,
   NewPolicy,
+  NewRequest,
+  NewRequestPreview,
   NewServiceAccount,
   NewUser,
   NotificationChannel,
@@ -35,14 +37,17 @@ import type {
   RequestDetail,
   RequestEventType,
   RequestList,
+  RequestPreview,
   RequestStatus,
   ResetPasswordBody,
   ServiceAccount,
   ShareEnvelope,
+  SubmittedRequest,
   User,
   UserChange,
 } from '../../../libs/contracts/index.ts';
 import { API_ROUTES, OPTIONAL_API_ROUTES, routePath, type ApiRoute } from './api-routes.ts';
+import { describeProblem } from './messages.ts';
 
 /** The most requests a list page of the web UI loads, page after page. */
 const LIST_REQUESTS_MAX = 1000;
@@ -65,6 +70,7 @@ export type {
   Me,
   NewCredential,
   NewPolicy,
+  NewRequest,
   NotificationChannel,
   NotificationChannelKind,
   NotificationDelivery,
@@ -76,6 +82,7 @@ export type {
   Policy,
   PrincipalKind,
   RequestChange,
+  RequestPreview,
   RequestStatus,
   Role,
   ServiceAccount,
@@ -184,6 +191,10 @@ export const api = {
     } while (cursor && requests.length < LIST_REQUESTS_MAX);
     return requests;
   },
+  /** An `Idempotency-Key` per filled-in form: a retried click cannot submit twice. */
+  submitRequest: (body: NewRequest, idempotencyKey: string) => call<SubmittedRequest>(R.submitRequest, { body, headers: { 'idempotency-key': idempotencyKey } }),
+  /** Which policy a submission would fall under and who decides it; creates nothing. */
+  previewRequest: (body: NewRequestPreview) => call<RequestPreview>(R.previewRequest, { body }),
   getRequest: (id: string) => call<RequestDetail>(R.getRequest, { params: { id } }),
   getShare: (id: string) => call<ShareEnvelope>(R.getShare, { params: { id } }),
   decide: (id: string, body: DecisionBody) => call<DecisionResponse>(R.decide, { params: { id }, body }),
@@ -251,12 +262,7 @@ export const api = {
   verifyAudit: () => call<AuditVerification>(R.verifyAudit),
 };
 
-/** A readable sentence for any error thrown while talking to the gateway. */
+/** A readable sentence for any error thrown while talking to the gateway (messages.ts); the reference for support is left to the small print. */
 export function describeError(error: unknown): string {
-  if (error instanceof ApiError) {
-    if (error.status === 0) return error.detail;
-    return `${error.detail}${error.correlationId !== undefined ? ` (reference ${error.correlationId})` : ''}`;
-  }
-  if (error instanceof Error) return error.message;
-  return String(error);
+  return describeProblem(error);
 }

@@ -12,6 +12,7 @@ import { LoginPage } from './pages/login-page.tsx';
 import { MyCredentialsPage } from './pages/my-credentials-page.tsx';
 import { MyNotificationsPage } from './pages/my-notifications-page.tsx';
 import { MyRequestsPage } from './pages/my-requests-page.tsx';
+import { NewRequestPage } from './pages/new-request-page.tsx';
 import { NotificationsPage } from './pages/notifications-page.tsx';
 import { ChangePasswordPage, ForcedPasswordChange } from './pages/password-page.tsx';
 import { PoliciesPage } from './pages/policies-page.tsx';
@@ -21,6 +22,7 @@ import { ServiceAccountsPage } from './pages/service-accounts-page.tsx';
 import { UsersPage } from './pages/users-page.tsx';
 import { useRoute, type Route } from './router.ts';
 import { SessionProvider, useSession } from './session.tsx';
+import { useTabTitle } from './use-tab-title.ts';
 
 type AppState = { kind: 'loading' } | { kind: 'signed-out'; notice: string | null } | { kind: 'signed-in'; me: Me } | { kind: 'error'; error: unknown };
 
@@ -82,7 +84,7 @@ interface NavItem {
 
 const NAV: NavItem[] = [
   { href: '/inbox', label: 'Inbox', pages: ['inbox'], roles: ['operator'] },
-  { href: '/requests', label: 'Requests', pages: ['my-requests', 'request'], roles: 'users' },
+  { href: '/requests', label: 'Requests', pages: ['my-requests', 'request', 'new-request'], roles: 'users' },
   { href: '/keys', label: 'My keys', pages: ['keys'], roles: 'users' },
   { href: '/my-credentials', label: 'My credentials', pages: ['my-credentials'], roles: ['operator'] },
   { href: '/me/notifications', label: 'My notifications', pages: ['my-notifications'], roles: 'users' },
@@ -98,6 +100,7 @@ function Shell() {
   const session = useSession();
   const route = useRoute();
   const items = NAV.filter((n) => n.roles === 'users' || n.roles.some((r) => session.has(r)));
+  useTabTitle(pageTitle(route, session.has('operator')), session.has('operator'));
 
   useEffect(() => {
     document.getElementById('main')?.focus({ preventScroll: true });
@@ -145,6 +148,12 @@ function Shell() {
   );
 }
 
+/** The page's name in the tab's title. */
+function pageTitle(route: Route, operator: boolean): string {
+  const own: Partial<Record<Route['page'], string>> = { inbox: operator ? 'Inbox' : 'Requests', request: 'Request', 'new-request': 'New request', 'not-found': 'Page not found' };
+  return own[route.page] ?? NAV.find((n) => n.pages.includes(route.page))?.label ?? 'quorumgate';
+}
+
 function Page({ route }: { route: Route }) {
   const session = useSession();
   switch (route.page) {
@@ -154,6 +163,8 @@ function Page({ route }: { route: Route }) {
       return <RequestPage id={route.id} />;
     case 'my-requests':
       return <MyRequestsPage />;
+    case 'new-request':
+      return <NewRequestPage />;
     case 'keys':
       return <KeysPage />;
     case 'my-credentials':

@@ -4,6 +4,7 @@ import { useEffect, useState } from 'react';
 export type Route =
   | { page: 'inbox' }
   | { page: 'request'; id: string }
+  | { page: 'new-request' }
   | { page: 'my-requests' }
   | { page: 'keys' }
   | { page: 'my-credentials' }
@@ -20,6 +21,7 @@ export type Route =
   | { page: 'not-found'; path: string };
 
 export function parseRoute(path: string): Route {
+  if (/^\/requests\/new\/?$/.test(path)) return { page: 'new-request' };
   const request = /^\/requests\/([A-Za-z0-9-]{1,64})\/?$/.exec(path);
   if (request !== null) return { page: 'request', id: request[1] };
   const credential = /^\/credentials\/([A-Za-z0-9._-]{1,64})\/?$/.exec(path);

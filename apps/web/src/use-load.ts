@@ -6,6 +6,8 @@ export interface Loaded<T> {
   loading: boolean;
   /** Loads again, keeping the current data on screen meanwhile. */
   reload: () => void;
+  /** As `reload`; settles once this load is on screen: true, or false when it failed or a newer load overtook it. */
+  refresh: () => Promise<boolean>;
 }
 
 /** Runs `load` on mount and whenever `deps` change; ignores answers that arrive after a newer load started. */
@@ -15,22 +17,26 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]): Lo
   const loadRef = useRef(load);
   loadRef.current = load;
 
-  const run = useCallback(() => {
+  const run = useCallback((): Promise<boolean> => {
     const mine = ++generation.current;
     setState((s) => ({ ...s, loading: true }));
-    loadRef.current().then(
+    return loadRef.current().then(
       (data) => {
-        if (mine === generation.current) setState({ data, error: undefined, loading: false });
+        if (mine !== generation.current) return false;
+        setState({ data, error: undefined, loading: false });
+        return true;
       },
       (error: unknown) => {
         if (mine === generation.current) setState((s) => ({ data: s.data, error, loading: false }));
+        return false;
       },
     );
   }, deps);
 
   useEffect(() => {
-    run();
+    void run();
   }, [run]);
 
-  return { ...state, reload: run };
+  const reload = useCallback(() => void run(), [run]);
+  return { ...state, reload, refresh: run };
 }

@@ -1,45 +1,11 @@
+import type { ProblemCode } from '#libs/contracts';
+
 /**
  * Errors the gateway's services throw. Services never throw HttpException: the
  * global filter maps each stable code to one HTTP status in `statusForCode`.
+ * The codes are listed once, in libs/contracts `PROBLEM_CODES`.
  */
-export type AppErrorCode =
-  | 'AUTH_REQUIRED'
-  | 'AUTH_INVALID_CREDENTIALS'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'VALIDATION_FAILED'
-  | 'BODY_MALFORMED'
-  | 'REQUEST_MALFORMED'
-  | 'BODY_NOT_EXPECTED'
-  | 'BODY_TOO_LARGE'
-  | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'ROUTE_NOT_FOUND'
-  | 'METHOD_NOT_ALLOWED'
-  | 'USERNAME_TAKEN'
-  | 'NAME_TAKEN'
-  | 'IN_USE'
-  | 'KEYS_NOT_ENROLLED'
-  | 'REQUESTER_NOT_ALLOWED'
-  | 'NO_MATCHING_POLICY'
-  | 'APPROVER_NOT_ELIGIBLE'
-  | 'APPROVAL_SELF_FORBIDDEN'
-  | 'APPROVAL_DUPLICATE'
-  | 'REQUEST_NOT_PENDING'
-  | 'IDEMPOTENCY_KEY_REUSED'
-  | 'STATEMENT_REJECTED'
-  | 'SHARE_REJECTED'
-  | 'CHECK_IN_REJECTED'
-  | 'POLICY_INVALID'
-  | 'CREDENTIAL_INVALID'
-  | 'TOO_MANY_ATTEMPTS'
-  | 'SSO_FAILED'
-  | 'FRESH_SIGN_IN_REQUIRED'
-  | 'PASSWORD_CHANGE_REQUIRED'
-  | 'PASSWORD_UNCHANGED'
-  | 'SSO_UNAVAILABLE'
-  | 'TOO_MANY_OPEN'
-  | 'BUSY';
+export type AppErrorCode = ProblemCode;
 
 export class AppError extends Error {
   constructor(

@@ -1,11 +1,12 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import type { RequestPreview } from '#libs/contracts';
 import type { Response } from 'express';
 import { Authenticated, CurrentPrincipal, Roles } from '../auth/decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../http/app-error.js';
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
-import { DecisionDto, ListRequestsQuery, SubmitRequestDto, WaitQuery } from './requests.dto.js';
+import { DecisionDto, ListRequestsQuery, PreviewRequestDto, SubmitRequestDto, WaitQuery } from './requests.dto.js';
 import { toApprovalResponse, toRequestResponse, toSubmittedResponse } from './requests.mapper.js';
 import { RequestReader } from './request-reader.js';
 import { RequestWaits } from './request-waits.js';
@@ -33,6 +34,15 @@ export class RequestsController {
     res.setHeader('Location', `/api/v1/requests/${view.request.id}`);
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     return toSubmittedResponse(view);
+  }
+
+  /** Read-only: which policy a submission of this body would fall under and who would decide it; nothing is created. */
+  @Post('preview')
+  @HttpCode(200)
+  @Roles('requester')
+  @ApiOperation({ summary: 'preview a submission: the policy that would apply and who must approve (creates nothing)' })
+  async preview(@CurrentPrincipal() principal: Principal, @Body() body: PreviewRequestDto): Promise<RequestPreview> {
+    return this.requests.preview(principal, body);
   }
 
   @Get()

@@ -47,6 +47,26 @@ export class SubmitRequestDto {
   ttlSeconds?: number;
 }
 
+/** POST /requests/preview: a submission's body without the reason; nothing is created. */
+export class PreviewRequestDto {
+  @ApiProperty({ description: 'credential id or name' })
+  @IsString()
+  @Length(1, 64)
+  credential!: string;
+
+  @ApiProperty({ type: OperationDto })
+  @ValidateNested()
+  @Type(() => OperationDto)
+  operation!: OperationDto;
+
+  @ApiPropertyOptional({ description: 'at most the policy TTL' })
+  @IsOptional()
+  @IsInt()
+  @Min(60)
+  @Max(604800)
+  ttlSeconds?: number;
+}
+
 export class DecisionDto {
   @ApiProperty({ enum: ['approve', 'reject'] })
   @IsIn(['approve', 'reject'])

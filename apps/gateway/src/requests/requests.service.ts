@@ -1,17 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { isFinalRequestStatus, isOperationKind, type Operation } from '#libs/contracts';
+import { isFinalRequestStatus, isOperationKind, type Operation, type RequestPreview } from '#libs/contracts';
 import { canonicalJson, computeRequestDigest, CryptoError, openShareForRequest, sha256Hex, verifyApprovalStatement, zeroize, type JWK, type RequestDigestInput } from '#libs/crypto';
 import { applyVote, constraintNotes, policyDigestSubject, PolicyError, selectPolicy, type PolicyDefinition, type VoteResolution } from '#libs/policy';
 import { AuditWriter } from '../audit/audit-writer.js';
 import type { Principal } from '../auth/principal.js';
-import { findCredential } from '../credentials/credentials.repository.js';
+import { findCredential, listShares, sharingGroupsOf, type CredentialRow } from '../credentials/credentials.repository.js';
 import { ExecutionQueue } from '../executions/execution-queue.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 import { AppError } from '../http/app-error.js';
 import { fromPolicyError, fromStatementError } from '../http/library-errors.js';
 import { operationFor } from '../operations/operations.js';
 import { policiesOfCredential } from '../policies/policies.repository.js';
+import { findUsersByIds } from '../users/accounts.repository.js';
 import { actorId } from '../users/users.service.js';
 import { mayCancel } from './request-access.js';
 import { newRequestKey, withRequestKey } from './request-keys.js';
@@ -28,7 +29,7 @@ import {
   type RequestRow,
   type RequestView,
 } from './requests.repository.js';
-import type { DecisionDto, SubmitRequestDto } from './requests.dto.js';
+import type { DecisionDto, PreviewRequestDto, SubmitRequestDto } from './requests.dto.js';
 
 /** What a submission answers with (spec §4): the request as inserted, its public key and the approvals it needs. */
 export interface SubmittedView {
@@ -67,16 +68,7 @@ export class RequestsService {
       const existing = await findByIdempotencyKey(this.ctx.dataSource, principal.id, idempotencyKey);
       if (existing !== undefined) return { view: await this.replay(existing, fingerprint), replayed: true };
     }
-    const credential = await findCredential(this.ctx.dataSource, body.credential);
-    if (credential === undefined) throw new AppError('NOT_FOUND', `no credential "${body.credential}"`);
-    const kind = body.operation.kind;
-    if (!isOperationKind(kind)) throw new AppError('VALIDATION_FAILED', `operation.params: operation kind "${String(kind).slice(0, 64)}" is not supported`);
-    const operation: Operation = { kind, params: await operationFor(kind).admit(this.ctx, principal, body.operation.params, credential) };
-    const policy = selectPolicy(await policiesOfCredential(this.ctx.dataSource, credential.id), principal, operation);
-    if (policy === undefined) {
-      const notes = constraintNotes(operation);
-      throw new AppError('NO_MATCHING_POLICY', `no policy of credential "${credential.name}" lets you run this ${operation.kind} operation${notes.length === 0 ? '' : ` (${notes.join('; ')})`}`);
-    }
+    const { credential, operation, policy } = await this.admit(principal, body);
 
     const id = randomUUID();
     const ttl = Math.min(body.ttlSeconds ?? policy.requestTtlSeconds, policy.requestTtlSeconds);
@@ -120,6 +112,54 @@ export class RequestsService {
       if (raced !== undefined) return { view: await this.replay(raced, fingerprint), replayed: true };
     }
     return { view: { request: { ...row, status: 'pending' }, requestKey: requestKey.publicJwk, approvals: [], policy }, replayed: false };
+  }
+
+  /**
+   * What `submit` would decide for this body, without the reason and without creating,
+   * auditing or sealing anything: the same checks (the operation's params, a policy
+   * admitting this caller and operation, else the same 4xx), then the policy's
+   * approval rule, the TTL the request would get and the credential's custodians by
+   * name, each marked whether the policy lets them decide a request of this caller.
+   */
+  async preview(principal: Principal, body: PreviewRequestDto): Promise<RequestPreview> {
+    const { credential, operation, policy } = await this.admit(principal, body);
+    const shares = await listShares(this.ctx.dataSource, credential.id, credential.version);
+    const people = new Map((await findUsersByIds(this.ctx.dataSource, shares.map((s) => s.custodianId))).map((u) => [u.id, u]));
+    const requesterSide = [principal.id, ...(principal.ownerId != null ? [principal.ownerId] : [])];
+    const groups = sharingGroupsOf(credential).map((group, grp) => ({
+      name: group.name,
+      threshold: group.threshold,
+      custodians: shares
+        .filter((s) => (s.group ?? 0) === grp)
+        .map((s) => ({
+          userId: s.custodianId,
+          username: people.get(s.custodianId)?.username ?? s.custodianId,
+          displayName: people.get(s.custodianId)?.displayName ?? '',
+          eligible: policy.approvals.allowRequesterApproval === true || !requesterSide.includes(s.custodianId),
+        })),
+    }));
+    return {
+      credential: { id: credential.id, name: credential.name, kind: credential.kind, version: credential.version },
+      policy: { id: policy.id, name: policy.name, approvals: policy.approvals, requestTtlSeconds: policy.requestTtlSeconds },
+      operation,
+      ttlSeconds: Math.min(body.ttlSeconds ?? policy.requestTtlSeconds, policy.requestTtlSeconds),
+      sharing: { groups },
+    };
+  }
+
+  /** The credential, the operation as it would be stored, and the policy that admits both for this caller (spec §4 "Submit a request"). */
+  private async admit(principal: Principal, body: Pick<SubmitRequestDto, 'credential' | 'operation'>): Promise<{ credential: CredentialRow; operation: Operation; policy: PolicyDefinition }> {
+    const credential = await findCredential(this.ctx.dataSource, body.credential);
+    if (credential === undefined) throw new AppError('NOT_FOUND', `no credential "${body.credential}"`);
+    const kind = body.operation.kind;
+    if (!isOperationKind(kind)) throw new AppError('VALIDATION_FAILED', `operation.params: operation kind "${String(kind).slice(0, 64)}" is not supported`);
+    const operation: Operation = { kind, params: await operationFor(kind).admit(this.ctx, principal, body.operation.params, credential) };
+    const policy = selectPolicy(await policiesOfCredential(this.ctx.dataSource, credential.id), principal, operation);
+    if (policy === undefined) {
+      const notes = constraintNotes(operation);
+      throw new AppError('NO_MATCHING_POLICY', `no policy of credential "${credential.name}" lets you run this ${operation.kind} operation${notes.length === 0 ? '' : ` (${notes.join('; ')})`}`);
+    }
+    return { credential, operation, policy };
   }
 
   /**

@@ -10,7 +10,7 @@ interface ConfirmProps {
   cancelLabel?: string;
   danger?: boolean;
   busy: boolean;
-  error: string | null;
+  error: ReactNode;
   onConfirm: () => void;
   onCancel: () => void;
 }

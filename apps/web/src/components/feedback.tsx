@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { describeError } from '../api.ts';
+import { personMessage } from '../messages.ts';
 
 /** A loading line that says what is loading: never a bare spinner. */
 export function Loading({ what }: { what: string }) {
@@ -13,7 +13,7 @@ export function Loading({ what }: { what: string }) {
 export function ErrorMessage({ error, title = 'Something went wrong', onRetry }: { error: unknown; title?: string; onRetry?: () => void }) {
   return (
     <div role="alert" className="notice notice-error">
-      <strong>{title}.</strong> {describeError(error)}
+      <strong>{title}.</strong> <ProblemText error={error} />
       {onRetry !== undefined && (
         <>
           {' '}
@@ -36,4 +36,23 @@ export function Notice({ tone = 'info', children, role }: { tone?: 'info' | 'war
 
 export function Empty({ children }: { children: ReactNode }) {
   return <p className="empty">{children}</p>;
+}
+
+/** An error for people (messages.ts): the sentence, then the gateway's detail and the reference for support in small print. */
+export function ProblemText({ error, sentence }: { error: unknown; sentence?: string }) {
+  const m = personMessage(error);
+  const small = [sentence === undefined ? m.detail : null, m.reference !== null ? `reference ${m.reference}` : null].filter((x) => x !== null).join(' · ');
+  return (
+    <>
+      <span data-testid="problem-sentence">{sentence ?? m.sentence}</span>
+      {small !== '' && (
+        <>
+          {' '}
+          <small className="problem-reference" data-testid="problem-reference">
+            {small}
+          </small>
+        </>
+      )}
+    </>
+  );
 }

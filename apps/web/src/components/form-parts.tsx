@@ -23,7 +23,7 @@ export function FormFooter({
   label,
   onCancel,
 }: {
-  error: string | null;
+  error: ReactNode;
   busy: boolean;
   busyLabel: ReactNode;
   label: ReactNode;

@@ -37,6 +37,11 @@ export function MyRequestsPage() {
       <div className="page-head">
         <h1>Requests</h1>
         <LiveIndicator state={live} />
+        {has('requester') && (
+          <Link className="button" href="/requests/new">
+            New request
+          </Link>
+        )}
       </div>
       <div className="toolbar" role="group" aria-label="Filter requests">
         <fieldset className="segmented">
@@ -64,7 +69,19 @@ export function MyRequestsPage() {
       {list.data === undefined ? (
         list.error === undefined && <Loading what="requests" />
       ) : shown.length === 0 ? (
-        <Empty>{scope === 'mine' ? 'You have not submitted any request (requests are usually submitted with the qg CLI or by automation).' : 'No requests.'}</Empty>
+        <Empty>
+          {scope === 'mine' ? (
+            has('requester') ? (
+              <>
+                You have not submitted any request yet. <Link href="/requests/new">Submit a new request</Link> here, or with the <code>qg</code> CLI from automation.
+              </>
+            ) : (
+              'You have not submitted any request.'
+            )
+          ) : (
+            'No requests.'
+          )}
+        </Empty>
       ) : (
         <div className="table-scroll">
           <table data-testid="requests-table">

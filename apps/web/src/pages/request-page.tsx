@@ -1,10 +1,10 @@
-import { useEffect, useState } from 'react';
-import { api, describeError, isFinalRequestStatus, type QgRequest } from '../api.ts';
+import { useEffect, useRef, useState } from 'react';
+import { api, describeError, isFinalRequestStatus, type Credential, type QgRequest } from '../api.ts';
 import { ApprovalsList } from '../components/approvals-list.tsx';
 import { ConfirmPrompt } from '../components/confirm-row.tsx';
 import { Countdown } from '../components/countdown.tsx';
 import { DecisionPanel } from '../components/decision-panel.tsx';
-import { ErrorMessage, Loading } from '../components/feedback.tsx';
+import { ErrorMessage, Loading, ProblemText } from '../components/feedback.tsx';
 import { Link } from '../components/link.tsx';
 import { LiveIndicator } from '../components/live-indicator.tsx';
 import { OperationView, operationSummary } from '../components/operation-view.tsx';
@@ -14,7 +14,7 @@ import { ReviewText } from '../components/review-text.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { formatTime, shortDigest } from '../format.ts';
 import { useSession } from '../session.tsx';
-import { useLoad } from '../use-load.ts';
+import { useLoad, type Loaded } from '../use-load.ts';
 import { useRequestEvents } from '../use-request-events.ts';
 import { useSubmit } from '../use-submit.ts';
 import { verifyRequest, type Verification } from '../verify-request.ts';
@@ -41,8 +41,7 @@ function DigestCheck({ request, verification }: { request: QgRequest; verificati
   );
 }
 
-function Names({ request }: { request: QgRequest }) {
-  const credential = useLoad(() => api.getCredential(request.digestInput.credential.id), [request.digestInput.credential.id]);
+function Names({ request, credential }: { request: QgRequest; credential: Loaded<Credential | undefined> }) {
   const input = request.digestInput;
   return (
     <dl className="fields">
@@ -127,6 +126,24 @@ function CancelButton({ request, onDone }: { request: QgRequest; onDone: () => v
 export function RequestPage({ id }: { id: string }) {
   const loaded = useLoad(() => api.getRequest(id), [id]);
   const live = useRequestEvents((change) => change.id === id && loaded.reload());
+  const credentialId = loaded.data?.digestInput.credential.id;
+  const credential = useLoad(() => (credentialId === undefined ? Promise.resolve(undefined) : api.getCredential(credentialId)), [credentialId]);
+  // Honest state: once the live updates drop, changes may have been missed; the page is stale until a
+  // load that started after the drop comes back (on its own when they return, or "Reload now").
+  const [stale, setStale] = useState(false);
+  const wasLive = useRef(false);
+  const reloadFresh = () => {
+    void loaded.refresh().then((ok) => ok && setStale(false));
+  };
+  // Only a change of the stream's state matters here.
+  useEffect(() => {
+    if (live === 'live') {
+      if (wasLive.current) reloadFresh();
+      wasLive.current = true;
+    } else if (wasLive.current) {
+      setStale(true);
+    }
+  }, [live]);
   // Each check is tied to the exact object it checked: a refreshed request is unchecked until its own check ends.
   const [checked, setChecked] = useState<{ of: QgRequest; verification: Verification } | null>(null);
   const request = loaded.data;
@@ -168,9 +185,22 @@ export function RequestPage({ id }: { id: string }) {
         <StatusBadge status={request.status} />
         <LiveIndicator state={live} />
       </div>
-      {loaded.error !== undefined && <ErrorMessage title="Refreshing failed; showing the last known state" error={loaded.error} onRetry={loaded.reload} />}
+      {stale ? (
+        <div className="notice notice-warning" role="status" data-testid="stale-notice">
+          <strong>Live updates were interrupted: this page may be out of date.</strong> It reloads the request when they are back; decisions wait until then.{' '}
+          {loaded.error !== undefined && (
+            <>
+              Reloading failed: <ProblemText error={loaded.error} />{' '}
+            </>
+          )}
+          <button type="button" className="link-button" onClick={reloadFresh} disabled={loaded.loading}>
+            {loaded.loading ? 'Reloading…' : 'Reload now'}
+          </button>
+        </div>
+      ) : (
+        loaded.error !== undefined && <ErrorMessage title="Refreshing failed; showing the last known state" error={loaded.error} onRetry={loaded.reload} />
+      )}
       <DigestCheck request={request} verification={verification} />
-      <DecisionPanel request={request} verification={verification} onDecided={loaded.reload} />
       <div className="grid-2">
         <section className="card" aria-labelledby="op-title">
           <h2 id="op-title">What would run</h2>
@@ -178,9 +208,10 @@ export function RequestPage({ id }: { id: string }) {
         </section>
         <section className="card" aria-labelledby="who-title">
           <h2 id="who-title">Who and why</h2>
-          <Names request={request} />
+          <Names request={request} credential={credential} />
         </section>
       </div>
+      <DecisionPanel request={request} verification={verification} onDecided={loaded.reload} stale={stale} credentialName={credential.data?.name} />
       <section className="card" aria-labelledby="approvals-title">
         <h2 id="approvals-title">Approvals</h2>
         <ApprovalsList request={request} />
