@@ -70,7 +70,7 @@ interface NavItem {
 
 const NAV: NavItem[] = [
   { href: '/inbox', label: 'Inbox', pages: ['inbox'], roles: ['operator'] },
-  { href: '/requests', label: 'Requests', pages: ['my-requests', 'request'], roles: 'users' },
+  { href: '/requests', label: 'Requests', pages: ['my-requests'], roles: 'users' },
   { href: '/keys', label: 'My keys', pages: ['keys'], roles: 'users' },
   { href: '/my-credentials', label: 'My credentials', pages: ['my-credentials'], roles: ['operator'] },
   { href: '/me/notifications', label: 'My notifications', pages: ['my-notifications'], roles: 'users' },
@@ -86,6 +86,12 @@ function Shell() {
   const session = useSession();
   const route = useRoute();
   const items = NAV.filter((n) => n.roles === 'users' || n.roles.some((r) => session.has(r)));
+  // A request page belongs to the list it was opened from: the Inbox or Requests.
+  const [listPage, setListPage] = useState<Route['page']>('my-requests');
+  useEffect(() => {
+    if (route.page === 'inbox' || route.page === 'my-requests') setListPage(route.page === 'inbox' && session.has('operator') ? 'inbox' : 'my-requests');
+  }, [route.page, session]);
+  const current = route.page === 'request' ? listPage : route.page === 'inbox' && !session.has('operator') ? 'my-requests' : route.page;
 
   useEffect(() => {
     document.getElementById('main')?.focus({ preventScroll: true });
@@ -104,7 +110,7 @@ function Shell() {
           <ul>
             {items.map((n) => (
               <li key={n.href}>
-                <Link href={n.href} aria-current={n.pages.includes(route.page) ? 'page' : undefined}>
+                <Link href={n.href} aria-current={n.pages.includes(current) ? 'page' : undefined}>
                   {n.label}
                 </Link>
               </li>
@@ -128,8 +134,27 @@ function Shell() {
   );
 }
 
+/** The roles a page needs, from the navigation; a page in no nav item is open to every signed-in user. */
+function rolesFor(page: Route['page']): Role[] | 'users' {
+  return NAV.find((n) => n.pages.includes(page))?.roles ?? 'users';
+}
+
+function NotAllowed({ roles }: { roles: Role[] }) {
+  return (
+    <section className="stack" data-testid="not-allowed">
+      <h1>Not allowed</h1>
+      <p>
+        This page needs the {roles.map((r) => r.replace('_', ' ')).join(' or ')} role, which your account does not hold. Ask an administrator if you
+        need it, or <Link href="/">go to the start page</Link>.
+      </p>
+    </section>
+  );
+}
+
 function Page({ route }: { route: Route }) {
   const session = useSession();
+  const roles = rolesFor(route.page);
+  if (roles !== 'users' && route.page !== 'inbox' && !roles.some((r) => session.has(r))) return <NotAllowed roles={roles} />;
   switch (route.page) {
     case 'inbox':
       return session.has('operator') ? <InboxPage /> : <MyRequestsPage />;
