@@ -193,7 +193,7 @@ function BackupStatus({ stored, onMade }: { stored: StoredKeys; onMade: (backup:
     case 'none':
       text = 'These keys were made without a backup, and no backup of them can be made any more. If this browser is lost, you need new keys and a re-share.';
       break;
-    default:
+    case 'unknown':
       text = 'This browser does not know whether a backup of these keys exists (they were stored before it kept track).';
   }
   return (
