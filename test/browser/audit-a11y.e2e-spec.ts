@@ -249,8 +249,14 @@ interface AxeViolation {
 
   it('the sign-in page passes axe and fits 390 px too; keyboard focus is visible', async () => {
     const page = await newPage({ width: 390, height: 844 }, true);
+    const refused: string[] = [];
+    page.on('response', (r) => {
+      if (r.status() >= 400) refused.push(`${r.status()} ${r.url()}`);
+    });
     await page.goto(`${gateway.url}/`);
     await page.getByLabel('Username').waitFor();
+    // A signed-out load asks nothing that answers 401 (no red line in the console).
+    expect(refused).toEqual([]);
     await page.addScriptTag({ content: readFileSync(AXE, 'utf8') });
     const serious = await page.evaluate(async () => {
       const r = await (window as unknown as { axe: { run: (ctx: Document) => Promise<{ violations: AxeViolation[] }> } }).axe.run(document);

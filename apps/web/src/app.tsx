@@ -18,6 +18,7 @@ import { ServiceAccountsPage } from './pages/service-accounts-page.tsx';
 import { UsersPage } from './pages/users-page.tsx';
 import { useRoute, type Route } from './router.ts';
 import { SessionProvider, useSession } from './session.tsx';
+import { markSignedIn, markSignedOut, probablySignedIn } from './signed-in-hint.ts';
 
 type AppState = { kind: 'loading' } | { kind: 'signed-out'; notice: string | null } | { kind: 'signed-in'; me: Me } | { kind: 'error'; error: unknown };
 
@@ -25,15 +26,30 @@ export function App() {
   const [state, setState] = useState<AppState>({ kind: 'loading' });
 
   const check = useCallback(() => {
+    // Sent back from single sign-on with an error: not signed in.
+    if (window.location.search.includes('sso_error=')) markSignedOut();
+    if (!probablySignedIn()) {
+      setState({ kind: 'signed-out', notice: null });
+      return;
+    }
     setState({ kind: 'loading' });
     api.me().then(
-      (me) => setState({ kind: 'signed-in', me }),
-      (error: unknown) => setState(error instanceof ApiError && error.status === 401 ? { kind: 'signed-out', notice: null } : { kind: 'error', error }),
+      (me) => {
+        markSignedIn();
+        setState({ kind: 'signed-in', me });
+      },
+      (error: unknown) => {
+        if (error instanceof ApiError && error.status === 401) markSignedOut();
+        setState(error instanceof ApiError && error.status === 401 ? { kind: 'signed-out', notice: null } : { kind: 'error', error });
+      },
     );
   }, []);
 
   useEffect(() => {
-    setUnauthorizedHandler(() => setState((s) => (s.kind === 'signed-in' ? { kind: 'signed-out', notice: 'Your session has ended. Sign in again to continue.' } : s)));
+    setUnauthorizedHandler(() => {
+      markSignedOut();
+      setState((s) => (s.kind === 'signed-in' ? { kind: 'signed-out', notice: 'Your session has ended. Sign in again to continue.' } : s));
+    });
     check();
   }, [check]);
 
@@ -51,10 +67,25 @@ export function App() {
         </main>
       );
     case 'signed-out':
-      return <LoginPage notice={state.notice} onLoggedIn={(me) => setState({ kind: 'signed-in', me })} />;
+      return (
+        <LoginPage
+          notice={state.notice}
+          onLoggedIn={(me) => {
+            markSignedIn();
+            setState({ kind: 'signed-in', me });
+          }}
+        />
+      );
     case 'signed-in':
       return (
-        <SessionProvider key={state.me.id} me={state.me} onLoggedOut={() => setState({ kind: 'signed-out', notice: 'You are signed out.' })}>
+        <SessionProvider
+          key={state.me.id}
+          me={state.me}
+          onLoggedOut={() => {
+            markSignedOut();
+            setState({ kind: 'signed-out', notice: 'You are signed out.' });
+          }}
+        >
           <Shell />
         </SessionProvider>
       );
