@@ -165,9 +165,18 @@ function Shell() {
   );
 }
 
-/** The roles a page needs, from the navigation; a page in no nav item is open to every signed-in user. */
+/**
+ * The roles that may open a page: those the gateway lets read what it shows (security
+ * leads and auditors read users, auditors service accounts, read-only), else the
+ * navigation's; a page in no nav item is open to every signed-in user.
+ */
+const READERS: Partial<Record<Route['page'], Role[]>> = {
+  users: ['admin', 'security_lead', 'auditor'],
+  'service-accounts': ['admin', 'auditor'],
+};
+
 function rolesFor(page: Route['page']): Role[] | 'users' {
-  return NAV.find((n) => n.pages.includes(page))?.roles ?? 'users';
+  return READERS[page] ?? NAV.find((n) => n.pages.includes(page))?.roles ?? 'users';
 }
 
 function NotAllowed({ roles }: { roles: Role[] }) {
