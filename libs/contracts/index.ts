@@ -94,6 +94,8 @@ export const AUDIT_ACTIONS = [
   'user.notifications_changed',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+/** The longest text `GET /audit?q=` searches for. */
+export const AUDIT_SEARCH_MAX = 200;
 
 /**
  * Every stable `code` a problem+json answer of the gateway may carry (§7): the gateway's
@@ -630,6 +632,22 @@ export interface AuditList {
   entries: AuditEntry[];
   /** send it back as `cursor` (instead of `afterSeq`) for the next page; null on the last page (absent from older gateways) */
   nextCursor?: string | null;
+}
+
+/** GET /audit's filters (all optional; `order` defaults to asc, oldest first). */
+export interface AuditListQuery {
+  order?: 'asc' | 'desc';
+  /** `user:<id>`, `service_account:<id>` or `system` */
+  actor?: string;
+  /** an AuditAction or a family such as `request.*` */
+  action?: string;
+  subject?: string;
+  /** RFC 3339; from inclusive, to exclusive */
+  from?: string;
+  to?: string;
+  q?: string;
+  limit?: number;
+  cursor?: string;
 }
 
 /** GET /audit/verify */

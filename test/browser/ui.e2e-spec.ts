@@ -434,6 +434,9 @@ interface Person {
     await signIn(page, people.audrey);
     await page.getByRole('link', { name: 'Audit log' }).click();
     await page.locator('[data-testid="audit-verify"][data-ok="true"]').waitFor();
+    // Newest first, one page at a time: the enrolments are found with the action filter.
+    await page.getByTestId('audit-filters').getByLabel('Action').selectOption('keys.enrolled');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
     await page.getByTestId('audit-table').getByText('keys.enrolled').first().waitFor();
   }, 60_000);
 

@@ -7,6 +7,8 @@ import type {
   AuthMethods,
   AuditEntry,
   ChangePasswordBody,
+  AuditList,
+  AuditListQuery,
   CheckInResponse,
   CredentialHealth,
   CredentialShare,
@@ -57,6 +59,7 @@ export type {
   Approval,
   AuthMethods,
   AuditEntry,
+  AuditListQuery,
   ConstraintValue,
   AuditVerification,
   Credential,
@@ -97,6 +100,8 @@ export type QgRequest = RequestDetail;
 /** The closed lists, declared once in libs/contracts: a new member fails the compile wherever the UI must handle it. */
 export {
   assertUnreachable,
+  AUDIT_ACTIONS,
+  AUDIT_SEARCH_MAX,
   CREDENTIAL_KINDS,
   EXECUTOR_OPERATION_KINDS,
   FINAL_REQUEST_STATUSES,
@@ -259,6 +264,12 @@ export const api = {
 
   listAudit: (afterSeq: number, limit = 100) =>
     call<{ entries: AuditEntry[] }>(R.listAudit, { query: new URLSearchParams({ afterSeq: String(afterSeq), limit: String(limit) }) }).then((r) => r.entries),
+  /** One page of the audit log with the gateway's filters; empty filters are left out. */
+  listAuditPage: (query: AuditListQuery) => {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') q.set(k, String(v));
+    return call<AuditList>(R.listAudit, { query: q });
+  },
   verifyAudit: () => call<AuditVerification>(R.verifyAudit),
 };
 

@@ -23,6 +23,7 @@ import { UsersPage } from './pages/users-page.tsx';
 import { useRoute, type Route } from './router.ts';
 import { SessionProvider, useSession } from './session.tsx';
 import { useTabTitle } from './use-tab-title.ts';
+import { markSignedIn, markSignedOut, probablySignedIn } from './signed-in-hint.ts';
 
 type AppState = { kind: 'loading' } | { kind: 'signed-out'; notice: string | null } | { kind: 'signed-in'; me: Me } | { kind: 'error'; error: unknown };
 
@@ -30,15 +31,30 @@ export function App() {
   const [state, setState] = useState<AppState>({ kind: 'loading' });
 
   const check = useCallback(() => {
+    // Sent back from single sign-on with an error: not signed in.
+    if (window.location.search.includes('sso_error=')) markSignedOut();
+    if (!probablySignedIn()) {
+      setState({ kind: 'signed-out', notice: null });
+      return;
+    }
     setState({ kind: 'loading' });
     api.me().then(
-      (me) => setState({ kind: 'signed-in', me }),
-      (error: unknown) => setState(error instanceof ApiError && error.status === 401 ? { kind: 'signed-out', notice: null } : { kind: 'error', error }),
+      (me) => {
+        markSignedIn();
+        setState({ kind: 'signed-in', me });
+      },
+      (error: unknown) => {
+        if (error instanceof ApiError && error.status === 401) markSignedOut();
+        setState(error instanceof ApiError && error.status === 401 ? { kind: 'signed-out', notice: null } : { kind: 'error', error });
+      },
     );
   }, []);
 
   useEffect(() => {
-    setUnauthorizedHandler(() => setState((s) => (s.kind === 'signed-in' ? { kind: 'signed-out', notice: 'Your session has ended. Sign in again to continue.' } : s)));
+    setUnauthorizedHandler(() => {
+      markSignedOut();
+      setState((s) => (s.kind === 'signed-in' ? { kind: 'signed-out', notice: 'Your session has ended. Sign in again to continue.' } : s));
+    });
     check();
   }, [check]);
 
@@ -56,7 +72,15 @@ export function App() {
         </main>
       );
     case 'signed-out':
-      return <LoginPage notice={state.notice} onLoggedIn={(me) => setState({ kind: 'signed-in', me })} />;
+      return (
+        <LoginPage
+          notice={state.notice}
+          onLoggedIn={(me) => {
+            markSignedIn();
+            setState({ kind: 'signed-in', me });
+          }}
+        />
+      );
     case 'signed-in':
       if (state.me.mustChangePassword) {
         return (
@@ -68,7 +92,14 @@ export function App() {
         );
       }
       return (
-        <SessionProvider key={state.me.id} me={state.me} onLoggedOut={() => setState({ kind: 'signed-out', notice: 'You are signed out.' })}>
+        <SessionProvider
+          key={state.me.id}
+          me={state.me}
+          onLoggedOut={() => {
+            markSignedOut();
+            setState({ kind: 'signed-out', notice: 'You are signed out.' });
+          }}
+        >
           <Shell />
         </SessionProvider>
       );
@@ -84,7 +115,7 @@ interface NavItem {
 
 const NAV: NavItem[] = [
   { href: '/inbox', label: 'Inbox', pages: ['inbox'], roles: ['operator'] },
-  { href: '/requests', label: 'Requests', pages: ['my-requests', 'request', 'new-request'], roles: 'users' },
+  { href: '/requests', label: 'Requests', pages: ['my-requests', 'new-request'], roles: 'users' },
   { href: '/keys', label: 'My keys', pages: ['keys'], roles: 'users' },
   { href: '/my-credentials', label: 'My credentials', pages: ['my-credentials'], roles: ['operator'] },
   { href: '/me/notifications', label: 'My notifications', pages: ['my-notifications'], roles: 'users' },
@@ -101,6 +132,12 @@ function Shell() {
   const route = useRoute();
   const items = NAV.filter((n) => n.roles === 'users' || n.roles.some((r) => session.has(r)));
   useTabTitle(pageTitle(route, session.has('operator')), session.has('operator'));
+  // A request page belongs to the list it was opened from: the Inbox or Requests.
+  const [listPage, setListPage] = useState<Route['page']>('my-requests');
+  useEffect(() => {
+    if (route.page === 'inbox' || route.page === 'my-requests') setListPage(route.page === 'inbox' && session.has('operator') ? 'inbox' : 'my-requests');
+  }, [route.page, session]);
+  const current = route.page === 'request' ? listPage : route.page === 'inbox' && !session.has('operator') ? 'my-requests' : route.page;
 
   useEffect(() => {
     document.getElementById('main')?.focus({ preventScroll: true });
@@ -119,7 +156,7 @@ function Shell() {
           <ul>
             {items.map((n) => (
               <li key={n.href}>
-                <Link href={n.href} aria-current={n.pages.includes(route.page) ? 'page' : undefined}>
+                <Link href={n.href} aria-current={n.pages.includes(current) ? 'page' : undefined}>
                   {n.label}
                 </Link>
               </li>
@@ -154,8 +191,39 @@ function pageTitle(route: Route, operator: boolean): string {
   return own[route.page] ?? NAV.find((n) => n.pages.includes(route.page))?.label ?? 'quorumgate';
 }
 
+/**
+ * The roles that may open a page: those the gateway lets read what it shows (security
+ * leads and auditors read users, auditors service accounts, read-only), else the
+ * navigation's; a page in no nav item is open to every signed-in user.
+ */
+const READERS: Partial<Record<Route['page'], Role[]>> = {
+  users: ['admin', 'security_lead', 'auditor'],
+  'service-accounts': ['admin', 'auditor'],
+  // The gateway answers a credential only to those who may see it (custodians, requesters a policy lets use it).
+  credential: ['admin', 'security_lead', 'auditor', 'operator', 'requester'],
+  policy: ['admin', 'security_lead', 'auditor'],
+};
+
+function rolesFor(page: Route['page']): Role[] | 'users' {
+  return READERS[page] ?? NAV.find((n) => n.pages.includes(page))?.roles ?? 'users';
+}
+
+function NotAllowed({ roles }: { roles: Role[] }) {
+  return (
+    <section className="stack" data-testid="not-allowed">
+      <h1>Not allowed</h1>
+      <p>
+        This page needs the {roles.map((r) => r.replace('_', ' ')).join(' or ')} role, which your account does not hold. Ask an administrator if you
+        need it, or <Link href="/">go to the start page</Link>.
+      </p>
+    </section>
+  );
+}
+
 function Page({ route }: { route: Route }) {
   const session = useSession();
+  const roles = rolesFor(route.page);
+  if (roles !== 'users' && route.page !== 'inbox' && !roles.some((r) => session.has(r))) return <NotAllowed roles={roles} />;
   switch (route.page) {
     case 'inbox':
       return session.has('operator') ? <InboxPage /> : <MyRequestsPage />;

@@ -4,13 +4,18 @@
  * script) can use them to sign and decrypt while the page is open, but can
  * never read their bytes out.
  *
- * Backups: a non-extractable key cannot be exported, so the only moment a
- * backup can be made is enrolment. `createKeys` generates extractable key
- * pairs, exports the private JWKs once into a passphrase-encrypted backup
- * (libs/custodian `encryptBackup`: PBKDF2-SHA256 + AES-256-GCM), re-imports
- * them as non-extractable keys and stores only those. The extractable
- * originals go out of scope right after. `restoreFromBackup` does the
- * same re-import from a backup file.
+ * Backups (ADR 0021): a non-extractable key cannot be exported or wrapped,
+ * so a backup is possible only from the private JWKs exported once at
+ * creation. `createKeys` generates extractable key pairs, exports the private
+ * JWKs, and re-imports them as non-extractable keys, the only ones it stores.
+ * The JWKs then go into a passphrase-encrypted backup (libs/custodian
+ * `encryptBackup`: PBKDF2-SHA256 + AES-256-GCM) right away or, when the user
+ * chose "later", into a copy sealed with AES-256-GCM under a fresh
+ * non-extractable key kept beside them (`pending`) until `makeLaterBackup`
+ * turns it into a backup or `discardLaterBackup` drops it; either deletes the
+ * copy. Keys made with no backup and no copy can never be backed up.
+ * `restoreFromBackup` re-imports keys from a backup file. Each record says
+ * what this browser knows about a backup of its keys (`backup`).
  */
 import {
   CustodianError,
@@ -27,6 +32,21 @@ const DB_NAME = 'quorumgate';
 const STORE = 'custodian-keys';
 const EC_P256 = { namedCurve: 'P-256' } as const;
 
+/** The private JWKs sealed for a backup the user chose to make later (ADR 0021). */
+export interface PendingBackupCopy {
+  key: CryptoKey;
+  iv: Uint8Array<ArrayBuffer>;
+  ciphertext: ArrayBuffer;
+}
+
+/**
+ * What this browser knows about a backup of the keys it holds: `made` here (at),
+ * `restored` from one (so one exists), `pending` (a sealed copy waits for the
+ * passphrase), `none` (made without one, and no copy: it cannot be made any more).
+ * Absent on records stored before the UI kept track.
+ */
+export type BackupInfo = { state: 'made'; at: string } | { state: 'restored'; at: string } | { state: 'pending'; since: string; copy: PendingBackupCopy } | { state: 'none' };
+
 export interface StoredKeys {
   userId: string;
   username: string;
@@ -34,6 +54,7 @@ export interface StoredKeys {
   encryptionThumbprint: string;
   signingThumbprint: string;
   createdAt: string;
+  backup?: BackupInfo;
 }
 
 interface BackupContents {
@@ -94,7 +115,7 @@ async function importNonExtractable(encryption: JWK, signing: JWK): Promise<Cust
   return { encryption: { privateKey: encPriv, publicKey: encPub }, signing: { privateKey: sigPriv, publicKey: sigPub } };
 }
 
-function record(userId: string, username: string, keys: CustodianKeys, jwks: CustodianPublicJwks): StoredKeys {
+function record(userId: string, username: string, keys: CustodianKeys, jwks: CustodianPublicJwks, backup: BackupInfo): StoredKeys {
   return {
     userId,
     username,
@@ -102,12 +123,25 @@ function record(userId: string, username: string, keys: CustodianKeys, jwks: Cus
     encryptionThumbprint: jwks.encryptionThumbprint,
     signingThumbprint: jwks.signingThumbprint,
     createdAt: new Date().toISOString(),
+    backup,
   };
+}
+
+const utf8 = new TextEncoder();
+
+/** Seals the backup contents under a fresh non-extractable AES-GCM key, for a backup made later. */
+async function sealForLater(contents: BackupContents): Promise<PendingBackupCopy> {
+  const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const ciphertext = await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, utf8.encode(JSON.stringify(contents)));
+  return { key, iv, ciphertext };
 }
 
 /**
  * New custodian keys for `userId`, stored non-extractable. With a passphrase,
- * also returns the encrypted backup (the only chance to make one).
+ * also returns the encrypted backup; without one and with `later`, keeps a
+ * sealed copy so that `makeLaterBackup` can make it (ADR 0021); with neither,
+ * no backup can ever be made.
  * `register` sends the public keys to the gateway (`PUT /api/v1/me/keys`);
  * the keys are stored only once it succeeded, so a refused enrolment never
  * replaces keys that still open this user's shares.
@@ -117,10 +151,12 @@ export async function createKeys(
   username: string,
   passphrase: string | null,
   register: (jwks: CustodianPublicJwks) => Promise<void>,
+  options: { later?: boolean } = {},
 ): Promise<{ stored: StoredKeys; jwks: CustodianPublicJwks; backup: string | null }> {
   let keys: CustodianKeys;
   let backup: string | null = null;
-  if (passphrase === null) {
+  let info: BackupInfo = { state: 'none' };
+  if (passphrase === null && options.later !== true) {
     keys = await generateCustodianKeys();
   } else {
     const exportable = await generateCustodianKeys({ extractable: true });
@@ -129,14 +165,41 @@ export async function createKeys(
       crypto.subtle.exportKey('jwk', exportable.signing.privateKey),
     ]);
     const contents: BackupContents = { v: 1, userId, username, encryption: encryption as JWK, signing: signing as JWK };
-    backup = await encryptBackup(JSON.stringify(contents), passphrase);
+    if (passphrase !== null) {
+      backup = await encryptBackup(JSON.stringify(contents), passphrase);
+      info = { state: 'made', at: new Date().toISOString() };
+    } else {
+      info = { state: 'pending', since: new Date().toISOString(), copy: await sealForLater(contents) };
+    }
     keys = await importNonExtractable(contents.encryption, contents.signing);
   }
   const jwks = await exportPublicJwks(keys);
   await register(jwks);
-  const stored = record(userId, username, keys, jwks);
+  const stored = record(userId, username, keys, jwks, info);
   await saveKeys(stored);
   return { stored, jwks, backup };
+}
+
+/**
+ * The backup the user chose to make later: opens the sealed copy, encrypts it under
+ * `passphrase`, then deletes the copy and remembers that a backup was made. The keys
+ * themselves are untouched.
+ */
+export async function makeLaterBackup(userId: string, passphrase: string): Promise<string> {
+  const stored = await loadKeys(userId);
+  if (stored === null || stored.backup?.state !== 'pending') throw new BackupMismatchError('This browser keeps no copy of your keys to back up: the backup could only be made when they were created.');
+  const { copy } = stored.backup;
+  const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: copy.iv }, copy.key, copy.ciphertext);
+  const backup = await encryptBackup(new TextDecoder().decode(plain), passphrase);
+  await saveKeys({ ...stored, backup: { state: 'made', at: new Date().toISOString() } });
+  return backup;
+}
+
+/** Drops the copy kept for a later backup: from now on no backup of these keys can be made. */
+export async function discardLaterBackup(userId: string): Promise<void> {
+  const stored = await loadKeys(userId);
+  if (stored === null || stored.backup?.state !== 'pending') return;
+  await saveKeys({ ...stored, backup: { state: 'none' } });
 }
 
 /** Thrown when a backup opens but does not belong here. */
@@ -172,7 +235,7 @@ export async function restoreFromBackup(
   if (expected !== null && (jwks.encryptionThumbprint !== expected.encryptionThumbprint || jwks.signingThumbprint !== expected.signingThumbprint)) {
     throw new BackupMismatchError('This backup holds older keys: they are not the keys the gateway has enrolled for you.');
   }
-  const stored = record(userId, username, keys, jwks);
+  const stored = record(userId, username, keys, jwks, { state: 'restored', at: new Date().toISOString() });
   await saveKeys(stored);
   return stored;
 }

@@ -44,6 +44,28 @@ export type CheckpointOutcome =
   /** The chain did not verify: nothing was signed. */
   | { kind: 'refused'; code: AuditErrorCode; firstBadSeq: number; reason: string };
 
+/** What `GET /audit` narrows the log to; every field is already validated and bounded by the controller. */
+export interface AuditFilter {
+  desc: boolean;
+  /** entries with a higher seq only */
+  afterSeq: number;
+  /** entries with a lower seq only (the newest-first cursor) */
+  beforeSeq?: number;
+  actor?: string;
+  /** an action, or a family `prefix.*` */
+  action?: string;
+  subject?: string;
+  /** toISOString form: compared as text, as `at` is stored */
+  from?: string;
+  to?: string;
+  q?: string;
+}
+
+/** `text` as a LIKE pattern that matches it literally anywhere. */
+function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
 const PAGE = 1000;
 /** One checkpoint writer at a time, across replicas (spec §3); beside MIGRATION_LOCK and STARTUP_LOCK. */
 const CHECKPOINT_LOCK = 727276;
@@ -79,8 +101,28 @@ export class AuditService {
     return { keys: [this.ctx.signingKey.publicJwk] };
   }
 
-  async list(afterSeq: number, limit: number): Promise<AuditEntry[]> {
-    const rows: AuditRow[] = await this.ctx.dataSource.query(`SELECT ${ENTRY_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2`, [afterSeq, limit]);
+  async list(filter: AuditFilter, limit: number): Promise<AuditEntry[]> {
+    const params: unknown[] = [];
+    const where: string[] = [];
+    const bind = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    where.push(`seq > ${bind(filter.afterSeq)}`);
+    if (filter.beforeSeq !== undefined) where.push(`seq < ${bind(filter.beforeSeq)}`);
+    if (filter.actor !== undefined) where.push(`actor = ${bind(filter.actor)}`);
+    if (filter.action !== undefined) {
+      where.push(filter.action.endsWith('.*') ? `starts_with(action, ${bind(filter.action.slice(0, -1))})` : `action = ${bind(filter.action)}`);
+    }
+    if (filter.subject !== undefined) where.push(`subject = ${bind(filter.subject)}`);
+    if (filter.from !== undefined) where.push(`at >= ${bind(filter.from)}`);
+    if (filter.to !== undefined) where.push(`at < ${bind(filter.to)}`);
+    if (filter.q !== undefined) {
+      const p = bind(containsPattern(filter.q));
+      where.push(`(actor ILIKE ${p} OR action ILIKE ${p} OR subject ILIKE ${p} OR data::text ILIKE ${p})`);
+    }
+    const sql = `SELECT ${ENTRY_COLUMNS} FROM audit_log WHERE ${where.join(' AND ')} ORDER BY seq ${filter.desc ? 'DESC' : 'ASC'} LIMIT ${bind(limit)}`;
+    const rows: AuditRow[] = await this.ctx.dataSource.query(sql, params);
     return rows.map(toEntry);
   }
 

@@ -5,12 +5,13 @@ import { AppError } from './app-error.js';
  * pages and where the last page ended), checked as strictly as any other input. A cursor
  * grants nothing: each page is filtered by what the caller may see, as the first one was.
  */
-export type PageCursor = { list: 'requests'; afterId: string } | { list: 'audit'; afterSeq: number };
+export type PageCursor = { list: 'requests'; afterId: string } | { list: 'audit'; afterSeq: number } | { list: 'audit-desc'; beforeSeq: number };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function encodeCursor(cursor: PageCursor): string {
-  return Buffer.from(JSON.stringify(cursor.list === 'requests' ? { l: 'r', id: cursor.afterId } : { l: 'a', seq: cursor.afterSeq }), 'utf8').toString('base64url');
+  const fields = cursor.list === 'requests' ? { l: 'r', id: cursor.afterId } : cursor.list === 'audit' ? { l: 'a', seq: cursor.afterSeq } : { l: 'ad', seq: cursor.beforeSeq };
+  return Buffer.from(JSON.stringify(fields), 'utf8').toString('base64url');
 }
 
 /** The cursor a client sent back, for the list it is sent to; anything else is a 400. */
@@ -30,6 +31,9 @@ export function decodeCursor<L extends PageCursor['list']>(text: string, list: L
   }
   if (list === 'audit' && fields['l'] === 'a' && Number.isSafeInteger(fields['seq']) && (fields['seq'] as number) >= 0) {
     return { list: 'audit', afterSeq: fields['seq'] as number } as Extract<PageCursor, { list: L }>;
+  }
+  if (list === 'audit-desc' && fields['l'] === 'ad' && Number.isSafeInteger(fields['seq']) && (fields['seq'] as number) >= 1) {
+    return { list: 'audit-desc', beforeSeq: fields['seq'] as number } as Extract<PageCursor, { list: L }>;
   }
   throw refuse();
 }

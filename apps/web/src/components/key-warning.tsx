@@ -1,20 +1,28 @@
 import { useSession } from '../session.tsx';
+import { useNeedsKeys } from '../use-needs-keys.ts';
 import { Link } from './link.tsx';
 
 /** The banner that tells a custodian, on every page, that this browser cannot approve. */
 export function KeyWarning() {
-  const { keyState, me, has } = useSession();
-  if (me.kind !== 'user') return null;
+  const { keyState, me, has, localKeys } = useSession();
+  const needsKeys = useNeedsKeys();
+  if (me.kind !== 'user' || needsKeys !== true) return null;
   switch (keyState) {
     case 'checking':
-    case 'ok':
       return null;
+    case 'ok':
+      if (localKeys?.backup?.state !== 'pending') return null;
+      return (
+        <div className="banner banner-warning" role="status" data-testid="backup-warning">
+          Your keys have no backup yet: a lost browser would lose your shares. <Link href="/keys">Make the backup</Link>.
+        </div>
+      );
     case 'none-anywhere':
     case 'unenrolled-local':
-      if (!has('operator')) return null;
       return (
         <div className="banner banner-warning" role="status" data-testid="key-warning">
-          You have no custodian keys yet, so you cannot approve requests. <Link href="/keys">Create your keys</Link>.
+          {has('operator') ? 'You have no custodian keys yet, so you cannot approve requests.' : 'You have no keys yet, so a revealed secret cannot be sealed to you.'}{' '}
+          <Link href="/keys">Create your keys</Link>.
         </div>
       );
     case 'missing-here':

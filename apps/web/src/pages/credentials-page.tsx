@@ -154,6 +154,9 @@ function CreateCredential({ users, onCreated }: { users: User[]; onCreated: (c: 
       setName('');
       setValues({});
       setGroups([{ name: 'custodians', threshold: 2, custodians: [] }]);
+      setKind('signing-key');
+      setSource('generate');
+      setAlg('ES256');
       onCreated(created);
     });
   };
@@ -292,8 +295,11 @@ function CreateCredential({ users, onCreated }: { users: User[]; onCreated: (c: 
               Threshold (k)
               <input name={grouped ? `threshold-${at}` : 'threshold'} type="number" min={1} max={Math.max(1, group.custodians.length)} value={group.threshold} onChange={(e) => update(at, { threshold: Number(e.target.value) })} />
               <span className="hint">
-                Any {group.threshold} of the {group.custodians.length} chosen custodian{group.custodians.length === 1 ? '' : 's'}
-                {grouped ? ' of this group.' : ' can reconstruct it.'}
+                {group.custodians.length === 0
+                  ? 'Choose the custodians first, then how many of them must approve.'
+                  : group.threshold > group.custodians.length
+                    ? `Only ${group.custodians.length} custodian${group.custodians.length === 1 ? ' is' : 's are'} chosen: choose more, or lower the threshold.`
+                    : `Any ${group.threshold} of the ${group.custodians.length} chosen custodian${group.custodians.length === 1 ? '' : 's'}${grouped ? ' of this group.' : ' can reconstruct it.'}`}
               </span>
             </label>
           </fieldset>

@@ -10,16 +10,19 @@ import { useLoad } from '../use-load.ts';
 import { useRequestEvents } from '../use-request-events.ts';
 import { revealHidden } from '../components/review-text.tsx';
 
-function InboxItem({ request }: { request: QgRequest }) {
+function InboxItem({ request, credentialName }: { request: QgRequest; credentialName: string | undefined }) {
+  const reason = revealHidden(request.digestInput.reason).shown;
   return (
     <li className="card request-card" data-testid="inbox-item" data-request-id={request.id}>
       <div className="request-card-main">
         <h2 className="request-title">
           <Link href={`/requests/${request.id}`}>{operationSummary(request.digestInput.operation)}</Link>
         </h2>
-        <p className="reason">“{revealHidden(request.digestInput.reason).shown}”</p>
+        <p className="reason clamp" title={reason}>
+          “{reason}”
+        </p>
         <p className="muted small">
-          by <PersonName id={request.digestInput.requester} kind={request.requester.kind} request={request} /> · <Countdown until={request.digestInput.expiresAt} />
+          on <code data-testid="inbox-credential">{credentialName ?? `credential ${request.digestInput.credential.id.slice(0, 8)}…`}</code> · by <PersonName id={request.digestInput.requester} kind={request.requester.kind} request={request} /> · <Countdown until={request.digestInput.expiresAt} />
         </p>
         <GroupNeeds request={request} />
       </div>
@@ -39,6 +42,9 @@ function InboxItem({ request }: { request: QgRequest }) {
 /** Requests waiting for my decision, refreshed on every server-sent change. */
 export function InboxPage() {
   const inbox = useLoad(() => api.listRequests({ approvable: true }), []);
+  // The credentials this custodian holds shares of, to name each request's credential.
+  const credentials = useLoad(() => api.listCredentials().catch(() => []), []);
+  const credentialName = (id: string) => credentials.data?.find((c) => c.id === id)?.name;
   const live = useRequestEvents(() => inbox.reload());
 
   return (
@@ -56,7 +62,7 @@ export function InboxPage() {
       ) : (
         <ul className="request-list" aria-label="Requests waiting for your decision">
           {inbox.data.map((r) => (
-            <InboxItem key={r.id} request={r} />
+            <InboxItem key={r.id} request={r} credentialName={credentialName(r.digestInput.credential.id)} />
           ))}
         </ul>
       )}

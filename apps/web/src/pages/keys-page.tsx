@@ -3,8 +3,9 @@ import { api, describeError } from '../api.ts';
 import { Notice } from '../components/feedback.tsx';
 import { Field, FormFooter } from '../components/form-parts.tsx';
 import { groupedFingerprint } from '../format.ts';
-import { BackupMismatchError, createKeys, restoreFromBackup } from '../key-store.ts';
+import { BackupMismatchError, createKeys, discardLaterBackup, makeLaterBackup, restoreFromBackup, type StoredKeys } from '../key-store.ts';
 import { useSession, type KeyState } from '../session.tsx';
+import { useNeedsKeys } from '../use-needs-keys.ts';
 import { useSubmit } from '../use-submit.ts';
 
 const MIN_PASSPHRASE = 12;
@@ -42,8 +43,8 @@ function BackupDownload({ backup, username }: { backup: string; username: string
   return (
     <Notice tone="warning" role="status">
       <p>
-        <strong>Save your key backup now.</strong> This is the only time it can be made: the keys in this browser cannot be exported. Keep the file and
-        its passphrase apart, somewhere you can reach if this laptop is lost.
+        <strong>Save your key backup now.</strong> This page shows it once: the keys in this browser cannot be exported, so the file cannot be
+        made again. Keep the file and its passphrase apart, somewhere you can reach if this laptop is lost.
       </p>
       <p>
         <a className="button" href={url} download={`quorumgate-keys-${username}.json`} data-testid="backup-download">
@@ -61,6 +62,7 @@ function BackupDownload({ backup, username }: { backup: string; username: string
 function CreateKeys({ replacing, onCreated }: { replacing: boolean; onCreated: (backup: string | null) => void }) {
   const { me, refresh } = useSession();
   const [withBackup, setWithBackup] = useState(true);
+  const [later, setLater] = useState(true);
   const [passphrase, setPassphrase] = useState('');
   const [confirm, setConfirm] = useState('');
   const [password, setPassword] = useState('');
@@ -74,9 +76,15 @@ function CreateKeys({ replacing, onCreated }: { replacing: boolean; onCreated: (
     if (withBackup && passphrase !== confirm) return setError('The two passphrases differ.');
     await run(async () => {
       try {
-        const made = await createKeys(me.id, me.username, withBackup ? passphrase : null, async (jwks) => {
-          await api.enrolKeys({ encryptionKey: jwks.encryptionKey, signingKey: jwks.signingKey }, sso ? undefined : password);
-        });
+        const made = await createKeys(
+          me.id,
+          me.username,
+          withBackup ? passphrase : null,
+          async (jwks) => {
+            await api.enrolKeys({ encryptionKey: jwks.encryptionKey, signingKey: jwks.signingKey }, sso ? undefined : password);
+          },
+          { later: !withBackup && later },
+        );
         setPassphrase('');
         setConfirm('');
         onCreated(made.backup);
@@ -101,9 +109,17 @@ function CreateKeys({ replacing, onCreated }: { replacing: boolean; onCreated: (
         </Notice>
       )}
       <label className="checkbox">
-        <input type="checkbox" checked={withBackup} onChange={(e) => setWithBackup(e.target.checked)} /> Make an encrypted backup (recommended: a lost
-        laptop is then not a lost share)
+        <input type="checkbox" checked={withBackup} onChange={(e) => setWithBackup(e.target.checked)} />
+        <span>Make an encrypted backup (recommended: a lost laptop is then not a lost share)</span>
       </label>
+      {!withBackup && (
+        <label className="checkbox">
+          <input type="checkbox" checked={later} onChange={(e) => setLater(e.target.checked)} />
+          <span>
+            Let me make the backup later <span className="hint">(until then this browser keeps a sealed copy of the keys, readable by a script running on this page: make the backup soon)</span>
+          </span>
+        </label>
+      )}
       {withBackup && (
         <div className="grid-2">
           <Field label="Backup passphrase" hint={<>At least {MIN_PASSPHRASE} characters. It is never sent anywhere.</>}>
@@ -131,6 +147,80 @@ function CreateKeys({ replacing, onCreated }: { replacing: boolean; onCreated: (
         label={replacing ? 'Replace and enrol keys' : 'Create and enrol keys'}
       />
     </form>
+  );
+}
+
+/** What this browser knows about a backup of the keys it holds, and the backup chosen for later. */
+function BackupStatus({ stored, onMade }: { stored: StoredKeys; onMade: (backup: string) => void }) {
+  const { me, refresh } = useSession();
+  const [passphrase, setPassphrase] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const { busy, error, setError, run } = useSubmit();
+  const info = stored.backup;
+  const state = info?.state ?? 'unknown';
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (passphrase.length < MIN_PASSPHRASE) return setError(`The backup passphrase needs at least ${MIN_PASSPHRASE} characters.`);
+    if (passphrase !== confirm) return setError('The two passphrases differ.');
+    await run(async () => {
+      const backup = await makeLaterBackup(me.id, passphrase);
+      setPassphrase('');
+      setConfirm('');
+      onMade(backup);
+      await refresh();
+    }, (err) => (err instanceof BackupMismatchError ? err.message : describeError(err)));
+  };
+
+  const decline = async () => {
+    await run(async () => {
+      await discardLaterBackup(me.id);
+      await refresh();
+    });
+  };
+
+  let text: string;
+  switch (state) {
+    case 'made':
+      text = `A backup of these keys was made in this browser on ${new Date((info as { at: string }).at).toLocaleString()}.`;
+      break;
+    case 'restored':
+      text = `These keys were restored from a backup on ${new Date((info as { at: string }).at).toLocaleString()}: keep that file.`;
+      break;
+    case 'pending':
+      text = 'These keys have no backup yet. Make it now: until then, losing this browser loses your shares.';
+      break;
+    case 'none':
+      text = 'These keys were made without a backup, and no backup of them can be made any more. If this browser is lost, you need new keys and a re-share.';
+      break;
+    case 'unknown':
+      text = 'This browser does not know whether a backup of these keys exists (they were stored before it kept track).';
+  }
+  return (
+    <section className="card stack" aria-labelledby="backup-title">
+      <h2 id="backup-title">Backup</h2>
+      <p data-testid="backup-state" data-state={state}>
+        {text}
+      </p>
+      {state === 'pending' && (
+        <form className="stack" onSubmit={(e) => void submit(e)} aria-label="Make the backup">
+          <div className="grid-2">
+            <Field label="Backup passphrase" hint={<>At least {MIN_PASSPHRASE} characters. It is never sent anywhere.</>}>
+              <input type="password" autoComplete="new-password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} data-testid="later-passphrase" />
+            </Field>
+            <Field label="Passphrase again">
+              <input type="password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} data-testid="later-confirm" />
+            </Field>
+          </div>
+          <FormFooter error={error} busy={busy} busyLabel="Encrypting the backup…" label="Make the backup now" />
+          <p>
+            <button type="button" className="link-button" disabled={busy} onClick={() => void decline()}>
+              I do not want a backup: forget the copy
+            </button>
+          </p>
+        </form>
+      )}
+    </section>
   );
 }
 
@@ -179,9 +269,13 @@ function RestoreBackup() {
 
 export function KeysPage() {
   const { me, localKeys, keyState } = useSession();
+  const needsKeys = useNeedsKeys();
   const [backup, setBackup] = useState<string | null>(null);
   if (me.kind !== 'user') return <Notice>Service accounts hold no custodian keys.</Notice>;
-  const status = STATE_TEXT[keyState];
+  const status =
+    keyState === 'none-anywhere' && needsKeys === false
+      ? ({ tone: 'info', text: 'You need no keys: they are for custodians (the operator role) and for people a policy lets use reveal. You can still create them here.' } as const)
+      : STATE_TEXT[keyState];
   return (
     <section className="stack">
       <h1>My keys</h1>
@@ -209,6 +303,7 @@ export function KeysPage() {
           </details>
         </>
       )}
+      {keyState === 'ok' && localKeys != null && <BackupStatus stored={localKeys} onMade={setBackup} />}
       {keyState === 'ok' && (
         <p className="muted">Fingerprints are RFC 7638 SHA-256 thumbprints: compare them with the ones the qg CLI or a security lead sees.</p>
       )}

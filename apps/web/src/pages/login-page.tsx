@@ -1,5 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, ApiError, describeError, type AuthMethods, type Me } from '../api.ts';
+import { markSignedIn } from '../signed-in-hint.ts';
 
 /** What the gateway's `?sso_error=` reasons mean to the person who was sent back here. */
 const SSO_ERRORS: Record<string, string> = {
@@ -76,7 +77,7 @@ export function LoginPage({ onLoggedIn, notice }: { onLoggedIn: (me: Me) => void
           </div>
         )}
         {methods.sso !== null && (
-          <a className="button sso-button" href={methods.sso.loginUrl} data-testid="sso-login">
+          <a className="button sso-button" href={methods.sso.loginUrl} data-testid="sso-login" onClick={markSignedIn}>
             Sign in with {methods.sso.name}
           </a>
         )}

@@ -107,7 +107,11 @@ export function MyRequestsPage() {
                   <td className="hide-narrow">
                     <PersonName id={r.requester.id} kind={r.requester.kind} request={r} />
                   </td>
-                  <td className="reason-cell hide-narrow">{revealHidden(r.reason).shown}</td>
+                  <td className="reason-cell hide-narrow">
+                    <span className="clamp" title={revealHidden(r.reason).shown}>
+                      {revealHidden(r.reason).shown}
+                    </span>
+                  </td>
                   <td className="hide-narrow">{formatTime(r.createdAt)}</td>
                   <td>{resultSummary(r)}</td>
                 </tr>

@@ -140,9 +140,16 @@ function CreatePolicy({ credentials, onCreated }: { credentials: Credential[]; o
     }
     await run(async () => {
       const created = await api.createPolicy(body);
+      // The next policy starts from a blank form, not from this one's rules.
       setName('');
+      setOperations([{ kind: '', constraints: '' }]);
+      setMin(credential.threshold);
+      setGroups('');
+      setAllowSelf(false);
+      setRoles(['requester']);
       setRequesterUsers([]);
       setServiceAccounts([]);
+      setTtlMinutes(60);
       onCreated(created);
     });
   };

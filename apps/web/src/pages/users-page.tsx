@@ -34,6 +34,7 @@ function CreateUser({ onCreated }: { onCreated: (u: User) => void }) {
       setDisplayName('');
       setPassword('');
       setGroups('');
+      setRoles(['operator']);
       onCreated(created);
     });
   };
