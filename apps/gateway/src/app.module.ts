@@ -14,6 +14,7 @@ import { CredentialsController } from './credentials/credentials.controller.js';
 import { CredentialsService } from './credentials/credentials.service.js';
 import { CheckInsService } from './credentials/check-ins.service.js';
 import { CustodyController } from './credentials/custody.controller.js';
+import { CredentialVersionsController } from './credentials/credential-versions.controller.js';
 import { CustodyHealthService } from './credentials/custody-health.service.js';
 import { ExecutionQueue } from './executions/execution-queue.js';
 import { ExecutionService } from './executions/execution.service.js';
@@ -60,6 +61,7 @@ export class AppModule {
         KeysController,
         CredentialsController,
         CustodyController,
+        CredentialVersionsController,
         PoliciesController,
         RequestsController,
         EventsController,

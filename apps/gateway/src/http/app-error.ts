@@ -31,6 +31,9 @@ export type AppErrorCode =
   | 'CHECK_IN_REJECTED'
   | 'POLICY_INVALID'
   | 'CREDENTIAL_INVALID'
+  | 'INTAKE_KEY_REFUSED'
+  | 'CREDENTIAL_VERSION_CHANGED'
+  | 'POLICY_OUTDATED'
   | 'TOO_MANY_ATTEMPTS'
   | 'SSO_FAILED'
   | 'FRESH_SIGN_IN_REQUIRED'
@@ -60,6 +63,7 @@ export function statusForCode(code: AppErrorCode): number {
     case 'CHECK_IN_REJECTED':
     case 'POLICY_INVALID':
     case 'CREDENTIAL_INVALID':
+    case 'INTAKE_KEY_REFUSED':
       return 400;
     case 'AUTH_REQUIRED':
     case 'AUTH_INVALID_CREDENTIALS':
@@ -83,6 +87,8 @@ export function statusForCode(code: AppErrorCode): number {
     case 'APPROVAL_DUPLICATE':
     case 'REQUEST_NOT_PENDING':
     case 'IDEMPOTENCY_KEY_REUSED':
+    case 'CREDENTIAL_VERSION_CHANGED':
+    case 'POLICY_OUTDATED':
       return 409;
     case 'BODY_TOO_LARGE':
       return 413;

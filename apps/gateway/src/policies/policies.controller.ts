@@ -1,9 +1,9 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { PolicyDefinition } from '#libs/policy';
 import { Authenticated, CurrentPrincipal, Roles } from '../auth/decorators.js';
 import type { Principal } from '../auth/principal.js';
-import { CreatePolicyDto } from './policies.dto.js';
+import { CreatePolicyDto, UpdatePolicyDto } from './policies.dto.js';
 import { PoliciesService } from './policies.service.js';
 
 function toPolicyResponse(p: PolicyDefinition) {
@@ -30,6 +30,13 @@ export class PoliciesController {
   @Roles('security_lead')
   async create(@CurrentPrincipal() principal: Principal, @Body() body: CreatePolicyDto) {
     return toPolicyResponse(await this.policies.create(principal, body));
+  }
+
+  /** Tightens (or, down to the threshold, loosens) `approvals.min`; re-enables a `policy_outdated` policy. */
+  @Patch(':id')
+  @Roles('security_lead')
+  async update(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: UpdatePolicyDto) {
+    return toPolicyResponse(await this.policies.updateMin(principal, id, body.approvals.min));
   }
 
   @Get()

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { isOperationKind, OPERATION_KINDS } from '#libs/contracts';
+import { isCustodyOperationKind, isOperationKind, OPERATION_KINDS } from '#libs/contracts';
 import { executorFor } from '#libs/executors';
 import { canSeePolicy, PolicyError, validatePolicyDefinition, type OperationRule, type PolicyDefinition } from '#libs/policy';
 import { AuditWriter } from '../audit/audit-writer.js';
@@ -30,6 +30,7 @@ export class PoliciesService {
     const operations: OperationRule[] = [];
     for (const op of input.operations) {
       const kind = op.kind;
+      if (isCustodyOperationKind(kind)) throw new AppError('POLICY_INVALID', `operation kind "${kind}" is governed by the credential's custody policy only`);
       if (!isOperationKind(kind)) throw new AppError('POLICY_INVALID', `operation kind "${kind}" is not one of ${OPERATION_KINDS.join(', ')}`);
       operations.push({ kind, ...(op.constraints !== undefined ? { constraints: op.constraints } : {}) });
       if (op.kind !== 'reveal' && !executorFor(op.kind).credentialKinds.includes(credential.kind)) {
@@ -67,6 +68,28 @@ export class PoliciesService {
       if (id === undefined) throw new AppError('NAME_TAKEN', `a policy named "${definition.name}" already exists`);
       await this.audit.append(tx, { actor: actorId(actor), action: 'policy.created', subject: `policy:${id}`, data: { ...definition } });
       return { id, ...definition };
+    });
+  }
+
+  /**
+   * Sets a policy's `approvals.min` (security leads). Enforces: the policy exists; Σtⱼ
+   * of the credential's current version ≤ min ≤ its number of custodians (400
+   * POLICY_INVALID otherwise, nothing changed). An outdated policy so edited is enabled
+   * again. Requests already submitted keep the snapshot they were signed with.
+   */
+  async updateMin(actor: Principal, id: string, min: number): Promise<PolicyDefinition> {
+    return this.audit.transaction(async (tx) => {
+      const policy = await findPolicy(tx, id);
+      if (policy === undefined) throw new AppError('NOT_FOUND', 'no such policy');
+      const rows: { threshold: number; shareCount: number }[] = await tx.query(`SELECT threshold, share_count AS "shareCount" FROM credentials WHERE id = $1 FOR UPDATE`, [policy.credentialId]);
+      const credential = rows[0];
+      if (credential === undefined) throw new AppError('NOT_FOUND', 'no such policy');
+      if (min < credential.threshold || min > credential.shareCount) {
+        throw new AppError('POLICY_INVALID', `approvals.min must be between the credential's threshold ${credential.threshold} and its ${credential.shareCount} custodians`);
+      }
+      await tx.query(`UPDATE policies SET approvals = jsonb_set(approvals, '{min}', to_jsonb($2::integer)), disabled_reason = NULL WHERE id = $1`, [id, min]);
+      await this.audit.append(tx, { actor: actorId(actor), action: 'policy.updated', subject: `policy:${id}`, data: { approvals: { min: { from: policy.approvals.min, to: min } } } });
+      return { ...policy, approvals: { ...policy.approvals, min } };
     });
   }
 

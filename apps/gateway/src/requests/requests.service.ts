@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
 import { isFinalRequestStatus, isOperationKind, type Operation } from '#libs/contracts';
 import { canonicalJson, computeRequestDigest, CryptoError, openShareForRequest, sha256Hex, verifyApprovalStatement, zeroize, type JWK, type RequestDigestInput } from '#libs/crypto';
 import { applyVote, constraintNotes, policyDigestSubject, PolicyError, selectPolicy, type PolicyDefinition, type VoteResolution } from '#libs/policy';
@@ -38,6 +39,17 @@ export interface SubmittedView {
   policy: PolicyDefinition;
 }
 
+async function isPolicyOutdated(db: Pick<EntityManager, 'query'>, policyId: string): Promise<boolean> {
+  const rows: { disabledReason: string | null }[] = await db.query(`SELECT disabled_reason AS "disabledReason" FROM policies WHERE id = $1`, [policyId]);
+  return rows[0]?.disabledReason === 'policy_outdated';
+}
+
+/** The credential's current version, its row share-locked until the transaction ends: a custody commit waits. */
+async function currentVersionLocked(tx: Pick<EntityManager, 'query'>, credentialId: string): Promise<number | undefined> {
+  const rows: { version: number }[] = await tx.query(`SELECT version FROM credentials WHERE id = $1 FOR SHARE`, [credentialId]);
+  return rows[0]?.version;
+}
+
 /** RFC 3339 UTC to the second: what the digest binds and what clients show. */
 export function rfc3339(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -71,14 +83,17 @@ export class RequestsService {
     if (credential === undefined) throw new AppError('NOT_FOUND', `no credential "${body.credential}"`);
     const kind = body.operation.kind;
     if (!isOperationKind(kind)) throw new AppError('VALIDATION_FAILED', `operation.params: operation kind "${String(kind).slice(0, 64)}" is not supported`);
-    const operation: Operation = { kind, params: await operationFor(kind).admit(this.ctx, principal, body.operation.params, credential) };
+    const id = randomUUID();
+    const operation: Operation = { kind, params: await operationFor(kind).admit(this.ctx, principal, body.operation.params, credential, id) };
     const policy = selectPolicy(await policiesOfCredential(this.ctx.dataSource, credential.id), principal, operation);
     if (policy === undefined) {
       const notes = constraintNotes(operation);
       throw new AppError('NO_MATCHING_POLICY', `no policy of credential "${credential.name}" lets you run this ${operation.kind} operation${notes.length === 0 ? '' : ` (${notes.join('; ')})`}`);
     }
+    if (await isPolicyOutdated(this.ctx.dataSource, policy.id)) {
+      throw new AppError('POLICY_OUTDATED', `policy "${policy.name}" asks more approvals than the credential now has custodians (policy_outdated): a security lead must edit it`);
+    }
 
-    const id = randomUUID();
     const ttl = Math.min(body.ttlSeconds ?? policy.requestTtlSeconds, policy.requestTtlSeconds);
     const expiresAt = new Date(Math.floor(this.ctx.now().getTime() / 1000) * 1000 + ttl * 1000);
     const digestInput: RequestDigestInput = {
@@ -109,12 +124,16 @@ export class RequestsService {
       idempotencyKey: idempotencyKey ?? null,
       idempotencyFingerprint: fingerprint,
     };
-    const inserted = await this.audit.transaction((tx) =>
-      this.lifecycle.submitted(tx, row, {
+    const inserted = await this.audit.transaction(async (tx) => {
+      // A new version made meanwhile (spec §4a) would leave this request bound to shares that no longer exist.
+      if ((await currentVersionLocked(tx, credential.id)) !== credential.version) {
+        throw new AppError('CREDENTIAL_VERSION_CHANGED', 'the credential changed version while the request was submitted (credential_version_changed): submit it again');
+      }
+      return this.lifecycle.submitted(tx, row, {
         actor: actorId(principal),
         data: { credentialId: credential.id, policyId: policy.id, operation, reason: body.reason, digest: row.digest, expiresAt: digestInput.expiresAt },
-      }),
-    );
+      });
+    });
     if (!inserted && idempotencyKey !== undefined) {
       const raced = await findByIdempotencyKey(this.ctx.dataSource, principal.id, idempotencyKey);
       if (raced !== undefined) return { view: await this.replay(raced, fingerprint), replayed: true };
