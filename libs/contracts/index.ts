@@ -190,6 +190,8 @@ export interface User {
   /** a disabled user cannot sign in and their tokens are refused */
   disabled: boolean;
   keysEnrolled?: boolean;
+  /** GET /users: the thumbprint of the enrolled encryption key, the `kid` a re-share names (§4a); null without keys */
+  encryptionThumbprint?: string | null;
 }
 
 export interface NewUser {

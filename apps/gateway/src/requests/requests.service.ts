@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { isFinalRequestStatus, isOperationKind, type Operation } from '#libs/contracts';
+import { isCustodyOperationKind, isFinalRequestStatus, isOperationKind, type Operation } from '#libs/contracts';
 import { canonicalJson, computeRequestDigest, CryptoError, openShareForRequest, sha256Hex, verifyApprovalStatement, zeroize, type JWK, type RequestDigestInput } from '#libs/crypto';
 import { applyVote, constraintNotes, policyDigestSubject, PolicyError, selectPolicy, type PolicyDefinition, type VoteResolution } from '#libs/policy';
 import { AuditWriter } from '../audit/audit-writer.js';
@@ -84,8 +84,13 @@ export class RequestsService {
     const kind = body.operation.kind;
     if (!isOperationKind(kind)) throw new AppError('VALIDATION_FAILED', `operation.params: operation kind "${String(kind).slice(0, 64)}" is not supported`);
     const id = randomUUID();
+    const policies = await policiesOfCredential(this.ctx.dataSource, credential.id);
+    // Custody admission claims intake keys: only someone the custody policy admits gets that far.
+    if (isCustodyOperationKind(kind) && selectPolicy(policies, principal, { kind, params: {} }) === undefined) {
+      throw new AppError('NO_MATCHING_POLICY', `no policy of credential "${credential.name}" lets you run ${kind}`);
+    }
     const operation: Operation = { kind, params: await operationFor(kind).admit(this.ctx, principal, body.operation.params, credential, id) };
-    const policy = selectPolicy(await policiesOfCredential(this.ctx.dataSource, credential.id), principal, operation);
+    const policy = selectPolicy(policies, principal, operation);
     if (policy === undefined) {
       const notes = constraintNotes(operation);
       throw new AppError('NO_MATCHING_POLICY', `no policy of credential "${credential.name}" lets you run this ${operation.kind} operation${notes.length === 0 ? '' : ` (${notes.join('; ')})`}`);

@@ -41,7 +41,7 @@ export class UsersController {
   @Get('users')
   @Roles('admin', 'security_lead', 'auditor')
   async listUsers() {
-    return { users: (await this.users.listUsers()).map((u) => ({ ...toUserResponse(u), keysEnrolled: u.signingKey !== null })) };
+    return { users: (await this.users.listUsers()).map((u) => ({ ...toUserResponse(u), keysEnrolled: u.signingKey !== null, encryptionThumbprint: u.encryptionKid })) };
   }
 
   @Patch('users/:id')
