@@ -102,7 +102,7 @@ describe.each(testDatabaseKinds())('credential versions, re-sharing and rotation
     const refused = await lead.post('/api/v1/policies', { name: 'cv-sneaky', credentialId: credential.id, operations: [{ kind: 'credential.rotate' }], approvals: { min: 2 } });
     expect([refused.status, refused.body.code]).toEqual([400, 'POLICY_INVALID']);
     // A requester is not a security lead: the custody policy does not admit them.
-    const requester = await automation.post('/api/v1/requests', { credential: credential.id, operation: { kind: 'credential.rotate', params: { generate: { alg: 'ES256' } } }, reason: 'x' });
+    const requester = await automation.post('/api/v1/requests', { credential: credential.id, operation: { kind: 'credential.rotate', params: { generate: { alg: 'ES256' } } }, reason: 'not a security lead' });
     expect([requester.status, requester.body.code]).toEqual([403, 'NO_MATCHING_POLICY']);
   }, 180_000);
 
@@ -215,7 +215,7 @@ describe.each(testDatabaseKinds())('credential versions, re-sharing and rotation
 
     const jwe = await seal(intake.body, 3);
     const request = await submitCustody('credential.rotate', { secret: jwe });
-    expect([request.status, request.text]).toEqual([201, expect.any(String)]);
+    expect(request.status).toBe(201);
     // Used: the same JWE, or another one to the same key, cannot ride on a second request.
     const reused = await submitCustody('credential.rotate', { secret: jwe });
     expect([reused.status, reused.body.code]).toEqual([400, 'INTAKE_KEY_REFUSED']);

@@ -55,9 +55,11 @@ export async function claimIntakeKey(ctx: Pick<GatewayContext, 'now'>, db: Db, e
   if (kid === undefined) throw new AppError('INTAKE_KEY_REFUSED', 'params.secret must be a JWE compact sealed to an intake key (header kid)');
   const now = ctx.now();
   const claimed: { kid: string }[] = await db.query(
-    `UPDATE intake_keys SET claimed_by_request = $4, claimed_at = $5
-      WHERE kid = $1 AND credential_id = $2 AND credential_version = $3 AND claimed_at IS NULL AND expires_at > $5 AND private_key_sealed IS NOT NULL
-      RETURNING kid`,
+    `WITH claimed AS (
+       UPDATE intake_keys SET claimed_by_request = $4, claimed_at = $5
+        WHERE kid = $1 AND credential_id = $2 AND credential_version = $3 AND claimed_at IS NULL AND expires_at > $5 AND private_key_sealed IS NOT NULL
+        RETURNING kid)
+     SELECT kid FROM claimed`,
     [kid, credential.id, credential.version, requestId, now],
   );
   if (claimed.length !== 1) {
