@@ -35,13 +35,17 @@ export async function newIntakeKey(ctx: Pick<GatewayContext, 'masterKey' | 'now'
   }
 }
 
-function kidOf(envelope: string): string | undefined {
+function headerOf(envelope: string): Record<string, unknown> | undefined {
   try {
-    const kid = decodeProtectedHeader(envelope).kid;
-    return typeof kid === 'string' ? kid : undefined;
+    return decodeProtectedHeader(envelope);
   } catch {
     return undefined;
   }
+}
+
+function kidOf(envelope: string): string | undefined {
+  const kid = headerOf(envelope)?.['kid'];
+  return typeof kid === 'string' ? kid : undefined;
 }
 
 /**
@@ -53,6 +57,11 @@ function kidOf(envelope: string): string | undefined {
 export async function claimIntakeKey(ctx: Pick<GatewayContext, 'now'>, db: Db, envelope: string, credential: { id: string; version: number }, requestId: string): Promise<string> {
   const kid = kidOf(envelope);
   if (kid === undefined) throw new AppError('INTAKE_KEY_REFUSED', 'params.secret must be a JWE compact sealed to an intake key (header kid)');
+  // Read unauthenticated here, to refuse early; the execution checks them authenticated.
+  const header = headerOf(envelope);
+  if (header?.['cred'] !== credential.id || header['ver'] !== credential.version || header['purpose'] !== 'rotate') {
+    throw new AppError('INTAKE_KEY_REFUSED', `params.secret must carry the header cred (this credential), ver (its current version ${credential.version}) and purpose "rotate"`);
+  }
   const now = ctx.now();
   const claimed: { kid: string }[] = await db.query(
     `WITH claimed AS (
