@@ -352,6 +352,8 @@ describe.each(testDatabaseKinds())('credential versions, re-sharing and rotation
     expect([refused.status, refused.body.code]).toEqual([409, 'POLICY_OUTDATED']);
     const policies = (await lead.get('/api/v1/policies')).body.policies.filter((p: { credentialId: string }) => p.credentialId === id);
     const all = policies.find((p: { name: string }) => p.name === 'cv-race-all');
+    expect(all).toMatchObject({ custody: false, disabledReason: 'policy_outdated', approvals: { min: 3 } });
+    expect(policies.find((p: { custody: boolean }) => p.custody)).toMatchObject({ disabledReason: null, approvals: { min: 2 } });
     expect((await lead.request('PATCH', `/api/v1/policies/${all.id}`, { approvals: { min: 1 } })).status).toBe(400);
     expect((await lead.request('PATCH', `/api/v1/policies/${all.id}`, { approvals: { min: 2 } })).status).toBe(200);
     expect((await automation.post('/api/v1/requests', signRequestBody(id))).status).toBe(201);

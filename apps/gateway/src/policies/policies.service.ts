@@ -93,6 +93,13 @@ export class PoliciesService {
     });
   }
 
+  /** Per policy id: whether it is its credential's custody policy, and why it is disabled (`policy_outdated`) if it is (spec §4a). */
+  async states(ids: string[]): Promise<Map<string, { custody: boolean; disabledReason: string | null }>> {
+    const rows: { id: string; custody: boolean; disabledReason: string | null }[] =
+      ids.length === 0 ? [] : await this.ctx.dataSource.query(`SELECT id, custody, disabled_reason AS "disabledReason" FROM policies WHERE id = ANY($1::uuid[])`, [ids]);
+    return new Map(rows.map((r) => [r.id, { custody: r.custody, disabledReason: r.disabledReason }]));
+  }
+
   /** The policies `viewer` may see (`canSeePolicy`). */
   async list(viewer: Principal): Promise<PolicyDefinition[]> {
     const rows: PolicyRow[] = await this.ctx.dataSource.query(`SELECT ${POLICY_COLUMNS} FROM policies ORDER BY name`);
