@@ -70,7 +70,8 @@ const EXPECTED: Record<string, Expected> = {
   'GET /api/v1/policies':                   ANY_CALLER,
   'GET /api/v1/policies/:id':               { own: ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', '401'], other: ['ok', 'ok', '404', '404', 'ok', 'ok', '401'] },
   'PATCH /api/v1/policies/:id':             ['403', 'ok', '403', '403', '403', '403', '401'],
-  'POST /api/v1/requests':                  ['403', '403', '403', 'ok', '403', 'ok', '401'],
+  // Security leads submit custody requests (spec §4a), under the custody policy only.
+  'POST /api/v1/requests':                  ['403', 'ok', '403', 'ok', '403', 'ok', '401'],
   'GET /api/v1/requests':                   ANY_CALLER,
   'GET /api/v1/requests/:id':               { own: ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', '401'], other: ['ok', 'ok', '404', '404', 'ok', '404', '401'] },
   'GET /api/v1/requests/:id/wait':          { own: ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', '401'], other: ['ok', 'ok', '404', '404', 'ok', '404', '401'] },
