@@ -65,12 +65,17 @@ const EXPECTED: Record<string, Expected> = {
   'GET /api/v1/credentials/:id/health':     { own: ['ok', 'ok', 'ok', '403', 'ok', '403', '401'], other: ['ok', 'ok', '404', '403', 'ok', '403', '401'] },
   'GET /api/v1/credentials/:id/share':      { own: ['403', '403', 'ok', '403', '403', '403', '401'], other: ['403', '403', '403', '403', '403', '403', '401'] },
   'POST /api/v1/credentials/:id/check-ins': ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', '401'],
+  // Versions (spec §4a): the history to whoever may see the credential; intake keys to security leads.
+  'GET /api/v1/credentials/:id/versions':   { own: ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', '401'], other: ['ok', 'ok', '404', '404', 'ok', 'ok', '401'] },
+  'POST /api/v1/credentials/:id/intake-keys': ['403', 'ok', '403', '403', '403', '403', '401'],
   'POST /api/v1/policies':                  ['403', 'ok', '403', '403', '403', '403', '401'],
   'GET /api/v1/policies':                   ANY_CALLER,
   'DELETE /api/v1/policies/:id':            ['403', 'ok', '403', '403', '403', '403', '401'],
   'GET /api/v1/directory':                  ['ok', 'ok', '403', '403', 'ok', '403', '401'],
   'GET /api/v1/policies/:id':               { own: ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', '401'], other: ['ok', 'ok', '404', '404', 'ok', 'ok', '401'] },
-  'POST /api/v1/requests':                  ['403', '403', '403', 'ok', '403', 'ok', '401'],
+  'PATCH /api/v1/policies/:id':             ['403', 'ok', '403', '403', '403', '403', '401'],
+  // Security leads submit custody requests (spec §4a), under the custody policy only.
+  'POST /api/v1/requests':                  ['403', 'ok', '403', 'ok', '403', 'ok', '401'],
   // Read-only (creates nothing): who may submit may ask what a submission would fall under.
   'POST /api/v1/requests/preview':          ['403', '403', '403', 'ok', '403', 'ok', '401'],
   'GET /api/v1/requests':                   ANY_CALLER,
@@ -166,7 +171,9 @@ describe.each(testDatabaseKinds())('who may call which route (%s database)', (ki
         path = path.replace(':idOrName', target.c);
         break;
       case 'GET /api/v1/policies/:id':
+      case 'PATCH /api/v1/policies/:id':
         path = path.replace(':id', target.p);
+        if (method === 'PATCH') body = { approvals: { min: 2 } };
         break;
       case 'DELETE /api/v1/policies/:id': {
         // A policy of its own for each call: a DELETE that works removes it.
@@ -176,10 +183,12 @@ describe.each(testDatabaseKinds())('who may call which route (%s database)', (ki
         break;
       }
       case 'GET /api/v1/credentials/:id/share':
+      case 'GET /api/v1/credentials/:id/versions':
+      case 'POST /api/v1/credentials/:id/intake-keys':
       case 'GET /api/v1/credentials/:id/health':
       case 'POST /api/v1/credentials/:id/check-ins':
         path = path.replace(':id', target.c);
-        if (method === 'POST') body = {};
+        if (method === 'POST' && route.endsWith('/check-ins')) body = {};
         break;
       case 'DELETE /api/v1/notification-channels/:id':
       case 'GET /api/v1/notification-channels/:id':

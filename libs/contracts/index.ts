@@ -38,7 +38,7 @@ export const EXECUTOR_OPERATION_KINDS = ['sign', 'http', 'kubernetes.exec', 'ssh
 export type ExecutorOperationKind = (typeof EXECUTOR_OPERATION_KINDS)[number];
 
 /** Operation kinds that act on the credential itself, answered by the gateway (§6): no executor. */
-export const INTERNAL_OPERATION_KINDS = ['reveal'] as const;
+export const INTERNAL_OPERATION_KINDS = ['reveal', 'credential.reshare', 'credential.rotate'] as const;
 export type InternalOperationKind = (typeof INTERNAL_OPERATION_KINDS)[number];
 
 /** Every operation kind a policy may name and a request may carry. */
@@ -47,6 +47,14 @@ export type OperationKind = (typeof OPERATION_KINDS)[number];
 
 export function isOperationKind(kind: unknown): kind is OperationKind {
   return OPERATION_KINDS.some((k) => k === kind);
+}
+
+/** Custody operations (§4a): requests against the credential itself, under its custody policy only. */
+export const CUSTODY_OPERATION_KINDS = ['credential.reshare', 'credential.rotate'] as const;
+export type CustodyOperationKind = (typeof CUSTODY_OPERATION_KINDS)[number];
+
+export function isCustodyOperationKind(kind: unknown): kind is CustodyOperationKind {
+  return CUSTODY_OPERATION_KINDS.some((k) => k === kind);
 }
 
 export function isInternalOperationKind(kind: unknown): kind is InternalOperationKind {
@@ -73,8 +81,12 @@ export const AUDIT_ACTIONS = [
   'credential.created',
   'credential.checked_in',
   'credential.check_in_failed',
+  'credential.intake_key_created',
+  'credential.version_created',
   'policy.created',
   'policy.deleted',
+  'policy.updated',
+  'policy.disabled',
   'request.submitted',
   'request.approval_recorded',
   'request.rejection_recorded',
@@ -136,6 +148,9 @@ export const PROBLEM_CODES = [
   'FRESH_SIGN_IN_REQUIRED',
   'PASSWORD_CHANGE_REQUIRED',
   'PASSWORD_UNCHANGED',
+  'INTAKE_KEY_REFUSED',
+  'CREDENTIAL_VERSION_CHANGED',
+  'POLICY_OUTDATED',
   'SSO_UNAVAILABLE',
   'TOO_MANY_OPEN',
   'BUSY',
@@ -257,6 +272,8 @@ export interface User {
   mustChangePassword?: boolean;
   /** GET /users: how the user signs in; a single sign-on user has no password here to reset. */
   signIn?: 'password' | 'sso';
+  /** GET /users: the thumbprint of the enrolled encryption key, the `kid` a re-share names (§4a); null without keys */
+  encryptionThumbprint?: string | null;
 }
 
 export interface NewUser {
@@ -495,7 +512,61 @@ export interface Credential {
   generated?: boolean;
   /** a custodian who has not checked in for this many days is not live (§4a); absent from older gateways */
   checkInDays?: number;
+  /** the policy governing `credential.reshare` and `credential.rotate` (§4a); absent from older gateways */
+  custodyPolicyId?: string | null;
   createdAt: string;
+}
+
+/** One custodian of a re-share (§4a): who, and the thumbprint of the encryption key their new share is sealed to. */
+export interface ReshareCustodian {
+  userId: string;
+  kid: string;
+}
+
+/** `credential.reshare` params (§4a): the flat form or groups, like `sharing` at creation, each custodian named with a `kid`. */
+export type ReshareSharing =
+  | { threshold: number; custodians: ReshareCustodian[] }
+  | { groups: { name: string; threshold: number; custodians: ReshareCustodian[] }[] };
+
+export interface ReshareParams {
+  sharing: ReshareSharing;
+}
+
+/** `credential.rotate` params (§4a): at least one; never both `secret` and `generate`. */
+export interface RotateParams {
+  /** JWE compact to a one-time intake key (§3): header `kid`, `cred`, `ver`, `purpose: "rotate"` */
+  secret?: string;
+  generate?: { alg: GeneratedSigningAlg };
+  config?: Record<string, unknown>;
+}
+
+/** POST /credentials/:id/intake-keys (§3): a one-time key to seal a rotation's new secret to. */
+export interface IntakeKey {
+  kid: string;
+  publicJwk: JWK;
+  expiresAt: string;
+}
+
+/** A version's sharing structure as the history shows it. */
+export interface VersionStructure {
+  groups: { name: string; threshold: number; custodians: { userId: string; kid: string | null }[] }[];
+}
+
+/** GET /credentials/:id/versions: the version history, from the audit log, oldest first. */
+export interface CredentialVersionEntry {
+  version: number;
+  at: string;
+  /** who created the version: the credential's creator, or the custody request's requester */
+  actor: string;
+  /** the custody request that made it; null for version 1 */
+  requestId: string | null;
+  /** `credential.created`, `credential.reshare` or `credential.rotate` */
+  change: 'credential.created' | CustodyOperationKind;
+  structure: VersionStructure;
+  /** SHA-256 of JCS(config) of this version */
+  configSha256: string;
+  configChanged: boolean;
+  secretChanged: boolean;
 }
 
 /** One sharing group of a credential (§3a): any `threshold` of its custodians. */

@@ -3,6 +3,7 @@ import {
   CryptoError,
   generateDataKey,
   generateRequestKeyPair,
+  openIntakeEnvelope,
   openShareForRequest,
   requestPublicJwk,
   parsePublicJwk,
@@ -218,5 +219,41 @@ describe('grouped shares (spec §3a): grp in the envelope headers', () => {
     for (const [envelope, grp] of mismatches) {
       await expect(openShareForRequest(envelope, privateJwk, { req: 'req_1', idx: 2, digest: 'd1', grp })).rejects.toMatchObject({ code: 'ENVELOPE_HEADER_MISMATCH' });
     }
+  });
+});
+
+describe('openIntakeEnvelope', () => {
+  const seal = async (publicJwk: JWK, header: Record<string, unknown>, plaintext = 'the new secret') =>
+    new CompactEncrypt(Buffer.from(plaintext)).setProtectedHeader({ alg: 'ECDH-ES+A256KW', enc: 'A256GCM', ...header }).encrypt(await importJWK(publicJwk, 'ECDH-ES+A256KW'));
+
+  it('opens a secret sealed to the intake key for this credential, version and purpose', async () => {
+    const { publicJwk, privateJwk } = await generateRequestKeyPair();
+    const kid = String(publicJwk.kid);
+    const jwe = await seal(publicJwk, { kid, cred: 'c1', ver: 3, purpose: 'rotate' });
+    expect((await openIntakeEnvelope(jwe, privateJwk, { kid, cred: 'c1', ver: 3 })).toString('utf8')).toBe('the new secret');
+  });
+
+  it.each([
+    ['another key id', { kid: 'other', cred: 'c1', ver: 3, purpose: 'rotate' }],
+    ['another credential', { cred: 'c2', ver: 3, purpose: 'rotate' }],
+    ['another version', { cred: 'c1', ver: 2, purpose: 'rotate' }],
+    ['another purpose', { cred: 'c1', ver: 3, purpose: 'check-in' }],
+    ['no purpose', { cred: 'c1', ver: 3 }],
+  ])('refuses %s: ENVELOPE_HEADER_MISMATCH', async (_, header) => {
+    const { publicJwk, privateJwk } = await generateRequestKeyPair();
+    const kid = String(publicJwk.kid);
+    const jwe = await seal(publicJwk, { kid, ...header });
+    expect(await codeOf(() => openIntakeEnvelope(jwe, privateJwk, { kid, cred: 'c1', ver: 3 }))).toBe('ENVELOPE_HEADER_MISMATCH');
+  });
+
+  it('refuses a JWE to another key, a tampered one and an empty secret: ENVELOPE_INVALID', async () => {
+    const mine = await generateRequestKeyPair();
+    const theirs = await generateRequestKeyPair();
+    const kid = String(mine.publicJwk.kid);
+    const header = { kid, cred: 'c1', ver: 3, purpose: 'rotate' };
+    expect(await codeOf(async () => openIntakeEnvelope(await seal(theirs.publicJwk, header), mine.privateJwk, { kid, cred: 'c1', ver: 3 }))).toBe('ENVELOPE_INVALID');
+    const jwe = await seal(mine.publicJwk, header);
+    for (const [, tampered] of tamperedSegments(jwe)) expect(await codeOf(() => openIntakeEnvelope(tampered, mine.privateJwk, { kid, cred: 'c1', ver: 3 }))).not.toBe('NO_ERROR');
+    expect(await codeOf(async () => openIntakeEnvelope(await seal(mine.publicJwk, header, ''), mine.privateJwk, { kid, cred: 'c1', ver: 3 }))).toBe('ENVELOPE_INVALID');
   });
 });

@@ -168,3 +168,32 @@ export async function openShareForRequest(
   }
   return share;
 }
+
+/**
+ * Opens a rotation's new secret, sealed by a client to a one-time intake key (spec §3).
+ * Enforces: `ECDH-ES+A256KW` / `A256GCM` only, no compression (else ENVELOPE_INVALID);
+ * authenticated header `kid`, `cred`, `ver` equal `expected` and `purpose` is `rotate`
+ * (else ENVELOPE_HEADER_MISMATCH); a non-empty payload (else ENVELOPE_INVALID). The
+ * caller zeroes the answer.
+ *
+ * @example
+ * const secret = await openIntakeEnvelope(params.secret, intakePrivateJwk, { kid, cred: credential.id, ver: 3 });
+ */
+export async function openIntakeEnvelope(envelope: string, intakePrivateKey: JWK, expected: { kid: string; cred: string; ver: number }): Promise<Buffer> {
+  const key = await importRequestPrivateKey(intakePrivateKey);
+  if (typeof envelope !== 'string') throw new CryptoError('ENVELOPE_INVALID', 'intake envelope did not open');
+  let opened;
+  try {
+    opened = await compactDecrypt(envelope, key, { keyManagementAlgorithms: [KEY_ALG], contentEncryptionAlgorithms: [CONTENT_ENC], maxDecompressedLength: 0 });
+  } catch {
+    throw new CryptoError('ENVELOPE_INVALID', 'intake envelope did not open');
+  }
+  const secret = toBufferView(opened.plaintext);
+  const { kid, cred, ver, purpose } = opened.protectedHeader;
+  if (kid !== expected.kid || cred !== expected.cred || ver !== expected.ver || purpose !== 'rotate') {
+    zeroize(secret);
+    throw new CryptoError('ENVELOPE_HEADER_MISMATCH', 'intake envelope is for another key, credential, version or purpose');
+  }
+  if (secret.length === 0) throw new CryptoError('ENVELOPE_INVALID', 'intake envelope carries an empty secret');
+  return secret;
+}

@@ -8,6 +8,7 @@ const LEGAL = new Set([
   'pending→expired',
   'pending→cancelled',
   'approved→executing',
+  'approved→cancelled',
   'executing→succeeded',
   'executing→failed',
   'executing→pending',

@@ -9,7 +9,8 @@ import { PolicyError } from './policy-error.js';
  */
 export const REQUEST_TRANSITIONS: { readonly [From in RequestStatus]: readonly RequestStatus[] } = {
   pending: ['approved', 'rejected', 'expired', 'cancelled'],
-  approved: ['executing'],
+  // A new credential version cancels the older version's approved requests (§4a).
+  approved: ['executing', 'cancelled'],
   executing: ['succeeded', 'failed', 'pending', 'expired'],
   succeeded: [],
   failed: [],

@@ -6,6 +6,7 @@ import { ApiError, oneLine } from './api-client.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { PASSWORD_CHANGE_HINT, registerAuthCommands } from './commands/auth.js';
 import { registerCheckInCommands } from './commands/checkin.js';
+import { registerCredentialCommands } from './commands/credential.js';
 import { registerDecisionCommands } from './commands/decide.js';
 import { registerKeyCommands } from './commands/keys.js';
 import { registerRequestCommands } from './commands/request.js';
@@ -64,6 +65,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerRequestsCommands(program, setExitCode);
   registerDecisionCommands(program, setExitCode);
   registerCheckInCommands(program, setExitCode);
+  registerCredentialCommands(program, setExitCode);
   registerAuditCommands(program, setExitCode);
 
   // Every subcommand reports usage errors through the same exit code.

@@ -97,6 +97,12 @@ function describeKnownOperation(kind: OperationKind, p: Record<string, unknown>)
     case 'reveal':
       lines.push('  REVEAL: the secret itself goes to the requester (break-glass)');
       break;
+    case 'credential.reshare':
+      lines.push('  CUSTODY: re-share the credential to the structure in params (a new version)');
+      break;
+    case 'credential.rotate':
+      lines.push('  CUSTODY: rotate the credential (new secret and/or config, a new version)');
+      break;
     default:
       return assertUnreachable(kind, 'operation kind');
   }

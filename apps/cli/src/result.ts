@@ -132,6 +132,12 @@ async function printSucceeded(view: RequestView, options: ReportOptions): Promis
       secret.fill(0);
       return ExitCode.ok;
     }
+    case 'credential.reshare':
+    case 'credential.rotate': {
+      if (options.json) printJson(view);
+      else process.stdout.write(`credential version ${String(result.version)}${isRecord(result.publicJwk) ? `\npublic key ${JSON.stringify(result.publicJwk)}` : ''}\n`);
+      return ExitCode.ok;
+    }
     default:
       return assertUnreachable(kind, 'operation kind');
   }

@@ -1,6 +1,7 @@
 import { computeDigest, CustodianError, findDigestDrift, parseDigestInput, type DigestDriftField, type DigestInput } from '#libs/custodian';
 import type { ApiClient } from './api-client.js';
 import type { CredentialView, RequestView } from './api-types.js';
+import { describeCustodyChange } from './custody-render.js';
 import { describeApprovals, describeOperation, namesOf, safeText, timeLeft } from './render.js';
 
 export interface DigestCheck {
@@ -44,8 +45,12 @@ export async function checkDigest(view: RequestView, expectedId: string): Promis
 }
 
 export async function credentialName(api: ApiClient, id: string): Promise<string | undefined> {
+  return (await credentialView(api, id))?.name;
+}
+
+async function credentialView(api: ApiClient, id: string): Promise<CredentialView | undefined> {
   try {
-    return (await api.get<CredentialView>(`/api/v1/credentials/${encodeURIComponent(id)}`)).name;
+    return await api.get<CredentialView>(`/api/v1/credentials/${encodeURIComponent(id)}`);
   } catch {
     return undefined;
   }
@@ -64,13 +69,17 @@ export async function renderRequest(api: ApiClient, view: RequestView, check: Di
   if (signed === undefined) {
     lines.push('content     UNREADABLE: digestInput does not have the expected shape');
   } else {
-    const name = await credentialName(api, signed.credential.id);
+    const credential = await credentialView(api, signed.credential.id);
+    const name = credential?.name;
     lines.push(`credential  ${name !== undefined ? `${safeText(name, true)} ` : ''}(${signed.credential.id}, version ${signed.credential.version})`);
     lines.push(`requester   ${view.requester.kind === 'service_account' ? 'service account' : 'user'} ${nameOf(signed.requester)}${nameOf(signed.requester) !== signed.requester ? ` (${signed.requester})` : ''}`);
     lines.push(`reason      ${safeText(signed.reason).replace(/\n/g, '\n            ')}`);
     lines.push(`expires     ${safeText(signed.expiresAt, true)}`);
     lines.push(`operation   ${safeText(signed.operation.kind, true)}`);
     lines.push(describeOperation(signed.operation));
+    if (signed.operation.kind === 'credential.reshare' || signed.operation.kind === 'credential.rotate') {
+      lines.push(...describeCustodyChange(signed.operation.kind, signed.operation.params, credential?.version === signed.credential.version ? credential : undefined, nameOf));
+    }
   }
   lines.push(`approvals   ${describeApprovals(view, nameOf)}; ${view.custodians.length} custodian(s)`);
   for (const a of view.approvals) {

@@ -16,6 +16,7 @@ import { CredentialsService } from './credentials/credentials.service.js';
 import { CheckInsService } from './credentials/check-ins.service.js';
 import { CustodyController } from './credentials/custody.controller.js';
 import { DirectoryController } from './directory/directory.controller.js';
+import { CredentialVersionsController } from './credentials/credential-versions.controller.js';
 import { CustodyHealthService } from './credentials/custody-health.service.js';
 import { ExecutionQueue } from './executions/execution-queue.js';
 import { ExecutionService } from './executions/execution.service.js';
@@ -63,6 +64,7 @@ export class AppModule {
         KeysController,
         CredentialsController,
         CustodyController,
+        CredentialVersionsController,
         PoliciesController,
         RequestsController,
         EventsController,

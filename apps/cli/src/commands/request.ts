@@ -40,7 +40,7 @@ export function addWaitOptions(command: Command, withWaitFlag: boolean): Command
     .option('-q, --quiet', 'no progress on stderr');
 }
 
-function requestCommand(parent: Command, name: string, description: string, examples: string): Command {
+export function requestCommand(parent: Command, name: string, description: string, examples: string): Command {
   const command = parent
     .command(name)
     .description(description)
@@ -53,7 +53,7 @@ function requestCommand(parent: Command, name: string, description: string, exam
   return command;
 }
 
-async function readInput(path: string | undefined, what: string): Promise<Buffer | undefined> {
+export async function readInput(path: string | undefined, what: string): Promise<Buffer | undefined> {
   if (path === '-') return readStdin(what);
   if (path !== undefined) {
     try {
@@ -66,7 +66,7 @@ async function readInput(path: string | undefined, what: string): Promise<Buffer
 }
 
 /** Submits the request; with --wait follows it to the end and returns the exit code. */
-async function submit(
+export async function submit(
   command: Command,
   operation: Operation,
   options: SubmitOptions,

@@ -35,6 +35,7 @@ export function toCredentialResponse(credential: CredentialRow, shares: ShareRow
     ...(isRecord(publicJwk) ? { publicJwk: publicJwk as JWK } : {}),
     generated: credential.publicInfo.generated === true,
     checkInDays: credential.checkInDays,
+    custodyPolicyId: credential.custodyPolicyId ?? null,
     createdAt: credential.createdAt.toISOString(),
   };
 }

@@ -19,6 +19,8 @@ export interface CredentialRow {
   /** the groups' names and thresholds in `grp` order (spec §3a); null on credentials made before groups: one group `custodians` */
   sharingGroups: SharingGroupRow[] | null;
   createdAt: Date;
+  /** the policy governing its custody operations (spec §4a); read, never inserted from here */
+  custodyPolicyId?: string | null;
 }
 
 export interface SharingGroupRow {
@@ -42,7 +44,8 @@ export interface ShareRow {
 }
 
 const CREDENTIAL_COLUMNS = `id, name, kind, config, public_info AS "publicInfo", version, threshold, share_count AS "shareCount",
-  sealed_secret AS "sealedSecret", check_in_days AS "checkInDays", sharing_groups AS "sharingGroups", created_at AS "createdAt"`;
+  sealed_secret AS "sealedSecret", check_in_days AS "checkInDays", sharing_groups AS "sharingGroups", created_at AS "createdAt",
+  (SELECT p.id FROM policies p WHERE p.credential_id = credentials.id AND p.custody) AS "custodyPolicyId"`;
 const SHARE_COLUMNS = `credential_id AS "credentialId", version, share_index AS "index", custodian_id AS "custodianId", envelope, commitment,
   share_group AS "group", assignment_mac AS "assignmentMac", sealed_at AS "sealedAt"`;
 

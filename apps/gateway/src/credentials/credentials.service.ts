@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import {
   computeShareCommitment,
+  configDigest,
   generateDataKey,
   MAX_GROUP_CUSTODIANS,
   MAX_SHARING_GROUPS,
@@ -24,6 +25,7 @@ import { actorId } from '../users/users.service.js';
 import type { CredentialKind } from './credentials.dto.js';
 import { findCredential, insertCredential, insertShare, listCredentials, listShares, type CredentialRow, type ShareRow } from './credentials.repository.js';
 import { sealedToKid, shareAssignmentMac } from './share-assignments.js';
+import { insertCustodyPolicy } from './credential-versions.js';
 
 /** One sharing group (spec §3a): any `threshold` of its `custodians` (user ids). */
 export interface NewSharingGroup {
@@ -152,7 +154,7 @@ export class CredentialsService {
         createdAt: now,
         sharingGroups,
       };
-      await this.audit.transaction(async (tx) => {
+      credential.custodyPolicyId = await this.audit.transaction(async (tx) => {
         if (!(await insertCredential(tx, { ...credential, createdBy: actor.id }))) {
           throw new AppError('NAME_TAKEN', `a credential named "${input.name}" already exists`);
         }
@@ -169,8 +171,11 @@ export class CredentialsService {
             custodians: shareRows.map((s) => ({ userId: s.custodianId, index: s.index, ...(s.group !== null ? { grp: s.group } : {}) })),
             ...(grouped ? { groups: sharingGroups } : {}),
             ...(generated ? { generated: true, publicJwk: publicInfo.publicJwk } : {}),
+            configSha256: configDigest(config),
           },
         });
+        // Spec §4a: who may change the credential's custody, created with it.
+        return insertCustodyPolicy(tx, this.audit, actorId(actor), { id, threshold: credential.threshold });
       });
       return { credential, shares: shareRows };
     } finally {

@@ -6,7 +6,7 @@ import { AuditWriter } from '../audit/audit-writer.js';
 import { findCredential } from '../credentials/credentials.repository.js';
 import { ShareAssignmentIntegrityError, verifiedAssignments, type VerifiedAssignment } from '../credentials/share-assignments.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
-import { operationFor } from '../operations/operations.js';
+import { operationFor, StagedVersion } from '../operations/operations.js';
 import { signedRequestOf, type SignedRequest } from './signed-request.js';
 import { withRequestKey } from '../requests/request-keys.js';
 import { RequestLifecycle } from '../requests/request-lifecycle.js';
@@ -100,6 +100,7 @@ export class ExecutionService implements OnApplicationBootstrap {
       zeroize(dataKey, ...opened.map((s) => s.share));
       if (!(await this.shredShares(request))) return;
       const result = await operationFor(signed.operation.kind).run(this.ctx, signed, { config: credential.config, secret, timeoutSeconds });
+      if (result instanceof StagedVersion) return await this.finishStaged(request, result);
       await this.finish(request, 'error' in result ? 'failed' : 'succeeded', result);
     } catch (error) {
       this.ctx.log.error({ err: error, requestId }, 'execution crashed');
@@ -256,7 +257,38 @@ export class ExecutionService implements OnApplicationBootstrap {
     );
     if (finished) this.metrics.finished.inc({ kind: kind ?? 'unknown', status });
   }
+
+  /**
+   * Ends a custody request (spec §4a): its new credential version is stored by
+   * `staged.commit` in the same transaction that moves the request to `succeeded` (or
+   * `failed`, when the commit answers an error and writes nothing). A request no longer
+   * `executing` (swept as interrupted meanwhile) rolls the whole transaction back: no
+   * version without the request that made it.
+   */
+  private async finishStaged(request: RequestRow, staged: StagedVersion): Promise<void> {
+    const kind = signedKindOf(request) ?? 'unknown';
+    let status: 'succeeded' | 'failed' = 'failed';
+    try {
+      await this.audit.transaction(async (tx) => {
+        const result = await staged.commit(tx, { audit: this.audit, lifecycle: this.lifecycle, now: this.ctx.now() });
+        status = 'error' in result ? 'failed' : 'succeeded';
+        const moved = await this.lifecycle.transition(tx, { ...request, status: 'executing' }, status, {
+          actor: 'system',
+          result: storableJson(result),
+          data: { resultSha256: sha256Hex(canonicalJson(result)), ...(status === 'failed' ? { error: result['error'] } : {}), custody: true },
+        });
+        if (!moved) throw new ExecutionLost();
+      });
+    } catch (error) {
+      if (error instanceof ExecutionLost) return;
+      throw error;
+    }
+    this.metrics.finished.inc({ kind, status });
+  }
 }
+
+/** The request was no longer this execution's when its new credential version was to be stored: nothing is stored. */
+class ExecutionLost extends Error {}
 
 /** The operation kind the digest input names, if it names a known one (a database writer may have broken it). */
 function signedKindOf(request: RequestRow): OperationKind | undefined {

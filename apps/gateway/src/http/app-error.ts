@@ -30,6 +30,7 @@ export function statusForCode(code: AppErrorCode): number {
     case 'POLICY_INVALID':
     case 'CREDENTIAL_INVALID':
     case 'PASSWORD_UNCHANGED':
+    case 'INTAKE_KEY_REFUSED':
       return 400;
     case 'AUTH_REQUIRED':
     case 'AUTH_INVALID_CREDENTIALS':
@@ -55,6 +56,8 @@ export function statusForCode(code: AppErrorCode): number {
     case 'APPROVAL_DUPLICATE':
     case 'REQUEST_NOT_PENDING':
     case 'IDEMPOTENCY_KEY_REUSED':
+    case 'CREDENTIAL_VERSION_CHANGED':
+    case 'POLICY_OUTDATED':
       return 409;
     case 'BODY_TOO_LARGE':
       return 413;

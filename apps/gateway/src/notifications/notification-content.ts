@@ -58,6 +58,10 @@ export function summarizeOperation(operation: Operation): string {
       return clip(`${p['readOnly'] === false ? 'SQL (read-write)' : 'SQL (read-only)'}: ${str(p['sql']).replace(/\s+/g, ' ')}`, 200);
     case 'reveal':
       return 'reveal the secret to the requester (break-glass)';
+    case 'credential.reshare':
+      return 'custody: re-share the credential to new custodians or thresholds';
+    case 'credential.rotate':
+      return 'custody: rotate the credential (new secret and/or config)';
     default:
       return assertUnreachable(operation.kind, 'operation kind');
   }

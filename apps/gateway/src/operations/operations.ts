@@ -12,15 +12,27 @@ import type { GatewayContext } from '../gateway-context.js';
 import { AppError } from '../http/app-error.js';
 import type { SignedRequest } from '../executions/signed-request.js';
 import { findUserWithCheckedKeys } from '../users/enrolled-keys.js';
+import { reshare, rotate, StagedVersion } from './custody-operations.js';
+
+export { StagedVersion };
 
 /** What the gateway does with one operation kind, from the policy that names it to the run. */
 export interface OperationHandler {
   /** At policy creation: whether this kind can act on a credential of that kind. */
   servesCredentialKind(kind: CredentialKind): boolean;
-  /** At submission: the params to store, checked for this credential and this requester; throws AppError. */
-  admit(ctx: GatewayContext, principal: Principal, params: Record<string, unknown>, credential: { kind: CredentialKind; config: Record<string, unknown> }): Promise<Record<string, unknown>>;
-  /** At execution, with the rebuilt secret, for the request as signed: the result object of §6, or `{error, code}`. */
-  run(ctx: GatewayContext, request: SignedRequest, input: { config: Record<string, unknown>; secret: Buffer; timeoutSeconds: number }): Promise<Record<string, unknown>>;
+  /** At submission of request `requestId`: the params to store, checked for this credential and this requester; throws AppError. */
+  admit(
+    ctx: GatewayContext,
+    principal: Principal,
+    params: Record<string, unknown>,
+    credential: { id: string; version: number; kind: CredentialKind; config: Record<string, unknown> },
+    requestId: string,
+  ): Promise<Record<string, unknown>>;
+  /**
+   * At execution, with the rebuilt secret, for the request as signed: the result object of §6, or `{error, code}`;
+   * a custody operation answers a StagedVersion, stored in the transaction that ends the request.
+   */
+  run(ctx: GatewayContext, request: SignedRequest, input: { config: Record<string, unknown>; secret: Buffer; timeoutSeconds: number }): Promise<Record<string, unknown> | StagedVersion>;
   /** Added to the audit entry that ends the request. */
   readonly finalAuditData: Record<string, unknown>;
 }
@@ -94,7 +106,7 @@ const reveal: OperationHandler = {
 };
 
 /** Operations that act on the credential itself, answered by the gateway: a kind added to the contracts list and missing here fails the compile. */
-const INTERNAL_OPERATIONS: { readonly [K in InternalOperationKind]: OperationHandler } = { reveal };
+const INTERNAL_OPERATIONS: { readonly [K in InternalOperationKind]: OperationHandler } = { reveal, 'credential.reshare': reshare, 'credential.rotate': rotate };
 
 const handlers = new Map<OperationKind, OperationHandler>();
 

@@ -1,13 +1,14 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiConflictResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
 import type { PolicyDefinition } from '#libs/policy';
 import { Authenticated, CurrentPrincipal, Roles } from '../auth/decorators.js';
 import type { Principal } from '../auth/principal.js';
-import { CreatePolicyDto } from './policies.dto.js';
+import { CreatePolicyDto, UpdatePolicyDto } from './policies.dto.js';
 import { PoliciesService } from './policies.service.js';
 
-function toPolicyResponse(p: PolicyDefinition) {
+function toPolicyResponse(p: PolicyDefinition, state?: { custody: boolean; disabledReason: string | null }) {
   return {
+    ...(state !== undefined ? { custody: state.custody, disabledReason: state.disabledReason } : {}),
     id: p.id,
     name: p.name,
     credentialId: p.credentialId,
@@ -29,19 +30,31 @@ export class PoliciesController {
   @HttpCode(201)
   @Roles('security_lead')
   async create(@CurrentPrincipal() principal: Principal, @Body() body: CreatePolicyDto) {
-    return toPolicyResponse(await this.policies.create(principal, body));
+    const policy = await this.policies.create(principal, body);
+    return toPolicyResponse(policy, (await this.policies.states([policy.id])).get(policy.id));
+  }
+
+  /** Tightens (or, down to the threshold, loosens) `approvals.min`; re-enables a `policy_outdated` policy. */
+  @Patch(':id')
+  @Roles('security_lead')
+  async update(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: UpdatePolicyDto) {
+    const policy = await this.policies.updateMin(principal, id, body.approvals.min);
+    return toPolicyResponse(policy, (await this.policies.states([policy.id])).get(policy.id));
   }
 
   @Get()
   @Authenticated()
   async list(@CurrentPrincipal() principal: Principal) {
-    return { policies: (await this.policies.list(principal)).map(toPolicyResponse) };
+    const policies = await this.policies.list(principal);
+    const states = await this.policies.states(policies.map((p) => p.id));
+    return { policies: policies.map((p) => toPolicyResponse(p, states.get(p.id))) };
   }
 
   @Get(':id')
   @Authenticated()
   async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
-    return toPolicyResponse(await this.policies.get(principal, id));
+    const policy = await this.policies.get(principal, id);
+    return toPolicyResponse(policy, (await this.policies.states([policy.id])).get(policy.id));
   }
 
   @Delete(':id')

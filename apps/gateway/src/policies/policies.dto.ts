@@ -116,3 +116,20 @@ export class CreatePolicyDto {
   @Max(3600)
   operationTimeoutSeconds?: number;
 }
+
+export class PolicyMinDto {
+  @ApiProperty({ description: 'at least the credential threshold (Σtⱼ), at most its number of custodians' })
+  @IsInt()
+  @Min(1)
+  @Max(512)
+  min!: number;
+}
+
+/** PATCH /policies/:id: only `approvals.min` changes (spec §4a: tightened, never below Σtⱼ). */
+export class UpdatePolicyDto {
+  @ApiProperty({ type: PolicyMinDto })
+  @IsObject()
+  @ValidateNested()
+  @Type(() => PolicyMinDto)
+  approvals!: PolicyMinDto;
+}

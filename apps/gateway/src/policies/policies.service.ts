@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { isOperationKind, OPERATION_KINDS } from '#libs/contracts';
+import { isCustodyOperationKind, isOperationKind, OPERATION_KINDS } from '#libs/contracts';
 import { executorFor } from '#libs/executors';
 import { canSeePolicy, PolicyError, validatePolicyDefinition, type OperationRule, type PolicyDefinition } from '#libs/policy';
 import { AuditWriter } from '../audit/audit-writer.js';
@@ -30,6 +30,7 @@ export class PoliciesService {
     const operations: OperationRule[] = [];
     for (const op of input.operations) {
       const kind = op.kind;
+      if (isCustodyOperationKind(kind)) throw new AppError('POLICY_INVALID', `operation kind "${kind}" is governed by the credential's custody policy only`);
       if (!isOperationKind(kind)) throw new AppError('POLICY_INVALID', `operation kind "${kind}" is not one of ${OPERATION_KINDS.join(', ')}`);
       operations.push({ kind, ...(op.constraints !== undefined ? { constraints: op.constraints } : {}) });
       if (op.kind !== 'reveal' && !executorFor(op.kind).credentialKinds.includes(credential.kind)) {
@@ -70,6 +71,35 @@ export class PoliciesService {
     });
   }
 
+  /**
+   * Sets a policy's `approvals.min` (security leads). Enforces: the policy exists; Σtⱼ
+   * of the credential's current version ≤ min ≤ its number of custodians (400
+   * POLICY_INVALID otherwise, nothing changed). An outdated policy so edited is enabled
+   * again. Requests already submitted keep the snapshot they were signed with.
+   */
+  async updateMin(actor: Principal, id: string, min: number): Promise<PolicyDefinition> {
+    return this.audit.transaction(async (tx) => {
+      const policy = await findPolicy(tx, id);
+      if (policy === undefined) throw new AppError('NOT_FOUND', 'no such policy');
+      const rows: { threshold: number; shareCount: number }[] = await tx.query(`SELECT threshold, share_count AS "shareCount" FROM credentials WHERE id = $1 FOR UPDATE`, [policy.credentialId]);
+      const credential = rows[0];
+      if (credential === undefined) throw new AppError('NOT_FOUND', 'no such policy');
+      if (min < credential.threshold || min > credential.shareCount) {
+        throw new AppError('POLICY_INVALID', `approvals.min must be between the credential's threshold ${credential.threshold} and its ${credential.shareCount} custodians`);
+      }
+      await tx.query(`UPDATE policies SET approvals = jsonb_set(approvals, '{min}', to_jsonb($2::integer)), disabled_reason = NULL WHERE id = $1`, [id, min]);
+      await this.audit.append(tx, { actor: actorId(actor), action: 'policy.updated', subject: `policy:${id}`, data: { approvals: { min: { from: policy.approvals.min, to: min } } } });
+      return { ...policy, approvals: { ...policy.approvals, min } };
+    });
+  }
+
+  /** Per policy id: whether it is its credential's custody policy, and why it is disabled (`policy_outdated`) if it is (spec §4a). */
+  async states(ids: string[]): Promise<Map<string, { custody: boolean; disabledReason: string | null }>> {
+    const rows: { id: string; custody: boolean; disabledReason: string | null }[] =
+      ids.length === 0 ? [] : await this.ctx.dataSource.query(`SELECT id, custody, disabled_reason AS "disabledReason" FROM policies WHERE id = ANY($1::uuid[])`, [ids]);
+    return new Map(rows.map((r) => [r.id, { custody: r.custody, disabledReason: r.disabledReason }]));
+  }
+
   /** The policies `viewer` may see (`canSeePolicy`). */
   async list(viewer: Principal): Promise<PolicyDefinition[]> {
     const rows: PolicyRow[] = await this.ctx.dataSource.query(`SELECT ${POLICY_COLUMNS} FROM policies WHERE deleted_at IS NULL ORDER BY name`);
@@ -87,19 +117,22 @@ export class PoliciesService {
 
   /**
    * Deletes a policy (security lead). Enforces: the policy exists and is not deleted
-   * (404); no pending, approved or executing request uses it (409 IN_USE, nothing
+   * (404); it is not a credential's custody policy and no pending, approved or
+   * executing request uses it (409 IN_USE, nothing
    * changed). The row is kept, marked deleted, because past requests and the audit
    * log name it; the row lock makes a concurrent delete wait and then find it gone.
    */
   async delete(actor: Principal, id: string): Promise<void> {
     if (!isUuid(id)) throw new AppError('NOT_FOUND', 'no such policy');
     await this.audit.transaction(async (tx) => {
-      const rows: { name: string; credentialId: string }[] = await tx.query(
-        'SELECT name, credential_id AS "credentialId" FROM policies WHERE id = $1 AND deleted_at IS NULL FOR UPDATE',
+      const rows: { name: string; credentialId: string; custody: boolean }[] = await tx.query(
+        'SELECT name, credential_id AS "credentialId", custody FROM policies WHERE id = $1 AND deleted_at IS NULL FOR UPDATE',
         [id],
       );
       const policy = rows[0];
       if (policy === undefined) throw new AppError('NOT_FOUND', 'no such policy');
+      // Without its custody policy a credential could never be re-shared or rotated again (spec §4a).
+      if (policy.custody) throw new AppError('IN_USE', `policy "${policy.name}" is its credential's custody policy: it can be tightened, never deleted`, { activeRequests: 0 });
       const active: { count: string }[] = await tx.query(
         `SELECT count(*)::text AS count FROM requests WHERE policy_id = $1 AND status IN ('pending', 'approved', 'executing')`,
         [id],

@@ -64,9 +64,19 @@ export class RequestReader {
     return this.present(await this.view(id));
   }
 
-  /** Adds the request's public key, derived from its sealed private key: what an answer shows. */
-  present(view: RequestView): Promise<RequestView> {
-    return withPublicRequestKey(this.ctx.masterKey, view);
+  /**
+   * Adds the request's public key, derived from its sealed private key: what an answer
+   * shows; for a re-share, the names of the custodians it names, so approvers read who
+   * receives the new shares (spec §4a).
+   */
+  async present(view: RequestView): Promise<RequestView> {
+    const presented = await withPublicRequestKey(this.ctx.masterKey, view);
+    const op = view.request.digestInput.operation;
+    if (op.kind !== 'credential.reshare') return presented;
+    const ids = JSON.stringify(op.params).match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g) ?? [];
+    if (ids.length === 0) return presented;
+    const rows: { id: string; username: string }[] = await this.ctx.dataSource.query(`SELECT id, username FROM users WHERE id = ANY($1::uuid[])`, [[...new Set(ids)]]);
+    return { ...presented, names: { ...Object.fromEntries(rows.map((r) => [r.id, r.username])), ...presented.names } };
   }
 
   canSee(principal: Principal, view: RequestView): boolean {

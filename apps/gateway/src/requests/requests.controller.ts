@@ -24,7 +24,8 @@ export class RequestsController {
 
   @Post()
   @HttpCode(201)
-  @Roles('requester')
+  // Security leads submit custody requests (spec §4a) under the custody policy.
+  @Roles('requester', 'security_lead')
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'retries with the same key and body return the same request' })
   async submit(@CurrentPrincipal() principal: Principal, @Body() body: SubmitRequestDto, @Headers('idempotency-key') idempotencyKey: string | undefined, @Res({ passthrough: true }) res: Response) {
     if (idempotencyKey !== undefined && !/^[A-Za-z0-9._:-]{1,128}$/.test(idempotencyKey)) {

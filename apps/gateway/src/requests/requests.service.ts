@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { isFinalRequestStatus, isOperationKind, type Operation, type RequestPreview } from '#libs/contracts';
+import type { EntityManager } from 'typeorm';
+import { isCustodyOperationKind, isFinalRequestStatus, isOperationKind, type Operation, type RequestPreview } from '#libs/contracts';
 import { canonicalJson, computeRequestDigest, CryptoError, openShareForRequest, sha256Hex, verifyApprovalStatement, zeroize, type JWK, type RequestDigestInput } from '#libs/crypto';
 import { applyVote, constraintNotes, policyDigestSubject, PolicyError, selectPolicy, type PolicyDefinition, type VoteResolution } from '#libs/policy';
 import { AuditWriter } from '../audit/audit-writer.js';
@@ -39,6 +40,17 @@ export interface SubmittedView {
   policy: PolicyDefinition;
 }
 
+async function isPolicyOutdated(db: Pick<EntityManager, 'query'>, policyId: string): Promise<boolean> {
+  const rows: { disabledReason: string | null }[] = await db.query(`SELECT disabled_reason AS "disabledReason" FROM policies WHERE id = $1`, [policyId]);
+  return rows[0]?.disabledReason === 'policy_outdated';
+}
+
+/** The credential's current version, its row share-locked until the transaction ends: a custody commit waits. */
+async function currentVersionLocked(tx: Pick<EntityManager, 'query'>, credentialId: string): Promise<number | undefined> {
+  const rows: { version: number }[] = await tx.query(`SELECT version FROM credentials WHERE id = $1 FOR SHARE`, [credentialId]);
+  return rows[0]?.version;
+}
+
 /** RFC 3339 UTC to the second: what the digest binds and what clients show. */
 export function rfc3339(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -68,9 +80,9 @@ export class RequestsService {
       const existing = await findByIdempotencyKey(this.ctx.dataSource, principal.id, idempotencyKey);
       if (existing !== undefined) return { view: await this.replay(existing, fingerprint), replayed: true };
     }
-    const { credential, operation, policy } = await this.admit(principal, body);
-
     const id = randomUUID();
+    const { credential, operation, policy } = await this.admit(principal, body, id);
+
     const ttl = Math.min(body.ttlSeconds ?? policy.requestTtlSeconds, policy.requestTtlSeconds);
     const expiresAt = new Date(Math.floor(this.ctx.now().getTime() / 1000) * 1000 + ttl * 1000);
     const digestInput: RequestDigestInput = {
@@ -101,12 +113,16 @@ export class RequestsService {
       idempotencyKey: idempotencyKey ?? null,
       idempotencyFingerprint: fingerprint,
     };
-    const inserted = await this.audit.transaction((tx) =>
-      this.lifecycle.submitted(tx, row, {
+    const inserted = await this.audit.transaction(async (tx) => {
+      // A new version made meanwhile (spec §4a) would leave this request bound to shares that no longer exist.
+      if ((await currentVersionLocked(tx, credential.id)) !== credential.version) {
+        throw new AppError('CREDENTIAL_VERSION_CHANGED', 'the credential changed version while the request was submitted (credential_version_changed): submit it again');
+      }
+      return this.lifecycle.submitted(tx, row, {
         actor: actorId(principal),
         data: { credentialId: credential.id, policyId: policy.id, operation, reason: body.reason, digest: row.digest, expiresAt: digestInput.expiresAt },
-      }),
-    );
+      });
+    });
     if (!inserted && idempotencyKey !== undefined) {
       const raced = await findByIdempotencyKey(this.ctx.dataSource, principal.id, idempotencyKey);
       if (raced !== undefined) return { view: await this.replay(raced, fingerprint), replayed: true };
@@ -122,7 +138,7 @@ export class RequestsService {
    * name, each marked whether the policy lets them decide a request of this caller.
    */
   async preview(principal: Principal, body: PreviewRequestDto): Promise<RequestPreview> {
-    const { credential, operation, policy } = await this.admit(principal, body);
+    const { credential, operation, policy } = await this.admit(principal, body, undefined);
     const shares = await listShares(this.ctx.dataSource, credential.id, credential.version);
     const people = new Map((await findUsersByIds(this.ctx.dataSource, shares.map((s) => s.custodianId))).map((u) => [u.id, u]));
     const requesterSide = [principal.id, ...(principal.ownerId != null ? [principal.ownerId] : [])];
@@ -148,16 +164,32 @@ export class RequestsService {
   }
 
   /** The credential, the operation as it would be stored, and the policy that admits both for this caller (spec §4 "Submit a request"). */
-  private async admit(principal: Principal, body: Pick<SubmitRequestDto, 'credential' | 'operation'>): Promise<{ credential: CredentialRow; operation: Operation; policy: PolicyDefinition }> {
+  /**
+   * What a submission and its preview share: the credential, the operation as it would be
+   * stored, and the policy that admits it. A preview (`requestId` undefined) of a custody
+   * operation is refused: admitting one claims its intake key, and approvers see its review.
+   */
+  private async admit(principal: Principal, body: Pick<SubmitRequestDto, 'credential' | 'operation'>, requestId: string | undefined): Promise<{ credential: CredentialRow; operation: Operation; policy: PolicyDefinition }> {
     const credential = await findCredential(this.ctx.dataSource, body.credential);
     if (credential === undefined) throw new AppError('NOT_FOUND', `no credential "${body.credential}"`);
     const kind = body.operation.kind;
     if (!isOperationKind(kind)) throw new AppError('VALIDATION_FAILED', `operation.params: operation kind "${String(kind).slice(0, 64)}" is not supported`);
-    const operation: Operation = { kind, params: await operationFor(kind).admit(this.ctx, principal, body.operation.params, credential) };
-    const policy = selectPolicy(await policiesOfCredential(this.ctx.dataSource, credential.id), principal, operation);
+    const policies = await policiesOfCredential(this.ctx.dataSource, credential.id);
+    if (isCustodyOperationKind(kind)) {
+      if (requestId === undefined) throw new AppError('VALIDATION_FAILED', `operation.kind: ${kind} has no preview; submit it, and its approvers are shown the change`);
+      // Custody admission claims intake keys: only someone the custody policy admits gets that far.
+      if (selectPolicy(policies, principal, { kind, params: {} }) === undefined) {
+        throw new AppError('NO_MATCHING_POLICY', `no policy of credential "${credential.name}" lets you run ${kind}`);
+      }
+    }
+    const operation: Operation = { kind, params: await operationFor(kind).admit(this.ctx, principal, body.operation.params, credential, requestId ?? randomUUID()) };
+    const policy = selectPolicy(policies, principal, operation);
     if (policy === undefined) {
       const notes = constraintNotes(operation);
       throw new AppError('NO_MATCHING_POLICY', `no policy of credential "${credential.name}" lets you run this ${operation.kind} operation${notes.length === 0 ? '' : ` (${notes.join('; ')})`}`);
+    }
+    if (await isPolicyOutdated(this.ctx.dataSource, policy.id)) {
+      throw new AppError('POLICY_OUTDATED', `policy "${policy.name}" asks more approvals than the credential now has custodians (policy_outdated): a security lead must edit it`);
     }
     return { credential, operation, policy };
   }

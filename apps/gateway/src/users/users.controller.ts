@@ -55,7 +55,7 @@ export class UsersController {
   @Get('users')
   @Roles('admin', 'security_lead', 'auditor')
   async listUsers() {
-    return { users: (await this.users.listUsers()).map((u) => ({ ...toUserResponse(u), keysEnrolled: u.signingKey !== null, mustChangePassword: u.mustChangePassword, signIn: u.passwordHash === null ? 'sso' : 'password' })) };
+    return { users: (await this.users.listUsers()).map((u) => ({ ...toUserResponse(u), keysEnrolled: u.signingKey !== null, encryptionThumbprint: u.encryptionKid, mustChangePassword: u.mustChangePassword, signIn: u.passwordHash === null ? 'sso' : 'password' })) };
   }
 
   @Put('users/:id/password')

@@ -36,6 +36,8 @@ export function unrenderableReason(op: ReceivedOperation): string | null {
     case 'sql.exec':
       return str(p.sql) === null ? 'the SQL operation has no statement' : null;
     case 'reveal':
+    case 'credential.reshare':
+    case 'credential.rotate':
       return null;
     default:
       return assertUnreachable(op.kind, 'operation kind');
@@ -65,6 +67,10 @@ function rawSummary(op: ReceivedOperation): string {
       return `SQL: ${String(p.sql).replace(/\s+/g, ' ').slice(0, 80)}`;
     case 'reveal':
       return 'reveal the secret (break-glass)';
+    case 'credential.reshare':
+      return 'custody: re-share the credential';
+    case 'credential.rotate':
+      return 'custody: rotate the credential';
     default:
       return assertUnreachable(op.kind, 'operation kind');
   }
@@ -185,6 +191,20 @@ function kindFields(kind: OperationKind, p: Record<string, unknown>): ReactNode 
           <dt>Effect</dt>
           <dd>
             <strong className="danger-text">Break-glass: the requester receives the credential’s secret itself.</strong>
+          </dd>
+        </>
+      );
+    case 'credential.reshare':
+    case 'credential.rotate':
+      return (
+        <>
+          <dt>Effect</dt>
+          <dd>
+            <strong className="danger-text">{kind === 'credential.reshare' ? 'Custody: the credential is re-shared to the structure below (a new version).' : 'Custody: the credential is rotated (new secret and/or config, a new version).'}</strong>
+          </dd>
+          <dt>Parameters</dt>
+          <dd>
+            <ReviewText as="pre" className="code" text={JSON.stringify(p, null, 2)} />
           </dd>
         </>
       );

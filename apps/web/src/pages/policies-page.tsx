@@ -38,6 +38,8 @@ const CONSTRAINT_EXAMPLES: Record<OperationKind, string> = {
   'ssh.exec': 'command=["systemctl", "restart", "nginx"]',
   'sql.exec': 'readOnly=true',
   reveal: '',
+  'credential.reshare': '',
+  'credential.rotate': '',
 };
 
 function exampleFor(kind: OperationKind | undefined): string {
