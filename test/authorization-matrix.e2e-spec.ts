@@ -63,6 +63,8 @@ const EXPECTED: Record<string, Expected> = {
   'GET /api/v1/credentials/:id/health':     { own: ['ok', 'ok', 'ok', '403', 'ok', '403', '401'], other: ['ok', 'ok', '404', '403', 'ok', '403', '401'] },
   'GET /api/v1/credentials/:id/share':      { own: ['403', '403', 'ok', '403', '403', '403', '401'], other: ['403', '403', '403', '403', '403', '403', '401'] },
   'POST /api/v1/credentials/:id/check-ins': ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', '401'],
+  // The lost-key runbook (issue 16 item 8): which credentials lost a live share, to those who run it and audit it.
+  'GET /api/v1/custody/affected':          ['ok', 'ok', '403', '403', 'ok', '403', '401'],
   'POST /api/v1/policies':                  ['403', 'ok', '403', '403', '403', '403', '401'],
   'GET /api/v1/policies':                   ANY_CALLER,
   'GET /api/v1/policies/:id':               { own: ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', '401'], other: ['ok', 'ok', '404', '404', 'ok', 'ok', '401'] },

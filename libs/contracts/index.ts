@@ -178,6 +178,8 @@ export interface User {
   /** a disabled user cannot sign in and their tokens are refused */
   disabled: boolean;
   keysEnrolled?: boolean;
+  /** GET /users: the thumbprint of the encryption key enrolled now (MAC-checked), what a re-share names as the custodian's `kid`; null when none */
+  encryptionThumbprint?: string | null;
 }
 
 export interface NewUser {
@@ -442,8 +444,25 @@ export interface CredentialHealth {
     name: string;
     threshold: number;
     live: number;
-    custodians: { userId: string; username: string; index: number; live: boolean; reasons: LivenessReason[]; lastCheckInAt: string | null; checkInDueAt: string }[];
+    custodians: {
+      userId: string;
+      username: string;
+      index: number;
+      live: boolean;
+      reasons: LivenessReason[];
+      lastCheckInAt: string | null;
+      checkInDueAt: string;
+      /** the thumbprint of the key this custodian's share is sealed to (the envelope's `kid`) */
+      kid: string;
+      /** the thumbprint of the encryption key they have enrolled now (MAC-checked), null when none; differs from `kid` after a re-enrolment (`keys_changed`) */
+      enrolledKid: string | null;
+    }[];
   }[];
+}
+
+/** GET /custody/affected (issue 16 item 8): the credentials with a custodian who is not live, each with its health; the lost-key runbook starts here. */
+export interface AffectedCredentials {
+  credentials: (CredentialHealth & { name: string })[];
 }
 
 // ---- policies (policies.controller.ts `toPolicyResponse`) ----

@@ -13,7 +13,7 @@ import { BearerTokenStrategy, ServiceTokenStrategy, SessionCookieStrategy } from
 import { CredentialsController } from './credentials/credentials.controller.js';
 import { CredentialsService } from './credentials/credentials.service.js';
 import { CheckInsService } from './credentials/check-ins.service.js';
-import { CustodyController } from './credentials/custody.controller.js';
+import { CustodyController, CustodyOverviewController } from './credentials/custody.controller.js';
 import { CustodyHealthService } from './credentials/custody-health.service.js';
 import { ExecutionQueue } from './executions/execution-queue.js';
 import { ExecutionService } from './executions/execution.service.js';
@@ -60,6 +60,7 @@ export class AppModule {
         KeysController,
         CredentialsController,
         CustodyController,
+        CustodyOverviewController,
         PoliciesController,
         RequestsController,
         EventsController,

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { calculateJwkThumbprint } from 'jose';
 import { Gauge } from 'prom-client';
-import type { CredentialHealth } from '#libs/contracts';
+import type { AffectedCredentials, CredentialHealth } from '#libs/contracts';
 import { assessCustody, canSeeCredential, type CustodianFacts } from '#libs/policy';
 import type { Principal } from '../auth/principal.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
@@ -58,6 +58,28 @@ export class CustodyHealthService {
   }
 
   /**
+   * The lost-key runbook's list (issue 16 item 8): every credential with a custodian who
+   * is not live — with `userId`, only those where that user is one — each with its health,
+   * which names the key each share is sealed to and the key each custodian enrolled now.
+   * A credential whose assignments fail their MAC is left out (its health answers 409).
+   */
+  async affected(userId: string | undefined): Promise<AffectedCredentials> {
+    const credentials: AffectedCredentials['credentials'] = [];
+    for (const credential of await listCredentials(this.ctx.dataSource)) {
+      let health: CredentialHealth;
+      try {
+        health = await this.assess(credential);
+      } catch (error) {
+        if (error instanceof AppError) continue;
+        throw error;
+      }
+      const lost = health.groups.flatMap((g) => g.custodians).filter((c) => !c.live && (userId === undefined || c.userId === userId));
+      if (lost.length > 0) credentials.push({ ...health, name: credential.name });
+    }
+    return { credentials };
+  }
+
+  /**
    * Enforces: liveness is judged only from share rows whose assignment MAC checks (else
    * 409, naming nobody) and from enrolled keys whose MAC checks (a failing key counts
    * as changed); "the same keys" means the key the envelope is sealed to (its header
@@ -72,13 +94,16 @@ export class CustodyHealthService {
     );
     const lastCheckIn = new Map(checkIns.map((c) => [c.custodianId, new Date(c.at)]));
     const facts: (CustodianFacts & { group: number })[] = [];
+    const enrolledKids = new Map<string, string | undefined>();
     for (const share of shares) {
       const user = users.get(share.custodianId);
+      const enrolledKid = user === undefined ? undefined : await this.currentEncryptionKid(user);
+      enrolledKids.set(share.custodianId, enrolledKid);
       facts.push({
         userId: share.custodianId,
         enabled: user !== undefined && user.disabledAt === null,
         roles: user?.roles ?? [],
-        keysUnchanged: user !== undefined && (await this.currentEncryptionKid(user)) === sealedToKid(share.envelope),
+        keysUnchanged: enrolledKid !== undefined && enrolledKid === sealedToKid(share.envelope),
         lastCheckInAt: lastCheckIn.get(share.custodianId) ?? null,
         sealedAt: new Date(share.sealedAt),
         group: share.group ?? 0,
@@ -107,6 +132,8 @@ export class CustodyHealthService {
             reasons: c.reasons,
             lastCheckInAt: lastCheckIn.get(c.userId)?.toISOString() ?? null,
             checkInDueAt: c.checkInDueAt.toISOString(),
+            kid: share === undefined ? '' : sealedToKid(share.envelope),
+            enrolledKid: enrolledKids.get(c.userId) ?? null,
           };
         }),
       })),

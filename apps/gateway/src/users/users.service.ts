@@ -21,7 +21,7 @@ import {
   type KeyCheckedUserRow,
   type UserRow,
 } from './accounts.repository.js';
-import { findUserWithCheckedKeys } from './enrolled-keys.js';
+import { checkedEncryptionKid, findUserWithCheckedKeys } from './enrolled-keys.js';
 
 /** What an admin may change of a user; absent fields stay as they are. */
 export interface UserChange {
@@ -134,6 +134,11 @@ export class UsersService {
 
   listUsers(): Promise<UserRow[]> {
     return listUsers(this.ctx.dataSource);
+  }
+
+  /** The thumbprint of the user's MAC-checked encryption key (`checkedEncryptionKid`), null when none or failing. */
+  encryptionKidOf(user: UserRow): Promise<string | null> {
+    return checkedEncryptionKid(this.ctx, user);
   }
 
   async getUser(id: string): Promise<UserRow> {
