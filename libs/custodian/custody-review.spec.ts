@@ -70,6 +70,15 @@ describe('reviewReshare: warnings', () => {
   });
 });
 
+describe('reviewReshare: a viewer who cannot list every user', () => {
+  it('warns neither about people it does not know nor about keys it cannot see, but still about every weakening', () => {
+    const partial = (id: string): ReviewPerson | undefined => (id === 'a' || id === 'b' ? { username: PEOPLE[id]!.username } : undefined);
+    const review = reviewReshare({ current: flat(2, ['a', 'b', 'c']), proposed: proposeFlat(1, ['a', 'b', 'zz']), person: partial, requesterId: 'r', directoryComplete: false });
+    expect(review.warnings.map((w) => w.code).sort()).toEqual(['one_person_meets_group', 'threshold_lowered', 'total_threshold_lowered']);
+    expect(review.groups[0]?.added.map((c) => c.username)).toEqual(['unknown user zz']);
+  });
+});
+
 describe('reviewReshare: old → new per group', () => {
   it('lists the added, removed and kept custodians with their key fingerprints', () => {
     const review = reviewReshare({ current: flat(2, ['a', 'b', 'c']), proposed: proposeFlat(2, ['b', 'c', 'd']), person, requesterId: 'r' });

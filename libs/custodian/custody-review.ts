@@ -23,10 +23,10 @@ export interface ReviewGroup {
   custodians: ReviewCustodian[];
 }
 
-/** A person named in a proposal: their name and the thumbprint of the encryption key enrolled now (null: none). */
+/** A person named in a proposal: their name and the thumbprint of the encryption key enrolled now (null: none; undefined: the viewer cannot tell, so it is not checked). */
 export interface ReviewPerson {
   username: string;
-  kid: string | null;
+  kid?: string | null;
 }
 
 export interface ReshareReviewInput {
@@ -36,6 +36,12 @@ export interface ReshareReviewInput {
   /** who a user id is; undefined for an id nobody knows */
   person: (userId: string) => ReviewPerson | undefined;
   requesterId: string;
+  /**
+   * false when the viewer cannot list every user (an operator sees only the names a
+   * request carries): a person `person` does not know is then not warned about as unknown.
+   * Default true.
+   */
+  directoryComplete?: boolean;
 }
 
 export interface ReviewedCustodian {
@@ -285,8 +291,8 @@ function groupWarnings(review: GroupReview, next: ProposedGroup | undefined, inp
   for (const c of next.custodians) {
     const person = input.person(c.userId);
     if (person === undefined) {
-      out.push({ code: 'unknown_custodian', group, message: `group "${group}": user ${c.userId} is not known to this gateway` });
-    } else if (person.kid === null || person.kid !== c.kid) {
+      if (input.directoryComplete !== false) out.push({ code: 'unknown_custodian', group, message: `group "${group}": user ${c.userId} is not known to this gateway` });
+    } else if (person.kid !== undefined && (person.kid === null || person.kid !== c.kid)) {
       out.push({
         code: 'key_not_enrolled_key',
         group,

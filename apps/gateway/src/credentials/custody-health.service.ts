@@ -132,7 +132,7 @@ export class CustodyHealthService {
             reasons: c.reasons,
             lastCheckInAt: lastCheckIn.get(c.userId)?.toISOString() ?? null,
             checkInDueAt: c.checkInDueAt.toISOString(),
-            kid: share === undefined ? '' : sealedToKid(share.envelope),
+            kid: (share === undefined ? undefined : sealedToKid(share.envelope)) ?? '',
             enrolledKid: enrolledKids.get(c.userId) ?? null,
           };
         }),

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { api, describeError, isFinalRequestStatus, type QgRequest } from '../api.ts';
 import { ApprovalsList } from '../components/approvals-list.tsx';
 import { ConfirmPrompt } from '../components/confirm-row.tsx';
+import { CustodyReview, isCustodyRequest } from '../components/custody-review.tsx';
 import { Countdown } from '../components/countdown.tsx';
 import { DecisionPanel } from '../components/decision-panel.tsx';
 import { ErrorMessage, Loading } from '../components/feedback.tsx';
@@ -170,6 +171,7 @@ export function RequestPage({ id }: { id: string }) {
       </div>
       {loaded.error !== undefined && <ErrorMessage title="Refreshing failed; showing the last known state" error={loaded.error} onRetry={loaded.reload} />}
       <DigestCheck request={request} verification={verification} />
+      {isCustodyRequest(request) && <CustodyReview request={request} />}
       <DecisionPanel request={request} verification={verification} onDecided={loaded.reload} />
       <div className="grid-2">
         <section className="card" aria-labelledby="op-title">
