@@ -1,5 +1,6 @@
 import { exportPublicJwks, generateCustodianKeys } from '../libs/custodian/index.js';
 import { Http } from './support/http.js';
+import { HttpReceiver, waitUntil } from './support/receivers.js';
 import { setUpSigningQuorum, type Operator, type QuorumSetup } from './support/quorum.js';
 import { testDatabaseKinds } from './support/test-databases.js';
 import { startTestGateway, type TestGateway } from './support/test-gateway.js';
@@ -113,5 +114,74 @@ describe.each(testDatabaseKinds())('re-enrolment while holding shares and the lo
     expect(affected).toHaveLength(1);
     expect(custodianIn(affected[0], target.id).reasons).toContain('disabled');
     expect(affected[0].margin).toBe(-1);
+  });
+});
+
+/** `credential.margin_low`: announced once when a change to a custodian takes a credential's margin from 1 or more to below 1. */
+describe.each(testDatabaseKinds())('credential.margin_low notifications (%s database)', (kind) => {
+  let gateway: TestGateway;
+  let receiver: HttpReceiver;
+  let a: QuorumSetup;
+  let b: QuorumSetup;
+  let secret: string;
+
+  beforeAll(async () => {
+    receiver = await new HttpReceiver().start();
+    gateway = await startTestGateway(kind, { publicUrl: 'https://qg.example.test' });
+    a = await setUpSigningQuorum(new Http(gateway.url), { prefix: 'mla', n: 3, k: 2 });
+    b = await setUpSigningQuorum(new Http(gateway.url), { prefix: 'mlb', n: 4, k: 2 });
+    const created = await a.admin.post('/api/v1/notification-channels', { name: 'margins', kind: 'webhook', config: { url: `${receiver.url}/margin` }, events: ['credential.margin_low'] });
+    expect(created.status).toBe(201);
+    expect(created.body.events).toEqual(['credential.margin_low']);
+    secret = created.body.signingSecret;
+  }, 120000);
+  afterAll(async () => {
+    await gateway?.close();
+    await receiver?.stop();
+  });
+
+  const events = () => receiver.verified('/margin', secret);
+  const eventsFor = (name: string) => events().filter((e) => e.data.credential.name === name);
+
+  it('fires on a re-enrolment, a disable and a role removal that cross below 1, once each, and never while the margin stays at 1 or more', async () => {
+    // a: 2 of 3 (margin 1). A custodian re-enrols: margin 0.
+    const op = a.operators[0]!;
+    const keys = await exportPublicJwks(await generateCustodianKeys());
+    expect((await op.http.put('/api/v1/me/keys', { encryptionKey: keys.encryptionKey, signingKey: keys.signingKey, currentPassword: `${op.username}-password-for-tests` })).status).toBe(200);
+    await waitUntil(() => eventsFor(a.credential.name).length > 0, 'margin_low for a');
+    const [first] = eventsFor(a.credential.name);
+    expect(first).toMatchObject({
+      type: 'credential.margin_low',
+      data: { credential: { id: a.credential.id, name: a.credential.name, version: a.credential.version }, margin: 0, notLive: [{ userId: op.id, username: op.username, reasons: ['keys_changed'] }], link: 'https://qg.example.test/credentials' },
+    });
+    expect(JSON.stringify(first)).not.toMatch(/envelope|"d":|share/i);
+
+    // b: 2 of 4 (margin 2). Disabling one custodian leaves margin 1: nothing.
+    expect((await b.admin.request('PATCH', `/api/v1/users/${b.operators[0]!.id}`, { disabled: true })).status).toBe(200);
+    // Removing another's operator role: margin 0, announced.
+    expect((await b.admin.request('PATCH', `/api/v1/users/${b.operators[1]!.id}`, { roles: [] })).status).toBe(200);
+    await waitUntil(() => eventsFor(b.credential.name).length > 0, 'margin_low for b');
+    expect(eventsFor(b.credential.name)[0]?.data).toMatchObject({ margin: 0 });
+    expect(eventsFor(b.credential.name)[0]?.data.notLive.map((c: any) => [c.username, c.reasons])).toEqual(
+      expect.arrayContaining([
+        [b.operators[0]!.username, ['disabled']],
+        [b.operators[1]!.username, ['no_operator_role']],
+      ]),
+    );
+
+    // Already below 1: disabling a second custodian of a (margin −1) announces nothing new.
+    expect((await a.admin.request('PATCH', `/api/v1/users/${a.operators[1]!.id}`, { disabled: true })).status).toBe(200);
+    const health = await a.lead.get(`/api/v1/credentials/${a.credential.id}/health`);
+    expect(health.body.margin).toBe(-1);
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    expect(eventsFor(a.credential.name)).toHaveLength(1);
+    expect(eventsFor(b.credential.name)).toHaveLength(1);
+    expect(events()).toHaveLength(2);
+  });
+
+  it('is a channel event like the others: offered, validated, and refused when misspelt', async () => {
+    const bad = await a.admin.post('/api/v1/notification-channels', { name: 'typo', kind: 'webhook', config: { url: `${receiver.url}/x` }, events: ['credential.margin_lowest'] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.code).toBe('VALIDATION_FAILED');
   });
 });

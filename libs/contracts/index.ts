@@ -564,8 +564,12 @@ export const REQUEST_EVENT_TYPES = [
 ] as const;
 export type RequestEventType = (typeof REQUEST_EVENT_TYPES)[number];
 
-/** Every event a channel may subscribe to: the request events, and the audit stream for a SIEM (webhooks only). */
-export const NOTIFICATION_EVENT_TYPES = [...REQUEST_EVENT_TYPES, 'audit.entry'] as const;
+/** Events about a credential's custody (spec §4a): its margin fell below 1, so one more departure loses it. */
+export const CUSTODY_EVENT_TYPES = ['credential.margin_low'] as const;
+export type CustodyEventType = (typeof CUSTODY_EVENT_TYPES)[number];
+
+/** Every event a channel may subscribe to: the request events, the custody events, and the audit stream for a SIEM (webhooks only). */
+export const NOTIFICATION_EVENT_TYPES = [...REQUEST_EVENT_TYPES, ...CUSTODY_EVENT_TYPES, 'audit.entry'] as const;
 export type NotificationEventType = (typeof NOTIFICATION_EVENT_TYPES)[number];
 
 /** The `data` of a request event: what a person needs to decide whether to open the request. Never a share, envelope, statement, token or result. */
@@ -583,8 +587,16 @@ export interface RequestEventData {
   };
 }
 
+/** The `data` of `credential.margin_low`: which credential, its margin, and who no longer counts and why. Never a share, envelope or key. */
+export interface MarginLowEventData {
+  credential: { id: string; name: string; version: number };
+  margin: number;
+  notLive: { userId: string; username: string; reasons: LivenessReason[] }[];
+  link: string;
+}
+
 /** A webhook body (Standard Webhooks): `type`, the event's `id` (also the `webhook-id` header), `timestamp` (RFC 3339) and `data`. */
-export interface NotificationEvent<D = RequestEventData | AuditEntry | { message: string }> {
+export interface NotificationEvent<D = RequestEventData | MarginLowEventData | AuditEntry | { message: string }> {
   type: NotificationEventType | 'notification.test';
   id: string;
   timestamp: string;

@@ -35,6 +35,7 @@ import { ChannelsController } from './notifications/channels.controller.js';
 import { ChannelsService } from './notifications/channels.service.js';
 import { NotificationDispatcher } from './notifications/notification-dispatcher.js';
 import { NotificationOutbox } from './notifications/notification-outbox.js';
+import { MarginWatch } from './notifications/margin-watch.js';
 import { AuditStream } from './notifications/audit-stream.js';
 import { PreferencesController } from './notifications/preferences.controller.js';
 import { KeysController } from './users/keys.controller.js';
@@ -89,6 +90,7 @@ export class AppModule {
         JobQueue,
         NotificationOutbox,
         NotificationDispatcher,
+        MarginWatch,
         ChannelsService,
         AuditStream,
         RequestLifecycle,

@@ -58,6 +58,36 @@ export class CustodyHealthService {
   }
 
   /**
+   * The margins of the credentials whose current version `userId` holds a share of: what
+   * a change to that user (disable, role removal, re-enrolment) can lower. A credential
+   * whose assignments fail their MAC is left out.
+   */
+  async marginsHeldBy(userId: string): Promise<Map<string, number>> {
+    const rows: { id: string }[] = await this.ctx.dataSource.query(
+      `SELECT DISTINCT c.id FROM credential_shares s JOIN credentials c ON c.id = s.credential_id AND c.version = s.version WHERE s.custodian_id = $1`,
+      [userId],
+    );
+    const margins = new Map<string, number>();
+    for (const { id } of rows) {
+      const health = await this.healthOf(id);
+      if (health !== undefined) margins.set(id, health.margin);
+    }
+    return margins;
+  }
+
+  /** A credential's health with its name, read by the system (no viewer); undefined when it is gone or its assignments fail their MAC. */
+  async healthOf(credentialId: string): Promise<(CredentialHealth & { name: string }) | undefined> {
+    const credential = await findCredential(this.ctx.dataSource, credentialId);
+    if (credential === undefined) return undefined;
+    try {
+      return { ...(await this.assess(credential)), name: credential.name };
+    } catch (error) {
+      if (error instanceof AppError) return undefined;
+      throw error;
+    }
+  }
+
+  /**
    * The lost-key runbook's list (issue 16 item 8): every credential with a custodian who
    * is not live — with `userId`, only those where that user is one — each with its health,
    * which names the key each share is sealed to and the key each custodian enrolled now.

@@ -8,6 +8,7 @@ import { Authenticated, CurrentPrincipal } from '../auth/decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 import { AppError } from '../http/app-error.js';
+import { MarginWatch } from '../notifications/margin-watch.js';
 import { updateUserKeys } from './accounts.repository.js';
 import { enrolledKeysMac, findUserWithCheckedKeys } from './enrolled-keys.js';
 import { toMeResponse } from './users.mapper.js';
@@ -40,6 +41,7 @@ export class KeysController {
     @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
     private readonly audit: AuditWriter,
     private readonly users: UsersService,
+    private readonly margins: MarginWatch,
   ) {}
 
   /**
@@ -64,6 +66,7 @@ export class KeysController {
     await this.users.confirmIdentity(principal, body.currentPassword, res);
     const keys = { encryptionKey: encryption.jwk, signingKey: signing.jwk };
     const keysMac = enrolledKeysMac(this.ctx.masterKey, principal.id, keys);
+    const margins = await this.margins.before(principal.id);
     await this.audit.transaction(async (tx) => {
       await updateUserKeys(tx, principal.id, { ...keys, encryptionKid: encryption.thumbprint, signingKid: signing.thumbprint, keysMac });
       await this.audit.append(tx, {
@@ -72,6 +75,7 @@ export class KeysController {
         subject: `user:${principal.id}`,
         data: { encryptionThumbprint: encryption.thumbprint, signingThumbprint: signing.thumbprint },
       });
+      await this.margins.enqueue(tx, margins);
     });
     const user = await findUserWithCheckedKeys(this.ctx, principal.id);
     if (user === undefined) throw new AppError('NOT_FOUND', 'no such user');

@@ -21,6 +21,7 @@ import {
   type KeyCheckedUserRow,
   type UserRow,
 } from './accounts.repository.js';
+import { MarginWatch } from '../notifications/margin-watch.js';
 import { checkedEncryptionKid, findUserWithCheckedKeys } from './enrolled-keys.js';
 
 /** What an admin may change of a user; absent fields stay as they are. */
@@ -49,6 +50,7 @@ export class UsersService {
     @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
     private readonly audit: AuditWriter,
     private readonly lifecycle: RequestLifecycle,
+    private readonly margins: MarginWatch,
   ) {
     this.throttle = new LoginThrottle(ctx.dataSource, ctx.masterKey);
   }
@@ -190,6 +192,8 @@ export class UsersService {
    * admins removing each other at once cannot both succeed).
    */
   async updateUser(actor: Principal, id: string, change: UserChange): Promise<UserRow> {
+    // Disabling or removing the operator role can drop the margin of what they hold (credential.margin_low).
+    const margins = change.disabled === true || change.roles !== undefined ? await this.margins.before(id) : new Map<string, number>();
     return this.audit.transaction(async (tx) => {
       const admins = await lockEnabledAdminIds(tx);
       const user = await lockUser(tx, id);
@@ -202,6 +206,7 @@ export class UsersService {
       const updated = await updateUserAccess(tx, user.id, next);
       await this.audit.append(tx, { actor: actorId(actor), action: 'user.updated', subject: `user:${user.id}`, data: { ...change } });
       if (next.disabled && user.disabledAt === null) await this.lifecycle.cancelPendingOf(tx, user.id, actorId(actor), 'requester_disabled');
+      await this.margins.enqueue(tx, margins);
       return updated;
     });
   }
