@@ -15,6 +15,7 @@ import { AddCheckInsAndHealth1763902000000 } from './1763902000000-AddCheckInsAn
 import { AddSharingGroups1763903000000 } from './1763903000000-AddSharingGroups.js';
 import { AddNotifications1763904000000 } from './1763904000000-AddNotifications.js';
 import { LinkUsersToOidcIdentities1763905000000 } from './1763905000000-LinkUsersToOidcIdentities.js';
+import { AddMarginAlerts1763908000000 } from './1763908000000-AddMarginAlerts.js';
 
 /** Every migration, oldest first. Listed explicitly so that builds and tests load the same set. */
-export const MIGRATIONS = [CreateAccounts1763900000000, CreateQuorumCore1763900100000, InstallJobQueue1763900200000, AddOperationTimeouts1763900300000, ChainAuditInDatabase1763900400000, AddLoginFailures1763900500000, AddAccountLifecycle1763900600000, DropExecutingSince1763900700000, BindRequestsToWhatWasSigned1763900800000, ChainCheckpoints1763900900000, MacEnrolledKeysAndShares1763901000000, PeopleBehindRequests1763901100000, AddSessionEpoch1763901400000, AddCheckInsAndHealth1763902000000, AddSharingGroups1763903000000, AddNotifications1763904000000, LinkUsersToOidcIdentities1763905000000];
+export const MIGRATIONS = [CreateAccounts1763900000000, CreateQuorumCore1763900100000, InstallJobQueue1763900200000, AddOperationTimeouts1763900300000, ChainAuditInDatabase1763900400000, AddLoginFailures1763900500000, AddAccountLifecycle1763900600000, DropExecutingSince1763900700000, BindRequestsToWhatWasSigned1763900800000, ChainCheckpoints1763900900000, MacEnrolledKeysAndShares1763901000000, PeopleBehindRequests1763901100000, AddSessionEpoch1763901400000, AddCheckInsAndHealth1763902000000, AddSharingGroups1763903000000, AddNotifications1763904000000, LinkUsersToOidcIdentities1763905000000, AddMarginAlerts1763908000000];

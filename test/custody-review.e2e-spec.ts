@@ -1,7 +1,7 @@
 import { exportPublicJwks, generateCustodianKeys } from '../libs/custodian/index.js';
 import { Http } from './support/http.js';
 import { HttpReceiver, waitUntil } from './support/receivers.js';
-import { setUpSigningQuorum, type Operator, type QuorumSetup } from './support/quorum.js';
+import { createOperator, setUpSigningQuorum, type Operator, type QuorumSetup } from './support/quorum.js';
 import { testDatabaseKinds } from './support/test-databases.js';
 import { startTestGateway, type TestGateway } from './support/test-gateway.js';
 
@@ -22,8 +22,8 @@ describe.each(testDatabaseKinds())('re-enrolment while holding shares and the lo
     const created = await q.admin.post('/api/v1/users', { username: 'rv-auditor', password: 'rv-auditor-password-for-tests', displayName: 'rv-auditor', roles: ['auditor'] });
     expect(created.status).toBe(201);
     auditor = await anonymous().login('rv-auditor', 'rv-auditor-password-for-tests');
-  });
-  afterAll(() => gateway.close());
+  }, 300000);
+  afterAll(() => gateway?.close());
 
   const health = async () => {
     const res = await q.lead.get(`/api/v1/credentials/${q.credential.id}/health`);
@@ -122,19 +122,26 @@ describe.each(testDatabaseKinds())('credential.margin_low notifications (%s data
   let gateway: TestGateway;
   let receiver: HttpReceiver;
   let a: QuorumSetup;
-  let b: QuorumSetup;
+  let b: { id: string; name: string };
+  let x: Operator;
+  let y: Operator;
   let secret: string;
 
   beforeAll(async () => {
     receiver = await new HttpReceiver().start();
     gateway = await startTestGateway(kind, { publicUrl: 'https://qg.example.test' });
     a = await setUpSigningQuorum(new Http(gateway.url), { prefix: 'mla', n: 3, k: 2 });
-    b = await setUpSigningQuorum(new Http(gateway.url), { prefix: 'mlb', n: 4, k: 2 });
-    const created = await a.admin.post('/api/v1/notification-channels', { name: 'margins', kind: 'webhook', config: { url: `${receiver.url}/margin` }, events: ['credential.margin_low'] });
+    // b: 1 of 3 (margin 2) over two new operators and one of a's custodians who stays as they are.
+    x = await createOperator(a.admin, 'mlb-x');
+    y = await createOperator(a.admin, 'mlb-y');
+    const created = await a.lead.post('/api/v1/credentials', { name: 'mlb-key', kind: 'signing-key', generate: { alg: 'ES256' }, custodians: [x.id, y.id, a.operators[2]!.id], threshold: 1 });
     expect(created.status).toBe(201);
-    expect(created.body.events).toEqual(['credential.margin_low']);
-    secret = created.body.signingSecret;
-  }, 120000);
+    b = created.body;
+    const channel = await a.admin.post('/api/v1/notification-channels', { name: 'margins', kind: 'webhook', config: { url: `${receiver.url}/margin` }, events: ['credential.margin_low'] });
+    expect(channel.status).toBe(201);
+    expect(channel.body.events).toEqual(['credential.margin_low']);
+    secret = channel.body.signingSecret;
+  }, 300000);
   afterAll(async () => {
     await gateway?.close();
     await receiver?.stop();
@@ -156,16 +163,16 @@ describe.each(testDatabaseKinds())('credential.margin_low notifications (%s data
     });
     expect(JSON.stringify(first)).not.toMatch(/envelope|"d":|share/i);
 
-    // b: 2 of 4 (margin 2). Disabling one custodian leaves margin 1: nothing.
-    expect((await b.admin.request('PATCH', `/api/v1/users/${b.operators[0]!.id}`, { disabled: true })).status).toBe(200);
+    // b: 1 of 3 (margin 2). Disabling one custodian leaves margin 1: nothing.
+    expect((await a.admin.request('PATCH', `/api/v1/users/${x.id}`, { disabled: true })).status).toBe(200);
     // Removing another's operator role: margin 0, announced.
-    expect((await b.admin.request('PATCH', `/api/v1/users/${b.operators[1]!.id}`, { roles: [] })).status).toBe(200);
-    await waitUntil(() => eventsFor(b.credential.name).length > 0, 'margin_low for b');
-    expect(eventsFor(b.credential.name)[0]?.data).toMatchObject({ margin: 0 });
-    expect(eventsFor(b.credential.name)[0]?.data.notLive.map((c: any) => [c.username, c.reasons])).toEqual(
+    expect((await a.admin.request('PATCH', `/api/v1/users/${y.id}`, { roles: [] })).status).toBe(200);
+    await waitUntil(() => eventsFor(b.name).length > 0, 'margin_low for b');
+    expect(eventsFor(b.name)[0]?.data).toMatchObject({ margin: 0, credential: { id: b.id } });
+    expect(eventsFor(b.name)[0]?.data.notLive.map((c: any) => [c.username, c.reasons])).toEqual(
       expect.arrayContaining([
-        [b.operators[0]!.username, ['disabled']],
-        [b.operators[1]!.username, ['no_operator_role']],
+        [x.username, ['disabled']],
+        [y.username, ['no_operator_role']],
       ]),
     );
 
@@ -175,8 +182,17 @@ describe.each(testDatabaseKinds())('credential.margin_low notifications (%s data
     expect(health.body.margin).toBe(-1);
     await new Promise((resolve) => setTimeout(resolve, 4000));
     expect(eventsFor(a.credential.name)).toHaveLength(1);
-    expect(eventsFor(b.credential.name)).toHaveLength(1);
+    expect(eventsFor(b.name)).toHaveLength(1);
     expect(events()).toHaveLength(2);
+
+    // b back to margin 1 (y an operator again) ends the stretch; the next drop is announced again, as a new event.
+    expect((await a.admin.request('PATCH', `/api/v1/users/${y.id}`, { roles: ['operator'] })).status).toBe(200);
+    await waitUntil(async () => (await a.lead.get(`/api/v1/credentials/${b.id}/health`)).body.margin === 1, 'b back at margin 1');
+    await waitUntil(async () => (await gateway.ctx.dataSource.query('SELECT 1 FROM credential_margin_alerts WHERE credential_id = $1', [b.id])).length === 0, 'the stretch below 1 to end');
+    expect((await a.admin.request('PATCH', `/api/v1/users/${y.id}`, { disabled: true })).status).toBe(200);
+    await waitUntil(() => eventsFor(b.name).length === 2, 'a second margin_low for b');
+    const ids = eventsFor(b.name).map((e) => e.id);
+    expect(new Set(ids).size).toBe(2);
   });
 
   it('is a channel event like the others: offered, validated, and refused when misspelt', async () => {

@@ -82,7 +82,7 @@ const inCi = process.env.CI === 'true';
     const enrolled = await ops[0]!.http.put('/api/v1/me/keys', { encryptionKey: fresh.encryptionKey, signingKey: fresh.signingKey, currentPassword: 'cu-op1-password-for-tests' });
     expect(enrolled.status).toBe(200);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'] });
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     await browser?.close();

@@ -57,24 +57,6 @@ export class CustodyHealthService {
     return this.assess(credential);
   }
 
-  /**
-   * The margins of the credentials whose current version `userId` holds a share of: what
-   * a change to that user (disable, role removal, re-enrolment) can lower. A credential
-   * whose assignments fail their MAC is left out.
-   */
-  async marginsHeldBy(userId: string): Promise<Map<string, number>> {
-    const rows: { id: string }[] = await this.ctx.dataSource.query(
-      `SELECT DISTINCT c.id FROM credential_shares s JOIN credentials c ON c.id = s.credential_id AND c.version = s.version WHERE s.custodian_id = $1`,
-      [userId],
-    );
-    const margins = new Map<string, number>();
-    for (const { id } of rows) {
-      const health = await this.healthOf(id);
-      if (health !== undefined) margins.set(id, health.margin);
-    }
-    return margins;
-  }
-
   /** A credential's health with its name, read by the system (no viewer); undefined when it is gone or its assignments fail their MAC. */
   async healthOf(credentialId: string): Promise<(CredentialHealth & { name: string }) | undefined> {
     const credential = await findCredential(this.ctx.dataSource, credentialId);

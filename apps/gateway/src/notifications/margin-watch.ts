@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { CustodyHealthService } from '../credentials/custody-health.service.js';
@@ -7,19 +8,18 @@ import { NotificationDispatcher } from './notification-dispatcher.js';
 
 export const MARGIN_QUEUE = 'custody-margins';
 
-/** Credential id → its margin before the change. */
 export interface MarginJob {
-  before: Record<string, number>;
+  credentialIds: string[];
 }
 
 /**
- * `credential.margin_low` (spec §4a health; issue 18's waiting event): a change to a
- * custodian (disabled, operator role removed, keys re-enrolled) takes the margins of the
- * credentials they hold shares of before the change (`before`), and enqueues them in the
- * change's own transaction (`enqueue`): announced exactly when the change commits. After
- * the commit a worker reads the margins again, and each credential that went from 1 or
- * more to below 1 fans out one event; its id comes from the job's, so a retried job
- * sends nothing twice.
+ * `credential.margin_low` (spec §4a health; issue 18's waiting event). A change to a
+ * custodian that can lower margins (disabled, operator role removed, keys re-enrolled)
+ * enqueues, in its own transaction, a check of the credentials they hold shares of: it
+ * runs exactly when the change commits. After the commit a worker reads each margin:
+ * below 1, it announces once per stretch below 1 of that credential version (a row in
+ * `credential_margin_alerts`, whose `episode` makes the event id, so two workers or a
+ * retried job send it once); at 1 or more it ends the stretch.
  */
 @Injectable()
 export class MarginWatch implements OnApplicationBootstrap {
@@ -33,28 +33,36 @@ export class MarginWatch implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     const boss = await this.jobs.queue(MARGIN_QUEUE, { retryLimit: 10, retryBackoff: true, expireInSeconds: 5 * 60 });
     await boss.work<MarginJob>(MARGIN_QUEUE, { pollingIntervalSeconds: 1, batchSize: 10 }, async (batch) => {
-      for (const job of batch) await this.check(job.data, job.id);
+      for (const job of batch) for (const id of job.data.credentialIds) await this.check(id);
     });
   }
 
-  /** Before the change's transaction: the margins it may lower (read outside it: the embedded database has one connection). */
-  before(userId: string): Promise<Map<string, number>> {
-    return this.health.marginsHeldBy(userId);
+  /** Inside the change's transaction: check, after it commits, the credentials whose current version `userId` holds a share of. */
+  async enqueue(tx: EntityManager, userId: string): Promise<void> {
+    const rows: { id: string }[] = await tx.query(
+      `SELECT DISTINCT c.id FROM credential_shares s JOIN credentials c ON c.id = s.credential_id AND c.version = s.version WHERE s.custodian_id = $1`,
+      [userId],
+    );
+    if (rows.length === 0) return;
+    await this.jobs.started().send(MARGIN_QUEUE, { credentialIds: rows.map((r) => r.id) } satisfies MarginJob, { db: inTransaction(tx) });
   }
 
-  /** Inside the change's transaction: only credentials that had a margin to lose are watched. */
-  async enqueue(tx: EntityManager, before: Map<string, number>): Promise<void> {
-    const watched = Object.fromEntries([...before].filter(([, margin]) => margin >= 1));
-    if (Object.keys(watched).length === 0) return;
-    await this.jobs.started().send(MARGIN_QUEUE, { before: watched } satisfies MarginJob, { db: inTransaction(tx) });
-  }
-
-  private async check(job: MarginJob, key: string): Promise<void> {
-    for (const [credentialId, before] of Object.entries(job.before)) {
-      const now = await this.health.healthOf(credentialId);
-      if (now === undefined || before < 1 || now.margin >= 1) continue;
-      this.ctx.log.warn({ credentialId, before, margin: now.margin }, 'credential margin below 1: one more departure loses it');
-      await this.dispatcher.announceMarginLow(now, `${key}/${credentialId}`);
+  private async check(credentialId: string): Promise<void> {
+    const db = this.ctx.dataSource;
+    const now = await this.health.healthOf(credentialId);
+    if (now === undefined) return;
+    if (now.margin >= 1) {
+      await db.query('DELETE FROM credential_margin_alerts WHERE credential_id = $1', [credentialId]);
+      return;
     }
+    await db.query('INSERT INTO credential_margin_alerts (credential_id, version, episode) VALUES ($1, $2, $3) ON CONFLICT (credential_id, version) DO NOTHING', [credentialId, now.version, randomUUID()]);
+    const [alert]: { episode: string; announcedAt: Date | null }[] = await db.query(
+      'SELECT episode, announced_at AS "announcedAt" FROM credential_margin_alerts WHERE credential_id = $1 AND version = $2',
+      [credentialId, now.version],
+    );
+    if (alert === undefined || alert.announcedAt !== null) return;
+    this.ctx.log.warn({ credentialId, margin: now.margin }, 'credential margin below 1: one more departure loses it');
+    await this.dispatcher.announceMarginLow(now, `margin_low/${alert.episode}`);
+    await db.query('UPDATE credential_margin_alerts SET announced_at = now() WHERE credential_id = $1 AND version = $2', [credentialId, now.version]);
   }
 }

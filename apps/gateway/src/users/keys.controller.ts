@@ -66,7 +66,6 @@ export class KeysController {
     await this.users.confirmIdentity(principal, body.currentPassword, res);
     const keys = { encryptionKey: encryption.jwk, signingKey: signing.jwk };
     const keysMac = enrolledKeysMac(this.ctx.masterKey, principal.id, keys);
-    const margins = await this.margins.before(principal.id);
     await this.audit.transaction(async (tx) => {
       await updateUserKeys(tx, principal.id, { ...keys, encryptionKid: encryption.thumbprint, signingKid: signing.thumbprint, keysMac });
       await this.audit.append(tx, {
@@ -75,7 +74,7 @@ export class KeysController {
         subject: `user:${principal.id}`,
         data: { encryptionThumbprint: encryption.thumbprint, signingThumbprint: signing.thumbprint },
       });
-      await this.margins.enqueue(tx, margins);
+      await this.margins.enqueue(tx, principal.id);
     });
     const user = await findUserWithCheckedKeys(this.ctx, principal.id);
     if (user === undefined) throw new AppError('NOT_FOUND', 'no such user');

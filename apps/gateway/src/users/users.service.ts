@@ -192,8 +192,6 @@ export class UsersService {
    * admins removing each other at once cannot both succeed).
    */
   async updateUser(actor: Principal, id: string, change: UserChange): Promise<UserRow> {
-    // Disabling or removing the operator role can drop the margin of what they hold (credential.margin_low).
-    const margins = change.disabled === true || change.roles !== undefined ? await this.margins.before(id) : new Map<string, number>();
     return this.audit.transaction(async (tx) => {
       const admins = await lockEnabledAdminIds(tx);
       const user = await lockUser(tx, id);
@@ -206,7 +204,8 @@ export class UsersService {
       const updated = await updateUserAccess(tx, user.id, next);
       await this.audit.append(tx, { actor: actorId(actor), action: 'user.updated', subject: `user:${user.id}`, data: { ...change } });
       if (next.disabled && user.disabledAt === null) await this.lifecycle.cancelPendingOf(tx, user.id, actorId(actor), 'requester_disabled');
-      await this.margins.enqueue(tx, margins);
+      // Disabled, or roles changed: the margins of what they hold may cross 1 (credential.margin_low).
+      if (change.disabled !== undefined || change.roles !== undefined) await this.margins.enqueue(tx, user.id);
       return updated;
     });
   }
