@@ -68,6 +68,8 @@ const EXPECTED: Record<string, Expected> = {
   // Versions (spec §4a): the history to whoever may see the credential; intake keys to security leads.
   'GET /api/v1/credentials/:id/versions':   { own: ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', '401'], other: ['ok', 'ok', '404', '404', 'ok', 'ok', '401'] },
   'POST /api/v1/credentials/:id/intake-keys': ['403', 'ok', '403', '403', '403', '403', '401'],
+  // The lost-key runbook (issue 16 item 8): which credentials lost a live share, to those who run it and audit it.
+  'GET /api/v1/custody/affected':          ['ok', 'ok', '403', '403', 'ok', '403', '401'],
   'POST /api/v1/policies':                  ['403', 'ok', '403', '403', '403', '403', '401'],
   'GET /api/v1/policies':                   ANY_CALLER,
   'DELETE /api/v1/policies/:id':            ['403', 'ok', '403', '403', '403', '403', '401'],

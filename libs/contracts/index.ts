@@ -272,7 +272,7 @@ export interface User {
   mustChangePassword?: boolean;
   /** GET /users: how the user signs in; a single sign-on user has no password here to reset. */
   signIn?: 'password' | 'sso';
-  /** GET /users: the thumbprint of the enrolled encryption key, the `kid` a re-share names (§4a); null without keys */
+  /** GET /users: the thumbprint of the encryption key enrolled now (MAC-checked), what a re-share names as the custodian's `kid`; null when none */
   encryptionThumbprint?: string | null;
 }
 
@@ -635,8 +635,25 @@ export interface CredentialHealth {
     name: string;
     threshold: number;
     live: number;
-    custodians: { userId: string; username: string; index: number; live: boolean; reasons: LivenessReason[]; lastCheckInAt: string | null; checkInDueAt: string }[];
+    custodians: {
+      userId: string;
+      username: string;
+      index: number;
+      live: boolean;
+      reasons: LivenessReason[];
+      lastCheckInAt: string | null;
+      checkInDueAt: string;
+      /** the thumbprint of the key this custodian's share is sealed to (the envelope's `kid`) */
+      kid: string;
+      /** the thumbprint of the encryption key they have enrolled now (MAC-checked), null when none; differs from `kid` after a re-enrolment (`keys_changed`) */
+      enrolledKid: string | null;
+    }[];
   }[];
+}
+
+/** GET /custody/affected (issue 16 item 8): the credentials with a custodian who is not live, each with its health; the lost-key runbook starts here. */
+export interface AffectedCredentials {
+  credentials: (CredentialHealth & { name: string })[];
 }
 
 // ---- policies (policies.controller.ts `toPolicyResponse`) ----
@@ -754,8 +771,12 @@ export const REQUEST_EVENT_TYPES = [
 ] as const;
 export type RequestEventType = (typeof REQUEST_EVENT_TYPES)[number];
 
-/** Every event a channel may subscribe to: the request events, and the audit stream for a SIEM (webhooks only). */
-export const NOTIFICATION_EVENT_TYPES = [...REQUEST_EVENT_TYPES, 'audit.entry'] as const;
+/** Events about a credential's custody (spec §4a): its margin fell below 1, so one more departure loses it. */
+export const CUSTODY_EVENT_TYPES = ['credential.margin_low'] as const;
+export type CustodyEventType = (typeof CUSTODY_EVENT_TYPES)[number];
+
+/** Every event a channel may subscribe to: the request events, the custody events, and the audit stream for a SIEM (webhooks only). */
+export const NOTIFICATION_EVENT_TYPES = [...REQUEST_EVENT_TYPES, ...CUSTODY_EVENT_TYPES, 'audit.entry'] as const;
 export type NotificationEventType = (typeof NOTIFICATION_EVENT_TYPES)[number];
 
 /** The `data` of a request event: what a person needs to decide whether to open the request. Never a share, envelope, statement, token or result. */
@@ -773,8 +794,16 @@ export interface RequestEventData {
   };
 }
 
+/** The `data` of `credential.margin_low`: which credential, its margin, and who no longer counts and why. Never a share, envelope or key. */
+export interface MarginLowEventData {
+  credential: { id: string; name: string; version: number };
+  margin: number;
+  notLive: { userId: string; username: string; reasons: LivenessReason[] }[];
+  link: string;
+}
+
 /** A webhook body (Standard Webhooks): `type`, the event's `id` (also the `webhook-id` header), `timestamp` (RFC 3339) and `data`. */
-export interface NotificationEvent<D = RequestEventData | AuditEntry | { message: string }> {
+export interface NotificationEvent<D = RequestEventData | MarginLowEventData | AuditEntry | { message: string }> {
   type: NotificationEventType | 'notification.test';
   id: string;
   timestamp: string;

@@ -18,3 +18,23 @@ export {
 export { encryptBackup, decryptBackup } from './key-backup.js';
 export type { JWK } from 'jose';
 export { prepareCheckIn, shareCommitment, type CheckInShare, type PrepareCheckInInput } from './check-in.js';
+export {
+  DESTINATION_CONFIG_KEYS,
+  REVIEW_WARNING_CODES,
+  fingerprint,
+  reviewLines,
+  reviewReshare,
+  reviewRotate,
+  type ConfigChange,
+  type GroupReview,
+  type ReshareReview,
+  type ReshareReviewInput,
+  type ReviewCustodian,
+  type ReviewedCustodian,
+  type ReviewGroup,
+  type ReviewPerson,
+  type ReviewWarning,
+  type ReviewWarningCode,
+  type RotateReview,
+  type RotateReviewInput,
+} from './custody-review.js';

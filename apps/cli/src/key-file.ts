@@ -65,7 +65,7 @@ export async function readPassphrase(purpose: 'create' | 'unlock', path: string)
 
 /** Generates both P-256 key pairs (extractable, to be written out) and saves them encrypted, mode 0600. */
 export async function createKeyFile(path: string, passphrase: string, options: { force: boolean }): Promise<CustodianPublicJwks> {
-  if (!options.force && (await exists(path))) throw usageError(`${path} exists: keep it, or pass --force to replace it (re-enrolling fails while you hold shares)`);
+  if (!options.force && (await exists(path))) throw usageError(`${path} exists: keep it, or pass --force to replace it (re-enrolling leaves the shares you hold unopenable until a security lead re-shares them)`);
   const keys = await generateCustodianKeys({ extractable: true });
   const subtle = globalThis.crypto.subtle;
   const [encryption, signing] = await Promise.all([subtle.exportKey('jwk', keys.encryption.privateKey), subtle.exportKey('jwk', keys.signing.privateKey)]);

@@ -1,7 +1,7 @@
-import { computeDigest, CustodianError, findDigestDrift, parseDigestInput, type DigestDriftField, type DigestInput } from '#libs/custodian';
+import { computeDigest, CustodianError, findDigestDrift, parseDigestInput, reviewLines, reviewReshare, reviewRotate, type DigestDriftField, type DigestInput, type ReviewGroup } from '#libs/custodian';
+import type { CredentialHealth, User } from '#libs/contracts';
 import type { ApiClient } from './api-client.js';
 import type { CredentialView, RequestView } from './api-types.js';
-import { describeCustodyChange } from './custody-render.js';
 import { describeApprovals, describeOperation, namesOf, safeText, timeLeft } from './render.js';
 
 export interface DigestCheck {
@@ -77,9 +77,8 @@ export async function renderRequest(api: ApiClient, view: RequestView, check: Di
     lines.push(`expires     ${safeText(signed.expiresAt, true)}`);
     lines.push(`operation   ${safeText(signed.operation.kind, true)}`);
     lines.push(describeOperation(signed.operation));
-    if (signed.operation.kind === 'credential.reshare' || signed.operation.kind === 'credential.rotate') {
-      lines.push(...describeCustodyChange(signed.operation.kind, signed.operation.params, credential?.version === signed.credential.version ? credential : undefined, nameOf));
-    }
+    const custody = await renderCustodyReview(api, signed, nameOf);
+    if (custody !== undefined) lines.push(custody);
   }
   lines.push(`approvals   ${describeApprovals(view, nameOf)}; ${view.custodians.length} custodian(s)`);
   for (const a of view.approvals) {
@@ -97,4 +96,46 @@ export async function renderRequest(api: ApiClient, view: RequestView, check: Di
     lines.push(`!!! the request's ${check.divergentFields.join(', ')} differ from the signed content; shown above is the signed content`);
   }
   return lines.join('\n');
+}
+
+/**
+ * For a custody request (`credential.reshare`, `credential.rotate`, spec §4a): what it
+ * does to who holds the credential, from libs/custodian (the review the web UI shows),
+ * each line escaped for the terminal and every warning prefixed `!!!`. Fetched with the
+ * caller's own rights: health (names, the keys shares are sealed to) and the users list
+ * (enrolled keys) only when they may read them. Undefined for any other operation.
+ */
+export async function renderCustodyReview(api: ApiClient, signed: DigestInput, nameOf: (id: string) => string): Promise<string | undefined> {
+  const kind: string = signed.operation.kind;
+  if (kind !== 'credential.reshare' && kind !== 'credential.rotate') return undefined;
+  const id = encodeURIComponent(signed.credential.id);
+  let credential: CredentialView;
+  try {
+    credential = await api.get<CredentialView>(`/api/v1/credentials/${id}`);
+  } catch {
+    return '!!! custody review unavailable: the credential could not be read; do not approve blind';
+  }
+  const params = signed.operation.params;
+  let review;
+  if (kind === 'credential.rotate') {
+    review = reviewRotate({ currentConfig: credential.config, params });
+  } else {
+    const health = await api.get<CredentialHealth>(`/api/v1/credentials/${id}/health`).catch(() => null);
+    const users = await api.get<{ users: User[] }>('/api/v1/users').then((r) => new Map(r.users.map((u) => [u.id, u])), () => null);
+    const current: ReviewGroup[] =
+      health !== null
+        ? health.groups.map((g) => ({ name: g.name, threshold: g.threshold, custodians: g.custodians.map((c) => ({ userId: c.userId, username: c.username, kid: c.kid === '' ? null : c.kid, live: c.live })) }))
+        : credential.sharing.groups.map((g) => ({ name: g.name, threshold: g.threshold, custodians: g.custodians.map((c) => ({ userId: c.userId, username: nameOf(c.userId), kid: null })) }));
+    const person = (userId: string) => {
+      if (users !== null) {
+        const u = users.get(userId);
+        return u === undefined ? undefined : { username: u.username, kid: u.encryptionThumbprint ?? null };
+      }
+      return { username: current.flatMap((g) => g.custodians).find((c) => c.userId === userId)?.username ?? nameOf(userId) };
+    };
+    review = reviewReshare({ current, proposed: params['sharing'], person, requesterId: signed.requester, directoryComplete: users !== null });
+  }
+  const out = ['custody     what this changes (compared with version ' + String(credential.version) + '):'];
+  for (const line of reviewLines(review)) out.push(line.startsWith('WARNING ') ? `!!! ${safeText(line.slice(8), true)}` : `  ${safeText(line, true)}`);
+  return out.join('\n');
 }

@@ -14,7 +14,7 @@ import { BearerTokenStrategy, ServiceTokenStrategy, SessionCookieStrategy } from
 import { CredentialsController } from './credentials/credentials.controller.js';
 import { CredentialsService } from './credentials/credentials.service.js';
 import { CheckInsService } from './credentials/check-ins.service.js';
-import { CustodyController } from './credentials/custody.controller.js';
+import { CustodyController, CustodyOverviewController } from './credentials/custody.controller.js';
 import { DirectoryController } from './directory/directory.controller.js';
 import { CredentialVersionsController } from './credentials/credential-versions.controller.js';
 import { CustodyHealthService } from './credentials/custody-health.service.js';
@@ -38,6 +38,7 @@ import { ChannelsController } from './notifications/channels.controller.js';
 import { ChannelsService } from './notifications/channels.service.js';
 import { NotificationDispatcher } from './notifications/notification-dispatcher.js';
 import { NotificationOutbox } from './notifications/notification-outbox.js';
+import { MarginWatch } from './notifications/margin-watch.js';
 import { AuditStream } from './notifications/audit-stream.js';
 import { PreferencesController } from './notifications/preferences.controller.js';
 import { KeysController } from './users/keys.controller.js';
@@ -65,6 +66,7 @@ export class AppModule {
         CredentialsController,
         CustodyController,
         CredentialVersionsController,
+        CustodyOverviewController,
         PoliciesController,
         RequestsController,
         EventsController,
@@ -94,6 +96,7 @@ export class AppModule {
         JobQueue,
         NotificationOutbox,
         NotificationDispatcher,
+        MarginWatch,
         ChannelsService,
         AuditStream,
         RequestLifecycle,

@@ -27,6 +27,7 @@ export const API_ROUTES = {
   getCredentialShare: { method: 'GET', path: '/api/v1/credentials/{id}/share' },
   checkIn: { method: 'POST', path: '/api/v1/credentials/{id}/check-ins' },
   getCredentialHealth: { method: 'GET', path: '/api/v1/credentials/{id}/health' },
+  custodyAffected: { method: 'GET', path: '/api/v1/custody/affected' },
   listPolicies: { method: 'GET', path: '/api/v1/policies' },
   getPolicy: { method: 'GET', path: '/api/v1/policies/{id}' },
   createPolicy: { method: 'POST', path: '/api/v1/policies' },

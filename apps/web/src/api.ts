@@ -4,6 +4,7 @@
  * token ever lives in JavaScript.
  */
 import type {
+  AffectedCredentials,
   AuthMethods,
   AuditEntry,
   ChangePasswordBody,
@@ -56,6 +57,7 @@ const LIST_REQUESTS_MAX = 1000;
 
 /** The wire types live in libs/contracts, shared with the CLI. */
 export type {
+  AffectedCredentials,
   Approval,
   AuthMethods,
   AuditEntry,
@@ -200,6 +202,9 @@ export const api = {
   submitRequest: (body: NewRequest, idempotencyKey: string) => call<SubmittedRequest>(R.submitRequest, { body, headers: { 'idempotency-key': idempotencyKey } }),
   /** Which policy a submission would fall under and who decides it; creates nothing. */
   previewRequest: (body: NewRequestPreview) => call<RequestPreview>(R.previewRequest, { body }),
+  /** A custody request (spec §4a) from a security lead: `credential.reshare` / `credential.rotate` against the credential itself. */
+  submitCustodyRequest: (body: { credential: string; operation: { kind: 'credential.reshare' | 'credential.rotate'; params: Record<string, unknown> }; reason: string }) =>
+    call<{ id: string }>(R.submitRequest, { body }),
   getRequest: (id: string) => call<RequestDetail>(R.getRequest, { params: { id } }),
   getShare: (id: string) => call<ShareEnvelope>(R.getShare, { params: { id } }),
   decide: (id: string, body: DecisionBody) => call<DecisionResponse>(R.decide, { params: { id }, body }),
@@ -211,6 +216,8 @@ export const api = {
   getCredentialShare: (id: string) => call<CredentialShare>(R.getCredentialShare, { params: { id } }),
   checkIn: (id: string, statement: string) => call<CheckInResponse>(R.checkIn, { params: { id }, body: { statement } }),
   getCredentialHealth: (id: string) => call<CredentialHealth>(R.getCredentialHealth, { params: { id } }),
+  custodyAffected: (userId?: string) =>
+    call<AffectedCredentials>(R.custodyAffected, userId === undefined ? {} : { query: new URLSearchParams({ userId }) }).then((r) => r.credentials),
   getPolicy: (id: string) => call<Policy>(R.getPolicy, { params: { id } }),
   listPolicies: () => call<{ policies: Policy[] }>(R.listPolicies).then((r) => r.policies),
   createPolicy: (body: NewPolicy) => call<Policy>(R.createPolicy, { body }),

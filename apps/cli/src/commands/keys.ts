@@ -49,7 +49,10 @@ Examples:
       'after',
       `
 The gateway asks for your current password again: a session alone does not change
-where your shares are sealed and whose signatures count as yours.
+where your shares are sealed and whose signatures count as yours. Enrolling new
+keys while you hold shares is allowed (a lost key file): those shares stay sealed
+to the old key, so you count as lost for them until a security lead re-shares
+them to your new key (README, "Lost key, step by step").
 
 Examples:
   qg enrol

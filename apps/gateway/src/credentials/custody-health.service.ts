@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { calculateJwkThumbprint } from 'jose';
 import { Gauge } from 'prom-client';
-import type { CredentialHealth } from '#libs/contracts';
+import type { AffectedCredentials, CredentialHealth } from '#libs/contracts';
 import { assessCustody, canSeeCredential, type CustodianFacts } from '#libs/policy';
 import type { Principal } from '../auth/principal.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
@@ -57,6 +57,40 @@ export class CustodyHealthService {
     return this.assess(credential);
   }
 
+  /** A credential's health with its name, read by the system (no viewer); undefined when it is gone or its assignments fail their MAC. */
+  async healthOf(credentialId: string): Promise<(CredentialHealth & { name: string }) | undefined> {
+    const credential = await findCredential(this.ctx.dataSource, credentialId);
+    if (credential === undefined) return undefined;
+    try {
+      return { ...(await this.assess(credential)), name: credential.name };
+    } catch (error) {
+      if (error instanceof AppError) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * The lost-key runbook's list (issue 16 item 8): every credential with a custodian who
+   * is not live — with `userId`, only those where that user is one — each with its health,
+   * which names the key each share is sealed to and the key each custodian enrolled now.
+   * A credential whose assignments fail their MAC is left out (its health answers 409).
+   */
+  async affected(userId: string | undefined): Promise<AffectedCredentials> {
+    const credentials: AffectedCredentials['credentials'] = [];
+    for (const credential of await listCredentials(this.ctx.dataSource)) {
+      let health: CredentialHealth;
+      try {
+        health = await this.assess(credential);
+      } catch (error) {
+        if (error instanceof AppError) continue;
+        throw error;
+      }
+      const lost = health.groups.flatMap((g) => g.custodians).filter((c) => !c.live && (userId === undefined || c.userId === userId));
+      if (lost.length > 0) credentials.push({ ...health, name: credential.name });
+    }
+    return { credentials };
+  }
+
   /**
    * Enforces: liveness is judged only from share rows whose assignment MAC checks (else
    * 409, naming nobody) and from enrolled keys whose MAC checks (a failing key counts
@@ -72,13 +106,16 @@ export class CustodyHealthService {
     );
     const lastCheckIn = new Map(checkIns.map((c) => [c.custodianId, new Date(c.at)]));
     const facts: (CustodianFacts & { group: number })[] = [];
+    const enrolledKids = new Map<string, string | undefined>();
     for (const share of shares) {
       const user = users.get(share.custodianId);
+      const enrolledKid = user === undefined ? undefined : await this.currentEncryptionKid(user);
+      enrolledKids.set(share.custodianId, enrolledKid);
       facts.push({
         userId: share.custodianId,
         enabled: user !== undefined && user.disabledAt === null,
         roles: user?.roles ?? [],
-        keysUnchanged: user !== undefined && (await this.currentEncryptionKid(user)) === sealedToKid(share.envelope),
+        keysUnchanged: enrolledKid !== undefined && enrolledKid === sealedToKid(share.envelope),
         lastCheckInAt: lastCheckIn.get(share.custodianId) ?? null,
         sealedAt: new Date(share.sealedAt),
         group: share.group ?? 0,
@@ -107,6 +144,8 @@ export class CustodyHealthService {
             reasons: c.reasons,
             lastCheckInAt: lastCheckIn.get(c.userId)?.toISOString() ?? null,
             checkInDueAt: c.checkInDueAt.toISOString(),
+            kid: (share === undefined ? undefined : sealedToKid(share.envelope)) ?? '',
+            enrolledKid: enrolledKids.get(c.userId) ?? null,
           };
         }),
       })),

@@ -1,7 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { IsString, Length } from 'class-validator';
-import type { CheckInResponse, CredentialHealth, CredentialShare } from '#libs/contracts';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { IsOptional, IsString, IsUUID, Length } from 'class-validator';
+import type { AffectedCredentials, CheckInResponse, CredentialHealth, CredentialShare } from '#libs/contracts';
 import { Authenticated, CurrentPrincipal, Roles } from '../auth/decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { CheckInsService } from './check-ins.service.js';
@@ -12,6 +12,13 @@ export class CheckInDto {
   @IsString()
   @Length(1, 8192)
   statement!: string;
+}
+
+export class AffectedQueryDto {
+  @ApiPropertyOptional({ description: 'only the credentials where this user (a custodian who lost their keys, say) is not live' })
+  @IsOptional()
+  @IsUUID('all', { message: 'userId must be the id of a user' })
+  userId?: string;
 }
 
 /** Check-ins and quorum health (spec §4a). */
@@ -42,5 +49,20 @@ export class CustodyController {
   @Roles('security_lead', 'admin', 'auditor', 'operator')
   async health(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<CredentialHealth> {
     return this.custodyHealth.health(principal, id);
+  }
+}
+
+/** The lost-key runbook (issue 16 item 8): which credentials lost a live share, and whose. */
+@ApiTags('credentials')
+@ApiBearerAuth()
+@Controller('api/v1/custody')
+export class CustodyOverviewController {
+  constructor(private readonly custodyHealth: CustodyHealthService) {}
+
+  /** Every credential with a custodian who is not live (or, with `userId`, where that user is not), each with its health. */
+  @Get('affected')
+  @Roles('security_lead', 'admin', 'auditor')
+  async affected(@Query() query: AffectedQueryDto): Promise<AffectedCredentials> {
+    return this.custodyHealth.affected(query.userId);
   }
 }

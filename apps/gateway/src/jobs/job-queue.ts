@@ -24,6 +24,7 @@ export class JobQueue implements BeforeApplicationShutdown {
   private shuttingDown = false;
   /** pg-boss completes a job without awaiting it: its statement may still run when stop() resolves. */
   private readonly inFlight = new Set<Promise<unknown>>();
+  private creating: Promise<unknown> = Promise.resolve();
 
   constructor(@Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext) {}
 
@@ -31,7 +32,10 @@ export class JobQueue implements BeforeApplicationShutdown {
   async queue(name: string, options: Omit<PgBoss.Queue, 'name'>): Promise<PgBoss> {
     if (this.shuttingDown) throw new Error('job queue is shutting down');
     const boss = await (this.starting ??= this.start());
-    await boss.createQueue(name, { name, ...options });
+    // One at a time: each queue is a partition of pg-boss's job table, and concurrent partition DDL deadlocks on PostgreSQL.
+    const created = this.creating.then(() => boss.createQueue(name, { name, ...options }));
+    this.creating = created.catch(() => undefined);
+    await created;
     return boss;
   }
 

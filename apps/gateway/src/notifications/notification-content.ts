@@ -1,4 +1,4 @@
-import { assertUnreachable, type NotificationEvent, type Operation, type RequestEventData, type RequestEventType, type RequestStatus } from '#libs/contracts';
+import { assertUnreachable, type MarginLowEventData, type NotificationEvent, type Operation, type RequestEventData, type RequestEventType, type RequestStatus } from '#libs/contracts';
 
 /**
  * What each request change announces. `executing` announces nothing (the requester
@@ -83,6 +83,16 @@ const HEADLINES: { readonly [T in RequestEventType]: string } = {
 export function describeEvent(event: NotificationEvent): { subject: string; lines: string[]; link: string | undefined; loud: boolean } {
   if (event.type === 'notification.test') return { subject: 'quorumgate test notification', lines: ['This channel works.'], link: undefined, loud: false };
   if (event.type === 'audit.entry') return { subject: 'quorumgate audit entry', lines: [JSON.stringify(event.data)], link: undefined, loud: false };
+  if (event.type === 'credential.margin_low') {
+    const data = event.data as MarginLowEventData;
+    const who = data.notLive.map((c) => `${c.username} (${c.reasons.join(', ')})`).join('; ');
+    return {
+      subject: clip(`Credential ${data.credential.name}: one more departure loses it (margin ${data.margin})`, 250),
+      lines: [`Credential: ${data.credential.name}, version ${data.credential.version}`, `Margin: ${data.margin}`, `No longer counting: ${who}`, 'Re-share it now from the credentials page.'],
+      link: data.link,
+      loud: true,
+    };
+  }
   const { request } = event.data as RequestEventData;
   const subject = `${HEADLINES[event.type]}: ${request.operation.summary} with ${request.credential.name}`;
   return {

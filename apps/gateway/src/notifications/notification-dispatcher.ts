@@ -3,7 +3,7 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleInit } fr
 import type PgBoss from 'pg-boss';
 import type { EntityManager } from 'typeorm';
 import { sha256Hex } from '#libs/crypto';
-import { REQUEST_EVENT_TYPES, assertUnreachable, type NotificationEvent, type RequestChange, type RequestEventData, type RequestEventType, type Role } from '#libs/contracts';
+import { REQUEST_EVENT_TYPES, assertUnreachable, type CredentialHealth, type MarginLowEventData, type NotificationEvent, type RequestChange, type RequestEventData, type RequestEventType, type Role } from '#libs/contracts';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 import { AppError } from '../http/app-error.js';
 import { inTransaction, JobQueue } from '../jobs/job-queue.js';
@@ -150,6 +150,34 @@ export class NotificationDispatcher implements OnModuleInit, OnApplicationBootst
       for (const channel of channels) {
         for (const recipient of recipientsOn(channel, people)) {
           const id = await this.insertDelivery(tx, { channelId: channel.id, eventId: event.id, eventType: type, recipient, payload: event });
+          if (id !== undefined) await this.enqueueDelivery(tx, id);
+        }
+      }
+    });
+  }
+
+  /**
+   * `credential.margin_low` (margin-watch.ts): to the channels subscribed, and on an email
+   * channel without `to`, to every enabled security lead with an address. `eventKey` makes
+   * a repeat write nothing. Lists every field it sends: no share, envelope or key.
+   */
+  async announceMarginLow(health: CredentialHealth & { name: string }, eventKey: string): Promise<void> {
+    const channels = await channelsFor(this.ctx.dataSource, 'credential.margin_low');
+    if (channels.length === 0) return;
+    const data: MarginLowEventData = {
+      credential: { id: health.credentialId, name: health.name, version: health.version },
+      margin: health.margin,
+      notLive: health.groups.flatMap((g) => g.custodians.filter((c) => !c.live).map((c) => ({ userId: c.userId, username: c.username, reasons: c.reasons }))),
+      link: `${this.ctx.config.publicUrl ?? ''}/credentials`,
+    };
+    const event: NotificationEvent<MarginLowEventData> = { type: 'credential.margin_low', id: `msg_${sha256Hex(eventKey).slice(0, 32)}`, timestamp: this.ctx.now().toISOString(), data };
+    const people = channels.some((c) => c.kind === 'email' && c.config.to === undefined)
+      ? await this.usersWithEmail((await this.ctx.dataSource.query(`SELECT id FROM users WHERE 'security_lead' = ANY (roles)`) as { id: string }[]).map((l) => l.id))
+      : [];
+    await this.ctx.dataSource.transaction(async (tx) => {
+      for (const channel of channels) {
+        for (const recipient of recipientsOn(channel, people)) {
+          const id = await this.insertDelivery(tx, { channelId: channel.id, eventId: event.id, eventType: event.type, recipient, payload: event });
           if (id !== undefined) await this.enqueueDelivery(tx, id);
         }
       }

@@ -1,4 +1,4 @@
-import type { JWK } from 'jose';
+import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { GatewayContext } from '../gateway-context.js';
 import { AppError } from '../http/app-error.js';
 import { rowMac, rowMacChecks } from '../keys/mac-key.js';
@@ -69,4 +69,22 @@ export function withCheckedKeys(ctx: KeyCheckContext, user: UserRow): KeyChecked
 export async function findUserWithCheckedKeys(ctx: KeyCheckContext & { dataSource: Db }, id: string): Promise<KeyCheckedUserRow | undefined> {
   const user = await findUserById(ctx.dataSource, id);
   return user === undefined ? undefined : withCheckedKeys(ctx, user);
+}
+
+/**
+ * The thumbprint of the user's enrolled encryption key, computed from the key itself
+ * once its MAC checks (never read from the `encryption_kid` column); null when none is
+ * enrolled or it fails the check. What a re-share names as the custodian's `kid`.
+ */
+export async function checkedEncryptionKid(ctx: KeyCheckContext, user: UserRow): Promise<string | null> {
+  if (user.encryptionKey === null) return null;
+  try {
+    const keys = checkedEnrolledKeys(ctx, user);
+    if (keys === null) return null;
+    const { kty, crv, x, y } = keys.encryptionKey;
+    return await calculateJwkThumbprint({ kty, crv, x, y }, 'sha256');
+  } catch (error) {
+    if (error instanceof EnrolledKeysIntegrityError) return null;
+    throw error;
+  }
 }

@@ -4,11 +4,11 @@ import { IsObject, IsOptional, IsString, Length } from 'class-validator';
 import type { Response } from 'express';
 import { CryptoError, parsePublicJwk } from '#libs/crypto';
 import { AuditWriter } from '../audit/audit-writer.js';
-import { sealedToKid } from '../credentials/share-assignments.js';
 import { Authenticated, CurrentPrincipal } from '../auth/decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 import { AppError } from '../http/app-error.js';
+import { MarginWatch } from '../notifications/margin-watch.js';
 import { updateUserKeys } from './accounts.repository.js';
 import { enrolledKeysMac, findUserWithCheckedKeys } from './enrolled-keys.js';
 import { toMeResponse } from './users.mapper.js';
@@ -41,15 +41,16 @@ export class KeysController {
     @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
     private readonly audit: AuditWriter,
     private readonly users: UsersService,
+    private readonly margins: MarginWatch,
   ) {}
 
   /**
    * Enforces: only people enrol (keys are for custodians and reveal), only public
    * P-256 JWKs (a private member `d` is refused), two distinct keys, the caller's
    * current password (throttled like logins) or, for a single sign-on user, a sign-in
-   * within the last 5 minutes (`UsersService.confirmIdentity`), and no
-   * silent re-enrolment of a custodian whose shares are sealed to another key (read
-   * from the envelopes' `kid`, not from the users row). Stores the keys with their MAC
+   * within the last 5 minutes (`UsersService.confirmIdentity`). A custodian holding
+   * shares may re-enrol (spec §4a): their shares stay sealed to the old key, so health
+   * counts them `keys_changed` at once (the margin drops) until a re-share. Stores the keys with their MAC
    * under the master key (spec §2 item 11), without which no key is ever used.
    */
   @Put()
@@ -66,10 +67,6 @@ export class KeysController {
     const keys = { encryptionKey: encryption.jwk, signingKey: signing.jwk };
     const keysMac = enrolledKeysMac(this.ctx.masterKey, principal.id, keys);
     await this.audit.transaction(async (tx) => {
-      const held: { envelope: string }[] = await tx.query('SELECT envelope FROM credential_shares WHERE custodian_id = $1', [principal.id]);
-      if (held.some((share) => sealedToKid(share.envelope) !== encryption.thumbprint)) {
-        throw new AppError('CONFLICT', 'you hold credential shares sealed to your current key; a security lead must rotate them before you enrol a new key');
-      }
       await updateUserKeys(tx, principal.id, { ...keys, encryptionKid: encryption.thumbprint, signingKid: signing.thumbprint, keysMac });
       await this.audit.append(tx, {
         actor: `user:${principal.id}`,
@@ -77,6 +74,7 @@ export class KeysController {
         subject: `user:${principal.id}`,
         data: { encryptionThumbprint: encryption.thumbprint, signingThumbprint: signing.thumbprint },
       });
+      await this.margins.enqueue(tx, principal.id);
     });
     const user = await findUserWithCheckedKeys(this.ctx, principal.id);
     if (user === undefined) throw new AppError('NOT_FOUND', 'no such user');

@@ -55,7 +55,9 @@ export class UsersController {
   @Get('users')
   @Roles('admin', 'security_lead', 'auditor')
   async listUsers() {
-    return { users: (await this.users.listUsers()).map((u) => ({ ...toUserResponse(u), keysEnrolled: u.signingKey !== null, encryptionThumbprint: u.encryptionKid, mustChangePassword: u.mustChangePassword, signIn: u.passwordHash === null ? 'sso' : 'password' })) };
+    const users = await this.users.listUsers();
+    const kids = await Promise.all(users.map((u) => this.users.encryptionKidOf(u)));
+    return { users: users.map((u, i) => ({ ...toUserResponse(u), keysEnrolled: u.signingKey !== null, encryptionThumbprint: kids[i] ?? null, mustChangePassword: u.mustChangePassword, signIn: u.passwordHash === null ? 'sso' : 'password' })) };
   }
 
   @Put('users/:id/password')

@@ -21,7 +21,8 @@ import {
   type KeyCheckedUserRow,
   type UserRow,
 } from './accounts.repository.js';
-import { findUserWithCheckedKeys } from './enrolled-keys.js';
+import { MarginWatch } from '../notifications/margin-watch.js';
+import { checkedEncryptionKid, findUserWithCheckedKeys } from './enrolled-keys.js';
 
 /** What an admin may change of a user; absent fields stay as they are. */
 export interface UserChange {
@@ -49,6 +50,7 @@ export class UsersService {
     @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
     private readonly audit: AuditWriter,
     private readonly lifecycle: RequestLifecycle,
+    private readonly margins: MarginWatch,
   ) {
     this.throttle = new LoginThrottle(ctx.dataSource, ctx.masterKey);
   }
@@ -160,6 +162,11 @@ export class UsersService {
     return listUsers(this.ctx.dataSource);
   }
 
+  /** The thumbprint of the user's MAC-checked encryption key (`checkedEncryptionKid`), null when none or failing. */
+  encryptionKidOf(user: UserRow): Promise<string | null> {
+    return checkedEncryptionKid(this.ctx, user);
+  }
+
   async getUser(id: string): Promise<UserRow> {
     const user = await findUserById(this.ctx.dataSource, id);
     if (user === undefined) throw new AppError('NOT_FOUND', 'no such user');
@@ -221,6 +228,8 @@ export class UsersService {
       const updated = await updateUserAccess(tx, user.id, next);
       await this.audit.append(tx, { actor: actorId(actor), action: 'user.updated', subject: `user:${user.id}`, data: { ...change } });
       if (next.disabled && user.disabledAt === null) await this.lifecycle.cancelPendingOf(tx, user.id, actorId(actor), 'requester_disabled');
+      // Disabled, or roles changed: the margins of what they hold may cross 1 (credential.margin_low).
+      if (change.disabled !== undefined || change.roles !== undefined) await this.margins.enqueue(tx, user.id);
       return updated;
     });
   }

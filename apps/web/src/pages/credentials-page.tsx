@@ -4,7 +4,8 @@ import { ErrorMessage, Loading, Notice } from '../components/feedback.tsx';
 import { Field, FormFooter } from '../components/form-parts.tsx';
 import { Link } from '../components/link.tsx';
 import { LoadedTable } from '../components/loaded-table.tsx';
-import { useName } from '../session.tsx';
+import { AffectedCredentialsPanel, ReshareForm } from '../components/reshare-form.tsx';
+import { useName, useSession } from '../session.tsx';
 import { formatTime } from '../format.ts';
 import { useLoad } from '../use-load.ts';
 import { useSubmit } from '../use-submit.ts';
@@ -336,7 +337,7 @@ const REASON_LABELS: Record<string, string> = {
 };
 
 /** The quorum margin (spec §4a): live custodians minus threshold; below 1, one more departure loses the credential. */
-function MarginCell({ health }: { health: CredentialHealth | null | undefined }) {
+function MarginCell({ health, onReshare }: { health: CredentialHealth | null | undefined; onReshare?: () => void }) {
   if (health === undefined) return <span className="muted">…</span>;
   if (health === null) return <span className="muted">unknown</span>;
   const notLive = health.groups.flatMap((g) => g.custodians).filter((c) => !c.live);
@@ -347,6 +348,14 @@ function MarginCell({ health }: { health: CredentialHealth | null | undefined })
       {health.margin}:{' '}
       {health.margin === 0 ? 'one more departure loses this credential: re-share now' : 'too few custodians count to rebuild it now: re-share or bring them back'}
       {who !== '' && <span className="hint"> Not counting: {who}.</span>}
+      {onReshare !== undefined && (
+        <>
+          {' '}
+          <button type="button" className="small" onClick={onReshare} data-testid="reshare-now">
+            Re-share now
+          </button>
+        </>
+      )}
     </span>
   );
 }
@@ -359,8 +368,13 @@ export function CredentialsPage() {
     [credentials.data],
   );
   const [created, setCreated] = useState<Credential | null>(null);
+  const [resharing, setResharing] = useState<Credential | null>(null);
+  const { me } = useSession();
+  const lead = me.roles.includes('security_lead');
+  const affected = useLoad(() => (lead ? api.custodyAffected() : Promise.resolve([])), [lead, credentials.data]);
   const byId = new Map((users.data ?? []).map((u) => [u.id, u]));
   const name = useName();
+  const openReshare = lead && users.data !== undefined ? (c: Credential) => () => setResharing(c) : undefined;
 
   return (
     <section className="stack">
@@ -386,7 +400,7 @@ export function CredentialsPage() {
         errorTitle="The credentials could not be loaded"
         what="credentials"
         empty="No credentials yet."
-        columns={['Name', 'Kind', 'Quorum', 'Margin', 'Custodians', 'Version', 'Created']}
+        columns={['Name', 'Kind', 'Quorum', 'Margin', 'Custodians', 'Version', 'Created', ...(lead ? ['Custody'] : [])]}
         testId="credentials-table"
         row={(c) => (
           <tr key={c.id}>
@@ -402,7 +416,7 @@ export function CredentialsPage() {
                 : `${c.threshold} of ${c.custodians.length}`}
             </td>
             <td data-testid="margin" data-margin={healths.data?.get(c.id)?.margin}>
-              <MarginCell health={healths.data?.get(c.id)} />
+              <MarginCell health={healths.data?.get(c.id)} onReshare={openReshare?.(c)} />
             </td>
             <td>
               {c.custodians.map((cu) => {
@@ -417,9 +431,21 @@ export function CredentialsPage() {
             </td>
             <td>{c.version}</td>
             <td>{formatTime(c.createdAt)}</td>
+            {lead && (
+              <td>
+                <button type="button" className="secondary small" disabled={openReshare === undefined} onClick={openReshare?.(c)} data-testid="reshare">
+                  Re-share…
+                </button>
+              </td>
+            )}
           </tr>
         )}
       />
+      {resharing !== null && users.data !== undefined && (
+        <ReshareForm key={resharing.id} credential={resharing} health={healths.data?.get(resharing.id) ?? null} users={users.data} onClose={() => setResharing(null)} />
+      )}
+      {affected.data !== undefined && <AffectedCredentialsPanel affected={affected.data} onSubmitted={credentials.reload} />}
+      {affected.error !== undefined && <ErrorMessage title="The credentials that lost a live share could not be loaded" error={affected.error} onRetry={affected.reload} />}
       {users.error !== undefined && <ErrorMessage title="The list of custodians could not be loaded" error={users.error} onRetry={users.reload} />}
       {users.data !== undefined && (
         <CreateCredential

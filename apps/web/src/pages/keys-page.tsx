@@ -104,8 +104,9 @@ function CreateKeys({ replacing, onCreated }: { replacing: boolean; onCreated: (
       </p>
       {replacing && (
         <Notice tone="warning">
-          Replacing keys works only while you hold no credential shares: shares sealed to your current key would become unopenable, so the
-          gateway refuses.
+          Any credential shares you hold stay sealed to your current key: after replacing it you can no longer open them, and each such
+          credential counts you as lost (its margin drops at once) until a security lead re-shares it to your new key. Do this only if
+          your current keys are lost or compromised; otherwise restore your backup.
         </Notice>
       )}
       <label className="checkbox">

@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
+import { isCustodyOperationKind } from '../../../../libs/contracts/index.ts';
 import { canRequest } from '../../../../libs/policy/index.ts';
 import { api, assertUnreachable, OPERATION_KINDS, type Credential, type NewRequest, type OperationKind, type OperationRule, type Policy, type RequestPreview } from '../api.ts';
 import { Empty, ErrorMessage, Loading, Notice, ProblemText } from '../components/feedback.tsx';
@@ -29,7 +30,8 @@ function requestables(credentials: Credential[], policies: Policy[], me: { id: s
       if (policy.credentialId !== credential.id) continue;
       if (!canRequest({ ...policy, requesters: policy.requesters ?? undefined, operationTimeoutSeconds: policy.operationTimeoutSeconds ?? undefined }, me)) continue;
       for (const rule of policy.operations) {
-        if (!OPERATION_KINDS.includes(rule.kind)) continue;
+        // Re-share and rotation start from the credentials page, where their form is.
+        if (!OPERATION_KINDS.includes(rule.kind) || isCustodyOperationKind(rule.kind)) continue;
         kinds.set(rule.kind, [...(kinds.get(rule.kind) ?? []), rule]);
       }
     }
@@ -121,6 +123,9 @@ function paramsOf(kind: OperationKind, f: KindFields, recipient: string | null):
       if (recipient === null) return { missing: FORM_MESSAGES.noKeysForReveal };
       if (!f.revealConfirmed) return { missing: FORM_MESSAGES.revealConfirm };
       return { params: { recipient } };
+    case 'credential.reshare':
+    case 'credential.rotate':
+      return { missing: 'Re-share and rotation are started from the credentials page.' };
     default:
       return assertUnreachable(kind, 'operation kind');
   }
@@ -251,6 +256,9 @@ function KindForm({ kind, fields, set, recipient }: { kind: OperationKind; field
           </label>
         </div>
       );
+    case 'credential.reshare':
+    case 'credential.rotate':
+      return <p>Re-share and rotation are started from the credentials page.</p>;
     default:
       return assertUnreachable(kind, 'operation kind');
   }

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { api, describeError, isFinalRequestStatus, type Credential, type QgRequest } from '../api.ts';
 import { ApprovalsList } from '../components/approvals-list.tsx';
 import { ConfirmPrompt } from '../components/confirm-row.tsx';
+import { CustodyReview, isCustodyRequest } from '../components/custody-review.tsx';
 import { Countdown } from '../components/countdown.tsx';
 import { DecisionPanel } from '../components/decision-panel.tsx';
 import { ErrorMessage, Loading, ProblemText } from '../components/feedback.tsx';
@@ -201,6 +202,7 @@ export function RequestPage({ id }: { id: string }) {
         loaded.error !== undefined && <ErrorMessage title="Refreshing failed; showing the last known state" error={loaded.error} onRetry={loaded.reload} />
       )}
       <DigestCheck request={request} verification={verification} />
+      {isCustodyRequest(request) && <CustodyReview request={request} />}
       <div className="grid-2">
         <section className="card" aria-labelledby="op-title">
           <h2 id="op-title">What would run</h2>
