@@ -30,13 +30,16 @@ const msEach = (r: { perSecond: number }) => 1000 / r.perSecond;
 /**
  * What one k-of-n request costs in cryptography alone, with nothing else:
  * each approver opens their own share, re-seals it to the request key and signs
- * the statement; the gateway makes the request key, verifies each statement and
- * opens each share at approval (to refuse one that does not open, PROTOCOL §5),
- * opens each again at execution, combines them and runs the `sign` operation.
+ * the statement; the gateway makes the request key, verifies each statement, opens
+ * each share once (at execution, ADR 0018), combines them and runs the `sign` operation.
  */
 export interface RequiredCrypto {
   clientsMs: number;
   gatewayMs: number;
+  /** the combine alone, to weigh `shamirs-secret-sharing` against the floor */
+  combineMs: number;
+  /** one share envelope opening: what opening each share a second time would add per approval */
+  openMs: number;
 }
 
 /** The per-approval cryptography on the gateway (verify the statement, open the share), the split, and what one request needs at least. */
@@ -84,7 +87,9 @@ export async function benchCrypto(approvalsPerRequest: number): Promise<{ table:
     approvalsPerSecond: approval.perSecond,
     required: {
       clientsMs: approvalsPerRequest * msEach(approver),
-      gatewayMs: approvalsPerRequest * (msEach(approval) + msEach(open)) + msEach(requestKey) + msEach(combine) + msEach(sign),
+      gatewayMs: approvalsPerRequest * msEach(approval) + msEach(requestKey) + msEach(combine) + msEach(sign),
+      combineMs: msEach(combine),
+      openMs: msEach(open),
     },
   };
 }

@@ -16,6 +16,7 @@ export {
   requestPublicJwk,
   importRequestPrivateKey,
   openShareForRequest,
+  checkShareForRequestHeader,
 } from './envelopes.js';
 export { verifyApprovalStatement, type ApprovalClaims } from './approval-statement.js';
 export type { JWK } from 'jose';
