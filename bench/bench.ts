@@ -89,7 +89,7 @@ function onReplica(q: QuorumSetup, url: string): QuorumSetup {
   };
 }
 
-/** Client i talks to replica i mod n, as behind a round-robin proxy. */
+/** Client i talks to replica (and requester account) i mod n, as behind a round-robin proxy. */
 async function drive(replicas: QuorumSetup[], clients: number, durationMs: number): Promise<{ samples: Sample[]; seconds: number; approvals: number }> {
   const samples: Sample[] = [];
   const deadline = performance.now() + durationMs;
@@ -265,7 +265,14 @@ async function benchDatabase(label: string, databaseUrl: string | undefined, rep
   try {
     for (let i = 0; i < replicaCount; i++) gateways.push(await startReplica(env, nodeArgs));
     const q = await setUpSigningQuorum(new KeepAliveHttp(gateways[0]!.url), { n: 3, k: 2, prefix: 'bench' });
-    const replicas = gateways.map((g) => onReplica(q, g.url));
+    // A caller holds at most 16 long polls on one gateway (load-caps.ts): one requester account per 8 clients.
+    const tokens = [q.serviceToken];
+    while (tokens.length < Math.ceil(clients / 8)) {
+      const account = await q.admin.post('/api/v1/service-accounts', { name: `bench-ci-${tokens.length}`, roles: ['requester'] });
+      if (account.status !== 201) throw new Error(`service account: ${account.status} ${account.text}`);
+      tokens.push(account.body.token);
+    }
+    const replicas = gateways.flatMap((g) => tokens.map((serviceToken) => onReplica({ ...q, serviceToken }, g.url)));
     process.stderr.write(`[${label}] warming up…\n`);
     for (const replica of replicas) await oneRequest(replica, [0, 1]);
     process.stderr.write(`[${label}] ${clients} client(s) for ${durationMs / 1000} s…\n`);
