@@ -199,8 +199,8 @@ export class RequestsService {
     const { committed, approval } = decided;
     // Start the execution before answering: it is what the requester waits for.
     if (committed.request.status === 'approved') this.executions.runSoon(committed);
-    // The public key for the answer is derived after the commit: not while every replica waits on the row lock.
-    return { approval, view: await this.reader.present(committed) };
+    // The answer to a decision shows the request's status and counts, not its public key: none is derived (`requestKey` stays null).
+    return { approval, view: committed };
   }
 
   /** Enforces: the requester (or an admin / security lead) cancels, only while pending. */
