@@ -179,7 +179,7 @@ describe.each(testDatabaseKinds())('the quorum core (%s database)', (kind) => {
       await expectRefused(async () => op.http.post(`/api/v1/requests/${request.id}/approvals`, { ...good, statement: good.statement.slice(0, -4) + 'AAAA' }), 400);
     });
 
-    it('400: a share that does not open with the request key', async () => {
+    it('400: a share sealed for another request, or not a JWE at all', async () => {
       const op = q.operators[1]!;
       const good = await decisionBody(op, request, 'approve');
       const otherRequest = await submit();
@@ -261,6 +261,32 @@ describe.each(testDatabaseKinds())('the quorum core (%s database)', (kind) => {
     const done = await q.automation.get(`/api/v1/requests/${request.id}/wait?timeoutSeconds=20`);
     expect(done.body.status).toBe('succeeded');
     expect(await verifyRawSignature(q.credential.publicInfo.publicJwk, signRequestBody('').operation.params.payload, done.body.result.signature)).toBe(true);
+  });
+
+  it('takes a share sealed to another key at approval (its header is right) and refuses it at execution, naming its submitter (ADR 0018)', async () => {
+    const request = await submit();
+    const [misdirected, honest1, honest2] = q.operators as [any, any, any];
+    const genuine = await decisionBody(misdirected, request, 'approve');
+    const { sealShareToRequestKey } = await import('../libs/custodian/index.js');
+    const { generateRequestKeyPair } = await import('../libs/crypto/index.js');
+    const index = (await misdirected.http.get(`/api/v1/requests/${request.id}/share`)).body.index;
+    const elsewhere = await generateRequestKeyPair();
+    const share = Buffer.from(await ownShare(misdirected, request.id));
+    const bad = { ...genuine, share: await sealShareToRequestKey(share, elsewhere.publicJwk, { req: request.id, idx: index, digest: request.digest }) };
+    // Not opened at approval: the header names this request, this index and this digest.
+    expect((await misdirected.http.post(`/api/v1/requests/${request.id}/approvals`, bad)).status).toBe(201);
+    expect((await approve(honest1, request)).status).toBe(201);
+
+    await waitFor(async () => (await q.automation.get(`/api/v1/requests/${request.id}`)).body.approvals.some((a: any) => a.valid === false));
+    const reopened = await q.automation.get(`/api/v1/requests/${request.id}`);
+    expect(reopened.body.status).toBe('pending');
+    expect(reopened.body.requestKey).toEqual(request.requestKey);
+    const audit = (await q.admin.get('/api/v1/audit?limit=1000')).body.entries;
+    expect(audit.find((e: any) => e.action === 'request.share_rejected' && e.subject === `request:${request.id}`)?.data).toEqual({ approverId: misdirected.id, reason: 'ENVELOPE_INVALID' });
+
+    expect((await approve(honest2, request)).status).toBe(201);
+    const done = await q.automation.get(`/api/v1/requests/${request.id}/wait?timeoutSeconds=20`);
+    expect(done.body.status).toBe('succeeded');
   });
 
   it('executes exactly once under 20 concurrent approval attempts (invariant 4)', async () => {

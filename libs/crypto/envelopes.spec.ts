@@ -1,5 +1,6 @@
 import { CompactEncrypt, compactDecrypt, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import {
+  checkShareForRequestHeader,
   CryptoError,
   generateDataKey,
   generateRequestKeyPair,
@@ -192,6 +193,69 @@ describe('generateRequestKeyPair / openShareForRequest', () => {
     for (const bad of [publicJwk, p384, { ...publicJwk, d: 'AAAA' }]) {
       expect(await codeOf(() => openShareForRequest(envelope, bad, { req: 'req_1', idx: 4, digest: 'd1' }))).toBe('JWK_INVALID');
     }
+  });
+});
+
+describe('checkShareForRequestHeader: the check at approval, without opening (ADR 0018)', () => {
+  const share = splitDataKey(generateDataKey(), 5, 3)[3]; // index 4
+  const expected = { req: 'req_1', idx: 4, digest: 'd1' };
+
+  function checkCode(envelope: string, want: { req: string; idx: number; digest: string; grp?: number } = expected): string {
+    try {
+      checkShareForRequestHeader(envelope, want);
+    } catch (e) {
+      if (e instanceof CryptoError) return e.code;
+      throw e;
+    }
+    return 'NO_ERROR';
+  }
+
+  it('passes a share sealed for this request, index, digest and group, and refuses other headers with ENVELOPE_HEADER_MISMATCH', async () => {
+    const { publicJwk } = await generateRequestKeyPair();
+    expect(checkCode(await sealToPublicKey(share, publicJwk, expected))).toBe('NO_ERROR');
+    expect(checkCode(await sealToPublicKey(share, publicJwk, { ...expected, grp: 1 }), { ...expected, grp: 1 })).toBe('NO_ERROR');
+    const cases: Record<string, string | number>[] = [
+      { req: 'req_2', idx: 4, digest: 'd1' },
+      { req: 'req_1', idx: 3, digest: 'd1' },
+      { req: 'req_1', idx: '4', digest: 'd1' },
+      { idx: 4, digest: 'd1' },
+      { req: 'req_1', idx: 4, digest: 'd2' },
+      { req: 'req_1', idx: 4 },
+      { req: 'req_1', idx: 4, digest: 'd1', grp: 0 },
+    ];
+    for (const header of cases) expect([header, checkCode(await sealToPublicKey(share, publicJwk, header))]).toEqual([header, 'ENVELOPE_HEADER_MISMATCH']);
+    expect(checkCode(await sealToPublicKey(share, publicJwk, expected), { ...expected, grp: 1 })).toBe('ENVELOPE_HEADER_MISMATCH');
+  });
+
+  it('refuses what is not an ECDH-ES+A256KW / A256GCM compact JWE with a P-256 epk as ENVELOPE_INVALID', async () => {
+    const right = await generateRequestKeyPair();
+    const envelope = await sealToPublicKey(share, right.publicJwk, expected);
+    const publicKey = await importJWK(right.publicJwk, 'ECDH-ES+A256KW');
+    const variants: [string, string][] = [
+      ['empty', ''],
+      ['not a jwe', 'not.a.jwe.at.all'],
+      ['four segments', envelope.split('.').slice(0, 4).join('.')],
+      ['no encrypted key', [envelope.split('.')[0], '', ...envelope.split('.').slice(2)].join('.')],
+      ['padding', `${envelope}=`],
+      ['header not JSON', ['bm90IGpzb24', ...envelope.split('.').slice(1)].join('.')],
+      ['ECDH-ES direct', await new CompactEncrypt(share).setProtectedHeader({ alg: 'ECDH-ES', enc: 'A256GCM', ...expected }).encrypt(publicKey)],
+      ['A128GCM', await new CompactEncrypt(share).setProtectedHeader({ alg: 'ECDH-ES+A256KW', enc: 'A128GCM', ...expected }).encrypt(publicKey)],
+      ['dir', await new CompactEncrypt(share).setProtectedHeader({ alg: 'dir', enc: 'A256GCM', ...expected }).encrypt(generateDataKey())],
+      ['zip', withHeader(envelope, { zip: 'DEF' })],
+      ['header epk removed', withHeader(envelope, { epk: undefined })],
+      ['header epk with d', withHeader(envelope, { epk: { ...(headerOf(envelope).epk as object), d: right.privateJwk.d } })],
+      ['header epk P-384', withHeader(envelope, { epk: { ...(headerOf(envelope).epk as object), crv: 'P-384' } })],
+    ];
+    for (const [label, variant] of variants) expect([label, checkCode(variant)]).toEqual([label, 'ENVELOPE_INVALID']);
+    expect(checkCode(42 as unknown as string)).toBe('ENVELOPE_INVALID');
+  });
+
+  it('leaves to the opening at execution what a header cannot show: a share sealed to another key', async () => {
+    const right = await generateRequestKeyPair();
+    const other = await generateRequestKeyPair();
+    const misdirected = await sealToPublicKey(share, other.publicJwk, expected);
+    expect(checkCode(misdirected)).toBe('NO_ERROR');
+    expect(await codeOf(() => openShareForRequest(misdirected, right.privateJwk, expected))).toBe('ENVELOPE_INVALID');
   });
 });
 

@@ -1,5 +1,5 @@
 import { createECDH } from 'node:crypto';
-import { calculateJwkThumbprint, CompactEncrypt, compactDecrypt, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import { calculateJwkThumbprint, CompactEncrypt, compactDecrypt, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import { CryptoError } from './errors.js';
 import { checkExtraHeader, toBufferView, type ExtraHeader } from './jose-helpers.js';
 import { importPublicJwk } from './public-jwk.js';
@@ -116,6 +116,45 @@ export async function importRequestPrivateKey(jwk: JWK): Promise<CryptoKey> {
     return key;
   } catch {
     throw new CryptoError('JWK_INVALID', 'request private key does not import');
+  }
+}
+
+/** base64url without padding, as a compact JWE's segments are. */
+const B64U = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * Checks, without opening it, that a share sealed to the request key is meant for
+ * this request (spec rev 2 §4: the gateway may skip the opening at approval, and
+ * opens and checks every share at execution). Enforces, on the protected header only:
+ * - a compact JWE of five non-empty base64url segments (ECDH-ES+A256KW always has an encrypted key): else ENVELOPE_INVALID;
+ * - `alg` `ECDH-ES+A256KW`, `enc` `A256GCM`, no `zip`, an `epk` that is an EC P-256
+ *   public key: else ENVELOPE_INVALID;
+ * - `req`, `idx`, `digest` and `grp` (absent for one group) equal `expected`: else
+ *   ENVELOPE_HEADER_MISMATCH.
+ * What it cannot see (the key it was sealed to, the share bytes, the commitment) is
+ * `openShareForRequest`'s and the commitment check's at execution. The header is
+ * authenticated by the GCM tag, so a header that passes here and was altered fails there.
+ *
+ * @example
+ * checkShareForRequestHeader(body.share, { req: request.id, idx: 2, digest });
+ */
+export function checkShareForRequestHeader(envelope: string, expected: { req: string; idx: number; digest: string; grp?: number }): void {
+  if (typeof envelope !== 'string' || envelope.length > 16_384) throw new CryptoError('ENVELOPE_INVALID', 'share envelope is not a compact JWE');
+  const parts = envelope.split('.');
+  if (parts.length !== 5 || !parts.every((part) => B64U.test(part))) throw new CryptoError('ENVELOPE_INVALID', 'share envelope is not a compact JWE');
+  let header: Record<string, unknown>;
+  try {
+    header = decodeProtectedHeader(envelope) as Record<string, unknown>;
+  } catch {
+    throw new CryptoError('ENVELOPE_INVALID', 'share envelope header does not decode');
+  }
+  const epk = header['epk'] as Record<string, unknown> | undefined;
+  const epkOk = typeof epk === 'object' && epk !== null && epk['kty'] === 'EC' && epk['crv'] === 'P-256' && typeof epk['x'] === 'string' && typeof epk['y'] === 'string' && epk['d'] === undefined;
+  if (header['alg'] !== KEY_ALG || header['enc'] !== CONTENT_ENC || header['zip'] !== undefined || !epkOk) {
+    throw new CryptoError('ENVELOPE_INVALID', `share envelope must be ${KEY_ALG} / ${CONTENT_ENC} with a P-256 epk`);
+  }
+  if (header['req'] !== expected.req || header['idx'] !== expected.idx || header['digest'] !== expected.digest || header['grp'] !== expected.grp) {
+    throw new CryptoError('ENVELOPE_HEADER_MISMATCH', 'share envelope is for another request, index or digest');
   }
 }
 

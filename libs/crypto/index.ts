@@ -17,6 +17,7 @@ export {
   importRequestPrivateKey,
   openShareForRequest,
   openIntakeEnvelope,
+  checkShareForRequestHeader,
 } from './envelopes.js';
 export { verifyApprovalStatement, type ApprovalClaims } from './approval-statement.js';
 export type { JWK } from 'jose';

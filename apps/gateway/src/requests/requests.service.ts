@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { isCustodyOperationKind, isFinalRequestStatus, isOperationKind, type Operation, type RequestPreview } from '#libs/contracts';
-import { canonicalJson, computeRequestDigest, CryptoError, openShareForRequest, sha256Hex, verifyApprovalStatement, zeroize, type JWK, type RequestDigestInput } from '#libs/crypto';
+import { canonicalJson, checkShareForRequestHeader, computeRequestDigest, CryptoError, sha256Hex, verifyApprovalStatement, type JWK, type RequestDigestInput } from '#libs/crypto';
 import { applyVote, constraintNotes, policyDigestSubject, PolicyError, selectPolicy, type PolicyDefinition, type VoteResolution } from '#libs/policy';
 import { AuditWriter } from '../audit/audit-writer.js';
 import type { Principal } from '../auth/principal.js';
@@ -16,7 +16,7 @@ import { policiesOfCredential } from '../policies/policies.repository.js';
 import { findUsersByIds } from '../users/accounts.repository.js';
 import { actorId } from '../users/users.service.js';
 import { mayCancel } from './request-access.js';
-import { newRequestKey, withRequestKey } from './request-keys.js';
+import { newRequestKey } from './request-keys.js';
 import { RequestLifecycle } from './request-lifecycle.js';
 import { RequestReader } from './request-reader.js';
 import {
@@ -201,7 +201,8 @@ export class RequestsService {
    * custodian who has not decided yet and is not the requester unless the policy
    * allows); the statement is an ES256 JWS by the approver's enrolled signing key over
    * this request's stored digest, with a fresh iat and the same decision; an approval
-   * carries a share that opens with this request's key at the approver's index. When
+   * carries a share whose JWE header names this request, the approver's index (and
+   * group) and that digest — the share is opened once, at execution (ADR 0018). When
    * the policy is met the request becomes `approved` and its execution is queued in
    * the same transaction.
    */
@@ -233,7 +234,7 @@ export class RequestsService {
       }
       if (body.decision === 'approve') {
         if (ownShare === undefined) throw new AppError('APPROVER_NOT_ELIGIBLE', 'you are not a custodian of this credential');
-        await this.checkShareOpens(request, body.share ?? '', ownShare.index, ownShare.group, digest);
+        this.checkShareHeader(request, body.share ?? '', ownShare.index, ownShare.group, digest);
       }
       const approval = {
         requestId: id,
@@ -270,8 +271,8 @@ export class RequestsService {
     const { committed, approval } = decided;
     // Start the execution before answering: it is what the requester waits for.
     if (committed.request.status === 'approved') this.executions.runSoon(committed);
-    // The public key for the answer is derived after the commit: not while every replica waits on the row lock.
-    return { approval, view: await this.reader.present(committed) };
+    // The answer to a decision shows the request's status and counts, not its public key: none is derived (`requestKey` stays null).
+    return { approval, view: committed };
   }
 
   /** Enforces: the requester (or an admin / security lead) cancels, only while pending. */
@@ -295,23 +296,22 @@ export class RequestsService {
     }
   }
 
-  /** The early check (spec §4 allows it): a share that does not open with the request key is refused at once. */
-  private async checkShareOpens(request: RequestRow, envelope: string, index: number, group: number | null, digest: string): Promise<void> {
+  /**
+   * The early check (spec rev 2 §4): a share whose JWE header is not for this request,
+   * this approver's index and group and this digest is refused at once. It is not
+   * opened here: the execution opens and checks every share (ADR 0018).
+   */
+  private checkShareHeader(request: RequestRow, envelope: string, index: number, group: number | null, digest: string): void {
     if (request.requestPrivateKeySealed === null) throw new AppError('REQUEST_NOT_PENDING', 'the request key is destroyed');
-    await withRequestKey(this.ctx.masterKey, { id: request.id, requestPrivateKeySealed: request.requestPrivateKeySealed }, async (key) => {
-      let share: Buffer | undefined;
-      try {
-        share = await openShareForRequest(envelope, key, { req: request.id, idx: index, digest, ...(group !== null ? { grp: group } : {}) });
-      } catch (error) {
-        if (error instanceof CryptoError) {
-          const at = group !== null ? `your group ${group} and index ${index}` : `your index ${index}`;
-          throw new AppError('SHARE_REJECTED', `the share does not open with this request's key at ${at} for this request's digest (${error.code})`);
-        }
-        throw error;
-      } finally {
-        zeroize(share);
+    try {
+      checkShareForRequestHeader(envelope, { req: request.id, idx: index, digest, ...(group !== null ? { grp: group } : {}) });
+    } catch (error) {
+      if (error instanceof CryptoError) {
+        const at = group !== null ? `your group ${group} and index ${index}` : `your index ${index}`;
+        throw new AppError('SHARE_REJECTED', `the share is not sealed for this request at ${at} and this request's digest (${error.code})`);
       }
-    });
+      throw error;
+    }
   }
 
   private async replay(existing: RequestRow, fingerprint: string | null): Promise<SubmittedView> {
