@@ -69,8 +69,8 @@ describe.each(testDatabaseKinds())('catalog pages: policy delete, directory, sig
 
     it('a deleted policy is never chosen for a new request', async () => {
       const id = await newPolicy('cp-solo');
-      // Delete every other policy of the credential so the new request can only match cp-solo, then delete it too.
-      const others = (await q.lead.get('/api/v1/policies')).body.policies.filter((p: { id: string; credentialId: string }) => p.credentialId === q.credential.id && p.id !== id);
+      // Delete every other policy of the credential (but its custody policy, which cannot be deleted) so the new request can only match cp-solo, then delete it too.
+      const others = (await q.lead.get('/api/v1/policies')).body.policies.filter((p: { id: string; credentialId: string; custody?: boolean }) => p.credentialId === q.credential.id && p.id !== id && p.custody !== true);
       for (const p of others) expect((await q.lead.request('DELETE', `/api/v1/policies/${p.id}`)).status).toBe(204);
       expect((await q.automation.post('/api/v1/requests', signRequestBody(q.credential.id))).status).toBe(201);
       const [pending] = await sql(`SELECT id FROM requests WHERE policy_id = $1 AND status = 'pending'`, [id]);

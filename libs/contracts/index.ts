@@ -690,6 +690,10 @@ export interface Policy {
   requestTtlSeconds: number;
   /** null: the gateway's default time limit */
   operationTimeoutSeconds: number | null;
+  /** the credential's custody policy (§4a): tightened, never deleted */
+  custody?: boolean;
+  /** `policy_outdated` when a new credential version made it impossible: submissions get 409 until it is edited */
+  disabledReason?: string | null;
 }
 
 export interface NewPolicy {

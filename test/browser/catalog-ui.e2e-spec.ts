@@ -29,7 +29,7 @@ const ID_PREFIX = /\b[0-9a-f]{8}…/;
   let lead: { id: string; http: Http; password: string };
   let operators: Operator[];
   let bot: { id: string; http: Http };
-  let credential: { id: string; name: string; publicJwk: Record<string, string> };
+  let credential: { id: string; name: string; publicJwk: Record<string, string>; custodyPolicyId?: string };
   let policyId: string;
 
   beforeAll(async () => {
@@ -72,7 +72,8 @@ const ID_PREFIX = /\b[0-9a-f]{8}…/;
     await form.getByRole('checkbox', { name: 'requester', exact: true }).uncheck();
     const picker = form.getByTestId('requester-service-accounts');
     await picker.getByLabel('Service accounts (optional)').fill('DEPLOY');
-    // both deploy-* accounts match; backup-runner does not
+    // both deploy-* accounts match; backup-runner does not (the search answers after a pause in typing)
+    await picker.getByRole('button', { name: 'Add deploy-staging' }).waitFor();
     await expect(picker.getByTestId('pick').allTextContents()).resolves.toEqual(['Add deploy-bot', 'Add deploy-staging']);
     await picker.getByRole('button', { name: 'Add deploy-bot' }).click();
     await expect(picker.getByTestId('picked').textContent()).resolves.toContain('deploy-bot');
@@ -117,8 +118,11 @@ const ID_PREFIX = /\b[0-9a-f]{8}…/;
     expect(custodians).toContain('oscar');
     expect(custodians).not.toMatch(ID_PREFIX);
     await expect(page.getByTestId('credential-policies').textContent()).resolves.toContain('bot-release');
-    // no version history route in this gateway: said plainly, nothing half-rendered
+    // The version history from the audit log: version 1, created, with its sharing structure.
     await page.getByRole('heading', { name: 'Versions' }).waitFor();
+    const versions = (await page.getByTestId('versions').textContent()) ?? '';
+    expect(versions).toContain('created');
+    expect(versions).toMatch(/custodians: 2 of \d/);
     expect(await page.locator('[data-testid="credential-page"]').textContent()).not.toMatch(ID_PREFIX);
   });
 
@@ -151,5 +155,15 @@ const ID_PREFIX = /\b[0-9a-f]{8}…/;
     expect((await lead.http.get(`/api/v1/policies/${policyId}`)).status).toBe(404);
     await page.getByTestId('policies-table').or(page.getByText('No policies yet')).first().waitFor();
     expect(await page.locator('main').textContent()).not.toContain('bot-release');
+
+    // The credential's custody policy (spec §4a) is shown with its approvals editable, and can never be deleted.
+    expect(credential.custodyPolicyId).toEqual(expect.any(String));
+    await page.goto(`${gateway.url}/policies/${credential.custodyPolicyId as string}`);
+    await page.getByTestId('policy-page').waitFor();
+    await expect(page.getByTestId('policy-operations').textContent()).resolves.toContain('credential.reshare');
+    await page.getByText('custody policy: re-shares and rotations go through it').waitFor();
+    await page.getByLabel(/Approvals required/).waitFor();
+    expect(await page.getByRole('button', { name: 'Delete this policy' }).count()).toBe(0);
+    expect((await lead.http.request('DELETE', `/api/v1/policies/${credential.custodyPolicyId as string}`)).status).toBe(409);
   });
 });

@@ -12,6 +12,7 @@ import type {
   AuditListQuery,
   CheckInResponse,
   CredentialHealth,
+  CredentialVersionEntry,
   CredentialShare,
   DirectoryEntry,
   DirectoryPage,
@@ -49,7 +50,7 @@ import type {
   User,
   UserChange,
 } from '../../../libs/contracts/index.ts';
-import { API_ROUTES, OPTIONAL_API_ROUTES, routePath, type ApiRoute } from './api-routes.ts';
+import { API_ROUTES, routePath, type ApiRoute } from './api-routes.ts';
 import { describeProblem } from './messages.ts';
 
 /** The most requests a list page of the web UI loads, page after page. */
@@ -67,6 +68,7 @@ export type {
   Credential,
   CredentialHealth,
   CredentialKind,
+  CredentialVersionEntry,
   DirectoryEntry,
   EnrolledKeys,
   GeneratedSigningAlg,
@@ -139,7 +141,7 @@ export function setUnauthorizedHandler(handler: () => void): void {
   onUnauthorized = handler;
 }
 
-async function call<T>(route: ApiRoute | (typeof OPTIONAL_API_ROUTES)[keyof typeof OPTIONAL_API_ROUTES], options: { params?: Record<string, string>; query?: URLSearchParams; body?: unknown; headers?: Record<string, string> } = {}): Promise<T> {
+async function call<T>(route: ApiRoute, options: { params?: Record<string, string>; query?: URLSearchParams; body?: unknown; headers?: Record<string, string> } = {}): Promise<T> {
   const path = routePath(route, options.params, options.query);
   const { body } = options;
   let res: Response;
@@ -222,6 +224,8 @@ export const api = {
   listPolicies: () => call<{ policies: Policy[] }>(R.listPolicies).then((r) => r.policies),
   createPolicy: (body: NewPolicy) => call<Policy>(R.createPolicy, { body }),
   deletePolicy: (id: string) => call<void>(R.deletePolicy, { params: { id } }),
+  /** Only `approvals.min` changes in place (never below the credential's thresholds); an outdated policy is enabled again. */
+  updatePolicyMin: (id: string, min: number) => call<Policy>(R.updatePolicy, { params: { id }, body: { approvals: { min } } }),
   /** One page of the directory: users and service accounts whose name contains `q`. */
   searchDirectory: (query: { q?: string; kind?: PrincipalKind; limit?: number; cursor?: string }) => {
     const qs = new URLSearchParams();
@@ -244,12 +248,8 @@ export const api = {
     } while (cursor && entries.length < max);
     return entries;
   },
-  /** The credential's versions, or null when this gateway does not serve them (404). */
-  listCredentialVersions: (id: string) =>
-    call<unknown>(OPTIONAL_API_ROUTES.listCredentialVersions, { params: { id } }).catch((error: unknown) => {
-      if (error instanceof ApiError && error.status === 404 && error.code === 'ROUTE_NOT_FOUND') return null;
-      throw error;
-    }),
+  /** The credential's versions, oldest first, from the audit log (spec §4a). */
+  listCredentialVersions: (id: string) => call<{ versions: CredentialVersionEntry[] }>(R.listCredentialVersions, { params: { id } }).then((r) => r.versions),
 
   listUsers: () => call<{ users: User[] }>(R.listUsers).then((r) => r.users),
   createUser: (body: NewUser) => call<User>(R.createUser, { body }),

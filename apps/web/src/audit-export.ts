@@ -1,20 +1,12 @@
 /**
  * Audit entries as files an auditor takes away: JSON lines (one entry per line, exactly as
  * the gateway sent it, so the hash chain can be re-verified from an unfiltered export) and
- * CSV (RFC 4180) for a spreadsheet. No imports: the unit test loads this file in Node.
+ * CSV (RFC 4180) for a spreadsheet. Only a type import: the unit test loads this file in Node.
  */
+import type { AuditEntry } from '../../../libs/contracts/index.ts';
 
-/** The fields of an audit entry the export writes (libs/contracts `AuditEntry`). */
-export interface ExportedEntry {
-  seq: number;
-  at: string;
-  actor: string;
-  action: string;
-  subject: string;
-  data: Record<string, unknown>;
-  prevHash: string;
-  hash: string;
-}
+/** The fields of an audit entry the export writes. */
+export type ExportedEntry = AuditEntry;
 
 export const CSV_COLUMNS = ['seq', 'at', 'actor', 'actorName', 'action', 'subject', 'data', 'prevHash', 'hash'] as const;
 

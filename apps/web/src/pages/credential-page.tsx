@@ -1,10 +1,11 @@
 import { Fragment, useEffect, useState } from 'react';
-import { api, type Credential, type CredentialHealth } from '../api.ts';
+import { api, type Credential, type CredentialHealth, type CredentialVersionEntry } from '../api.ts';
 import { CopyButton } from '../components/copy-button.tsx';
 import { ErrorMessage, Loading } from '../components/feedback.tsx';
 import { Link } from '../components/link.tsx';
 import { operationSummary } from '../components/operation-view.tsx';
 import { PersonName } from '../components/person-name.tsx';
+import { ScrollTable } from '../components/scroll-table.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { formatTime } from '../format.ts';
 import { useSession } from '../session.tsx';
@@ -148,25 +149,33 @@ function Health({ health }: { health: CredentialHealth | null | undefined }) {
   );
 }
 
-/** A version list of any shape the gateway gives: each version's number, time and other scalar facts. */
-function Versions({ versions }: { versions: unknown }) {
-  const list: unknown[] | null = Array.isArray(versions)
-    ? versions
-    : typeof versions === 'object' && versions !== null && Array.isArray((versions as { versions?: unknown }).versions)
-      ? ((versions as { versions: unknown[] }).versions)
-      : null;
-  if (list === null || list.length === 0) return <p className="muted">No version history.</p>;
+const CHANGE_LABEL: Record<CredentialVersionEntry['change'], string> = {
+  'credential.created': 'created',
+  'credential.reshare': 're-shared',
+  'credential.rotate': 'rotated',
+};
+
+/** The credential's versions from the audit log, newest first: when, what changed, by whom, through which request, and the sharing structure. */
+function Versions({ versions }: { versions: CredentialVersionEntry[] }) {
+  if (versions.length === 0) return <p className="muted">No version history.</p>;
   return (
-    <ul className="plain" data-testid="versions">
-      {list.map((v, i) => {
-        const fields = typeof v === 'object' && v !== null ? Object.entries(v as Record<string, unknown>).filter(([, x]) => ['string', 'number', 'boolean'].includes(typeof x)) : [];
-        return (
-          <li key={i}>
-            {fields.map(([k, x]) => `${k}: ${k.endsWith('At') && typeof x === 'string' ? formatTime(x) : String(x)}`).join(' · ')}
-          </li>
-        );
-      })}
-    </ul>
+    <ScrollTable columns={['Version', 'When', 'Change', 'By', 'Sharing']} testId="versions">
+          {[...versions].reverse().map((v) => (
+            <tr key={v.version}>
+              <td>{v.version}</td>
+              <td>{formatTime(v.at)}</td>
+              <td>
+                {v.requestId !== null ? <Link href={`/requests/${v.requestId}`}>{CHANGE_LABEL[v.change]}</Link> : CHANGE_LABEL[v.change]}
+                {v.secretChanged && ' · new secret'}
+                {v.configChanged && ' · new config'}
+              </td>
+              <td>
+                <PersonName id={v.actor} />
+              </td>
+              <td>{v.structure.groups.map((g) => `${g.name}: ${g.threshold} of ${g.custodians.length}`).join('; ')}</td>
+            </tr>
+          ))}
+    </ScrollTable>
   );
 }
 
@@ -294,12 +303,8 @@ export function CredentialPage({ id }: { id: string }) {
           <ErrorMessage title="The version history could not be loaded" error={versions.error} onRetry={versions.reload} />
         ) : versions.loading && versions.data === undefined ? (
           <Loading what="versions" />
-        ) : versions.data === null ? (
-          <p className="muted" data-testid="versions-unavailable">
-            Version history is not available in this gateway. This is version {c.version}.
-          </p>
         ) : (
-          <Versions versions={versions.data} />
+          <Versions versions={versions.data ?? []} />
         )}
       </section>
     </section>

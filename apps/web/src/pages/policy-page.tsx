@@ -105,6 +105,37 @@ function Requesters({ policy }: { policy: Policy }) {
   );
 }
 
+/** The one thing edited in place: how many approvals a request needs, from the credential's thresholds to its number of custodians. */
+function RequiredApprovals({ policy, credential, onSaved }: { policy: Policy; credential: Credential | null; onSaved: () => void }) {
+  const [min, setMin] = useState(policy.approvals.min);
+  const { busy, error, run } = useSubmit();
+  const lowest = credential?.threshold ?? 1;
+  const highest = credential?.custodians.length ?? 255;
+  return (
+    <form
+      className="stack"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void run(async () => {
+          await api.updatePolicyMin(policy.id, min);
+          onSaved();
+        });
+      }}
+    >
+      <label>
+        Approvals required (from {lowest} to {highest})
+        <input name="min" type="number" min={lowest} max={highest} value={min} onChange={(e) => setMin(Number(e.target.value))} />
+      </label>
+      {error !== null && <Notice tone="error" role="alert">{error}</Notice>}
+      <div>
+        <button type="submit" disabled={busy || min === policy.approvals.min}>
+          {busy ? 'Saving…' : 'Save approvals'}
+        </button>
+      </div>
+    </form>
+  );
+}
+
 function DeletePolicy({ policy }: { policy: Policy }) {
   const [asking, setAsking] = useState(false);
   const { busy, error, run } = useSubmit();
@@ -209,8 +240,18 @@ export function PolicyPage({ id }: { id: string }) {
       {session.has('security_lead') && (
         <section className="card stack" aria-labelledby="change-title">
           <h2 id="change-title">Change</h2>
-          <Notice>A policy is not edited in place: requests bind to it by its digest. Create the new policy, then delete this one.</Notice>
-          <DeletePolicy policy={p} />
+          {p.disabledReason === 'policy_outdated' && (
+            <Notice tone="warning">This policy asks more approvals than the credential now has custodians: requests under it are refused until you lower the number below.</Notice>
+          )}
+          <RequiredApprovals policy={p} credential={c} onSaved={policy.reload} />
+          {p.custody === true ? (
+            <Notice>This is the credential’s custody policy: re-shares and rotations go through it. It can be tightened, never deleted.</Notice>
+          ) : (
+            <>
+              <Notice>Apart from the number of approvals, a policy is not edited in place: requests bind to it by its digest. Create the new policy, then delete this one.</Notice>
+              <DeletePolicy policy={p} />
+            </>
+          )}
         </section>
       )}
     </section>
