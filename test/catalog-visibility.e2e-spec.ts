@@ -26,13 +26,18 @@ describe.each(testDatabaseKinds())('who sees which credentials and policies (%s 
   });
   afterAll(() => gateway.close());
 
-  const names = async (http: Http, what: 'credentials' | 'policies') => (await http.get(`/api/v1/${what}`)).body[what].map((x: { name: string }) => x.name).sort();
+  // Each credential's custody policy (spec §4a) is named after the credential's id: shown as `custody:<credential name>`.
+  const names = async (http: Http, what: 'credentials' | 'policies') => {
+    const items: { name: string; custody?: boolean; credentialId?: string }[] = (await http.get(`/api/v1/${what}`)).body[what];
+    const credentialName = (id: string | undefined) => (id === q.credential.id ? q.credential.name : id === hidden.credential.id ? hidden.credential.name : id);
+    return items.map((x) => (x.custody === true ? `custody:${credentialName(x.credentialId) ?? ''}` : x.name)).sort();
+  };
 
   it('admins, security leads and auditors see all of them', async () => {
     const auditor = (await createUser(q.admin, 'cv-auditor', ['auditor'])).http;
     for (const http of [q.admin, q.lead, auditor]) {
       expect(await names(http, 'credentials')).toEqual(['cv-hidden-key', 'cv-release-key']);
-      expect(await names(http, 'policies')).toEqual(['cv-hidden-policy', 'cv-release-signing']);
+      expect(await names(http, 'policies')).toEqual(['custody:cv-hidden-key', 'custody:cv-release-key', 'cv-hidden-policy', 'cv-release-signing']);
       expect((await http.get(`/api/v1/credentials/${hidden.credential.id}`)).status).toBe(200);
     }
   });
@@ -40,7 +45,7 @@ describe.each(testDatabaseKinds())('who sees which credentials and policies (%s 
   it('an operator sees the credentials they hold a share of and their policies; the others answer 404 as if they did not exist', async () => {
     const op = q.operators[0]!.http;
     expect(await names(op, 'credentials')).toEqual(['cv-release-key']);
-    expect(await names(op, 'policies')).toEqual(['cv-release-signing']);
+    expect(await names(op, 'policies')).toEqual(['custody:cv-release-key', 'cv-release-signing']);
     for (const path of [`/api/v1/credentials/${hidden.credential.id}`, `/api/v1/credentials/${hidden.credential.name}`, `/api/v1/policies/${hidden.policy.id}`]) {
       const res = await op.get(path);
       expect(res.status).toBe(404);

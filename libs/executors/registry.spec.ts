@@ -2,7 +2,7 @@ import { ExecutorError, executorFor, executorsForCredential, OPERATION_KINDS } f
 
 describe('executor registry', () => {
   it('lists the operation kinds a policy may name', () => {
-    expect(OPERATION_KINDS).toEqual(['sign', 'http', 'kubernetes.exec', 'ssh.exec', 'sql.exec', 'reveal']);
+    expect(OPERATION_KINDS).toEqual(['sign', 'http', 'kubernetes.exec', 'ssh.exec', 'sql.exec', 'reveal', 'credential.reshare', 'credential.rotate']);
     expect(Object.isFrozen(OPERATION_KINDS)).toBe(true);
   });
 
