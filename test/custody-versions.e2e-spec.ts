@@ -365,4 +365,20 @@ describe.each(testDatabaseKinds())('credential versions, re-sharing and rotation
     expect(haystack).toContain('credential.version_created');
     expect(findLeaks(haystack, secrets)).toEqual([]);
   });
+
+  it('the margin drops when a custodian is disabled and rises again after a re-share replaces them (spec §4a Health)', async () => {
+    const created = await lead.post('/api/v1/credentials', { name: 'cv-margin-key', kind: 'http-token', config: { baseUrl: 'https://api.example.test' }, secret: 'margin-token-for-tests-only', custodians: [c.id, d.id, e.id], threshold: 2 });
+    expect(created.status).toBe(201);
+    const id: string = created.body.id;
+    const margin = async () => (await lead.get(`/api/v1/credentials/${id}/health`)).body.margin;
+    expect(await margin()).toBe(1);
+    expect((await admin.request('PATCH', `/api/v1/users/${e.id}`, { disabled: true })).status).toBe(200);
+    expect(await margin()).toBe(0);
+    const reshare = await submitCustody('credential.reshare', { sharing: await flat(2, [c, d, b]) }, id);
+    expect(reshare.status).toBe(201);
+    expect((await approve(c, reshare.body)).status).toBe(201);
+    expect((await approve(d, reshare.body)).status).toBe(201);
+    expect(await waitFinal(reshare.body.id)).toMatchObject({ status: 'succeeded', result: { version: 2 } });
+    expect(await margin()).toBe(1);
+  }, 180_000);
 });
