@@ -278,6 +278,7 @@ async function benchDatabase(label: string, databaseUrl: string | undefined, rep
     process.stderr.write(`[${label}] warming up…\n`);
     for (const replica of replicas) await oneRequest(replica, [0, 1]);
     process.stderr.write(`[${label}] ${clients} client(s) for ${durationMs / 1000} s…\n`);
+    const rssBeforeLoad = gateways.map((g) => rssMiB(g.process.pid));
     const gatewaysCpu = () => gateways.reduce((sum, g) => sum + processCpuSeconds(g.process.pid), 0);
     const cpuBefore = { gateways: gatewaysCpu(), clients: process.cpuUsage(), machine: machineCpuSeconds() };
     // Resident memory under load: the highest of samples every 250 ms, per gateway.
@@ -309,6 +310,7 @@ async function benchDatabase(label: string, databaseUrl: string | undefined, rep
       'last approval→succeeded p95': ms(percentile(toSucceeded, 95)),
       'last approval→succeeded p99': ms(percentile(toSucceeded, 99)),
       'GET requests/s (one replica)': Number(getRps.toFixed(0)),
+      'gateway RSS before load (each)': rssBeforeLoad.map((m) => `${m.toFixed(0)} MiB`).join(' + '),
       'gateway RSS peak under load (each)': peakRss.map((m) => `${m.toFixed(0)} MiB`).join(' + '),
       'CPU cores: gateways': Number(gatewayCores.toFixed(2)),
       'CPU cores: bench clients': Number(clientCores.toFixed(2)),
@@ -353,31 +355,38 @@ async function main(): Promise<void> {
   console.log('\nCryptography alone (one process):');
   console.table(crypto.table);
 
-  // QG_BENCH_EMBEDDED=0 measures only the PostgreSQL server.
+  // QG_BENCH_EMBEDDED=0 measures only the PostgreSQL server; QG_BENCH_ROWS=one,two,single picks its rows (all by default).
+  const picked = (row: string) => (process.env['QG_BENCH_ROWS'] ?? 'one,two,single').split(',').includes(row);
   const rows = process.env['QG_BENCH_EMBEDDED'] === '0' ? [] : [await benchDatabase('embedded', undefined)];
   const adminUrl = process.env['QG_BENCH_DATABASE_URL'];
   let pgbench: PgbenchRate | undefined;
   if (adminUrl !== undefined && adminUrl !== '') {
-    const db = await freshBenchDatabase(adminUrl);
-    try {
-      rows.push(await benchDatabase('postgres', db.url));
-      pgbench = await pgbenchApprovalRate(db.url);
-    } finally {
-      await db.drop();
+    if (picked('one')) {
+      const db = await freshBenchDatabase(adminUrl);
+      try {
+        rows.push(await benchDatabase('postgres', db.url));
+        pgbench = await pgbenchApprovalRate(db.url);
+      } finally {
+        await db.drop();
+      }
     }
     // Two replicas on one database (a fresh one): what scaling out buys on this machine.
-    const scaled = await freshBenchDatabase(adminUrl);
-    try {
-      rows.push(await benchDatabase('postgres', scaled.url, 2));
-    } finally {
-      await scaled.drop();
+    if (picked('two')) {
+      const scaled = await freshBenchDatabase(adminUrl);
+      try {
+        rows.push(await benchDatabase('postgres', scaled.url, 2));
+      } finally {
+        await scaled.drop();
+      }
     }
     // One client: the latency of the request path itself, with no queue in front of the cores.
-    const unloaded = await freshBenchDatabase(adminUrl);
-    try {
-      rows.push(await benchDatabase('postgres', unloaded.url, 1, 1, Math.min(DURATION_MS, 10000)));
-    } finally {
-      await unloaded.drop();
+    if (picked('single')) {
+      const unloaded = await freshBenchDatabase(adminUrl);
+      try {
+        rows.push(await benchDatabase('postgres', unloaded.url, 1, 1, Math.min(DURATION_MS, 10000)));
+      } finally {
+        await unloaded.drop();
+      }
     }
   }
   console.log('\nEnd to end (sign requests, 2-of-3 approvals):');
