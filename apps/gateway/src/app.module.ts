@@ -38,6 +38,8 @@ import { ChannelsController } from './notifications/channels.controller.js';
 import { ChannelsService } from './notifications/channels.service.js';
 import { NotificationDispatcher } from './notifications/notification-dispatcher.js';
 import { NotificationOutbox } from './notifications/notification-outbox.js';
+import { ChannelSubscriptions } from './notifications/channel-subscriptions.js';
+import { PrincipalCache } from './auth/principal-cache.js';
 import { MarginWatch } from './notifications/margin-watch.js';
 import { AuditStream } from './notifications/audit-stream.js';
 import { PreferencesController } from './notifications/preferences.controller.js';
@@ -95,6 +97,8 @@ export class AppModule {
         RequestEvents,
         JobQueue,
         NotificationOutbox,
+        ChannelSubscriptions,
+        PrincipalCache,
         NotificationDispatcher,
         MarginWatch,
         ChannelsService,

@@ -30,6 +30,7 @@ interface AtCommit {
 @Injectable()
 export class AuditWriter {
   private readonly pending = new WeakMap<QueryRunner, AtCommit>();
+  private readonly commitObservers: ((entries: readonly AuditEvent[]) => void)[] = [];
 
   constructor(@Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext) {}
 
@@ -43,7 +44,7 @@ export class AuditWriter {
       this.pending.set(runner, atCommit);
       const result = await work(runner.manager);
       await this.appendAndCommit(runner, atCommit);
-      for (const callback of atCommit.afterCommit) {
+      for (const callback of [...this.commitObservers.map((observe) => () => observe(atCommit.entries)), ...atCommit.afterCommit]) {
         try {
           callback();
         } catch (error) {
@@ -59,6 +60,11 @@ export class AuditWriter {
       this.pending.delete(runner);
       await runner.release();
     }
+  }
+
+  /** Runs after every committed `transaction()`, with the audit entries it appended. */
+  observeCommits(observer: (entries: readonly AuditEvent[]) => void): void {
+    this.commitObservers.push(observer);
   }
 
   /** Records an entry for the enclosing `transaction()`; outside one it is a programming error. */

@@ -7,6 +7,7 @@ import { findServiceAccountByTokenHmac, serviceAccountPrincipal, userPrincipal }
 import { findUserWithCheckedKeys } from '../users/enrolled-keys.js';
 import { verifyAccessTokenClaims } from './access-tokens.js';
 import type { Principal } from './principal.js';
+import { PrincipalCache } from './principal-cache.js';
 import { SERVICE_TOKEN_PREFIX, serviceTokenHmac } from './secrets.js';
 
 /**
@@ -22,52 +23,63 @@ export function bearerToken(req: Request): string | undefined {
   return match?.[1];
 }
 
-export async function userFromAccessToken(ctx: GatewayContext, token: string | undefined): Promise<Principal | null> {
+export async function userFromAccessToken(ctx: GatewayContext, token: string | undefined, cache?: PrincipalCache): Promise<Principal | null> {
   if (token === undefined || token.startsWith(SERVICE_TOKEN_PREFIX)) return null;
   const claims = await verifyAccessTokenClaims(ctx.signingKey, token);
   if (claims === undefined) return null;
-  // Read at every call, so that disabling a user, logging out or changing the password
-  // takes effect on their next call; the signing key approvals are verified with comes
-  // only from keys whose MAC checks.
-  const principal = userPrincipal(await findUserWithCheckedKeys(ctx, claims.sub), claims.sep);
+  // Read at every call, or kept until any change to users (PrincipalCache), so that
+  // disabling a user, logging out or changing the password takes effect on their next
+  // call; the signing key approvals are verified with comes only from keys whose MAC checks.
+  const read = () => findUserWithCheckedKeys(ctx, claims.sub);
+  const principal = userPrincipal(await (cache === undefined ? read() : cache.user(claims.sub, read)), claims.sep);
   return principal === null ? null : { ...principal, signedInAt: claims.iat };
 }
 
 /** `Authorization: Bearer <access token>` issued by POST /api/v1/auth/login. */
 @Injectable()
 export class BearerTokenStrategy extends PassportStrategy(Strategy, 'bearer-token') {
-  constructor(@Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext) {
+  constructor(
+    @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
+    private readonly cache: PrincipalCache,
+  ) {
     super();
   }
 
   validate(req: Request): Promise<Principal | null> {
-    return userFromAccessToken(this.ctx, bearerToken(req));
+    return userFromAccessToken(this.ctx, bearerToken(req), this.cache);
   }
 }
 
 /** The web UI's HttpOnly, SameSite=Strict session cookie, carrying the same access token. */
 @Injectable()
 export class SessionCookieStrategy extends PassportStrategy(Strategy, 'session-cookie') {
-  constructor(@Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext) {
+  constructor(
+    @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
+    private readonly cache: PrincipalCache,
+  ) {
     super();
   }
 
   validate(req: Request): Promise<Principal | null> {
     const cookies = req.cookies as Record<string, string | undefined> | undefined;
-    return userFromAccessToken(this.ctx, cookies?.[SESSION_COOKIE]);
+    return userFromAccessToken(this.ctx, cookies?.[SESSION_COOKIE], this.cache);
   }
 }
 
 /** `Authorization: Bearer qgs_…`, a service account's token, looked up by its HMAC. */
 @Injectable()
 export class ServiceTokenStrategy extends PassportStrategy(Strategy, 'service-token') {
-  constructor(@Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext) {
+  constructor(
+    @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
+    private readonly cache: PrincipalCache,
+  ) {
     super();
   }
 
   async validate(req: Request): Promise<Principal | null> {
     const token = bearerToken(req);
     if (token === undefined || !token.startsWith(SERVICE_TOKEN_PREFIX)) return null;
-    return serviceAccountPrincipal(await findServiceAccountByTokenHmac(this.ctx.dataSource, serviceTokenHmac(this.ctx.masterKey, token)));
+    const tokenHmac = serviceTokenHmac(this.ctx.masterKey, token);
+    return serviceAccountPrincipal(await this.cache.serviceAccount(tokenHmac, () => findServiceAccountByTokenHmac(this.ctx.dataSource, tokenHmac)));
   }
 }

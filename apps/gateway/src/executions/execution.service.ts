@@ -3,7 +3,7 @@ import { isOperationKind, type OperationKind } from '#libs/contracts';
 import { canonicalJson, combineGroupedShares, combineShares, CryptoError, openSealedSecret, openShareForRequest, sha256Hex, verifyShareCommitment, zeroize } from '#libs/crypto';
 import { evaluatePolicy } from '#libs/policy';
 import { AuditWriter } from '../audit/audit-writer.js';
-import { findCredential } from '../credentials/credentials.repository.js';
+import { findCredential, type CredentialRow } from '../credentials/credentials.repository.js';
 import { ShareAssignmentIntegrityError, verifiedAssignments, type VerifiedAssignment } from '../credentials/share-assignments.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 import { operationFor, StagedVersion } from '../operations/operations.js';
@@ -31,6 +31,13 @@ interface OpenedShare {
  * The only place a credential is reconstructed (spec §2.2): in this process's
  * memory, after the claim `approved → executing`, zeroed in `finally`.
  */
+/** What `prepare` reads and opens, each settled when it is there. */
+interface Prepared {
+  assignments: Promise<VerifiedAssignment[]>;
+  credential: Promise<CredentialRow | undefined>;
+  opened: Promise<{ good: OpenedShare[]; bad: { approverId: string; reason: string }[] }>;
+}
+
 @Injectable()
 export class ExecutionService implements OnApplicationBootstrap {
   private readonly metrics: ReturnType<typeof executionMetrics>;
@@ -57,14 +64,20 @@ export class ExecutionService implements OnApplicationBootstrap {
    * envelopes are destroyed once the credential is rebuilt, before the operation runs.
    */
   async execute(requestId: string, approved?: RequestView): Promise<void> {
+    // The approving process holds what the execution needs: it reads the assignments and
+    // the credential and opens the shares while the claim commits (an approved request's
+    // credential version, assignments and envelopes no longer change under it: a new
+    // version cancels it, and then the claim finds it no longer approved).
+    const early = approved === undefined ? undefined : this.prepareEarly(approved);
     const claimed = await this.claim(requestId, approved);
-    if (claimed === undefined) return;
+    if (claimed === undefined) return this.discard(early);
     const { view, timeoutSeconds } = claimed;
     const request = view.request;
     const timer = this.metrics.duration.startTimer();
     const opened: OpenedShare[] = [];
     let dataKey: Buffer | undefined;
     let secret: Buffer | undefined;
+    let prepared = early;
     const signed = signedRequestOf(request);
     try {
       if ('refused' in signed) {
@@ -72,18 +85,19 @@ export class ExecutionService implements OnApplicationBootstrap {
         return await this.finish(request, 'failed', { error: `nothing ran: ${signed.refused}`, code: 'REQUEST_ALTERED' });
       }
       if (this.ctx.now().getTime() >= signed.expiresAt.getTime()) return await this.expire(request);
+      prepared ??= this.prepare(view, signed);
       let assignments: VerifiedAssignment[];
       try {
-        assignments = await verifiedAssignments(this.ctx, view);
+        assignments = await prepared.assignments;
       } catch (error) {
         if (error instanceof ShareAssignmentIntegrityError) return await this.finish(request, 'failed', { error: 'nothing ran: the credential’s share assignments do not check', code: 'ASSIGNMENTS_ALTERED' });
         throw error;
       }
-      const { good, bad } = await this.openShares(view, signed, assignments);
+      const { good, bad } = await prepared.opened;
       opened.push(...good);
       this.metrics.sharesRejected.inc(bad.length);
       if (bad.length > 0 && !(await this.dropBadShares(request, bad, signed))) return;
-      const credential = await findCredential(this.ctx.dataSource, signed.credential.id);
+      const credential = await prepared.credential;
       if (credential === undefined) return await this.finish(request, 'failed', { error: 'the credential no longer exists' });
       const combined = this.combine(view, assignments, good);
       if ('short' in combined) {
@@ -107,8 +121,38 @@ export class ExecutionService implements OnApplicationBootstrap {
       await this.finish(request, 'failed', { error: 'internal error during execution' });
     } finally {
       zeroize(dataKey, secret, ...opened.map((s) => s.share));
+      this.discard(prepared);
       timer({ kind: 'refused' in signed ? 'unknown' : signed.operation.kind });
     }
+  }
+
+  /**
+   * What the execution reads and opens before it can rebuild the credential: the
+   * credential's MAC-checked share assignments for the signed version, the credential
+   * row, and every approval's share opened and checked against them.
+   */
+  private prepare(view: RequestView, signed: SignedRequest): Prepared {
+    const assignments = verifiedAssignments(this.ctx, view);
+    const credential = findCredential(this.ctx.dataSource, signed.credential.id);
+    const opened = assignments.then((verified) => this.openShares(view, signed, verified));
+    // Awaited by the execution, or not at all when the claim fails: never an unhandled rejection.
+    for (const promise of [assignments, credential, opened]) promise.catch(() => undefined);
+    return { assignments, credential, opened };
+  }
+
+  /** `prepare`, for a request this process has just approved, unless it would not run as signed. */
+  private prepareEarly(approved: RequestView): Prepared | undefined {
+    const signed = signedRequestOf(approved.request);
+    if ('refused' in signed || this.ctx.now().getTime() >= signed.expiresAt.getTime()) return undefined;
+    return this.prepare(approved, signed);
+  }
+
+  /** Wipes the shares a preparation opened, once it has opened them (again, harmlessly, where the execution did). */
+  private discard(prepared: Prepared | undefined): void {
+    prepared?.opened.then(
+      ({ good }) => zeroize(...good.map((s) => s.share)),
+      () => undefined,
+    );
   }
 
   /**
@@ -180,23 +224,42 @@ export class ExecutionService implements OnApplicationBootstrap {
     const used = new Set<string>();
     const slot = (a: VerifiedAssignment) => `${a.grp ?? '-'}:${a.index}`;
     return withRequestKey(this.ctx.masterKey, { id: request.id, requestPrivateKeySealed: request.requestPrivateKeySealed }, async (requestKey) => {
-      for (const approval of view.approvals.filter((a) => a.decision === 'approve' && a.valid)) {
-        const assignment = assignments.get(approval.approverId);
-        if (assignment === undefined || used.has(slot(assignment))) {
-          bad.push({ approverId: approval.approverId, reason: assignment === undefined ? 'NOT_A_CUSTODIAN' : 'INDEX_COUNTED_ALREADY' });
-          continue;
-        }
-        let share: Buffer | undefined;
-        try {
-          const grp = assignment.grp ?? undefined;
-          share = await openShareForRequest(approval.shareEnvelope ?? '', requestKey, { req: signed.id, idx: assignment.index, digest: signed.digest, grp });
-          verifyShareCommitment({ cred: signed.credential.id, ver: signed.credential.version, idx: assignment.index, grp, share }, assignment.commitment);
-          used.add(slot(assignment));
-          good.push({ approverId: approval.approverId, grp: assignment.grp, idx: assignment.index, share });
-        } catch (error) {
+      // Opened side by side (the ECDH and AES run on libuv's threads), then counted in the approvals' order.
+      const attempts = await Promise.allSettled(
+        view.approvals
+          .filter((a) => a.decision === 'approve' && a.valid)
+          .map(async (approval): Promise<{ approverId: string; assignment?: VerifiedAssignment; share?: Buffer; refused?: string }> => {
+            const assignment = assignments.get(approval.approverId);
+            if (assignment === undefined) return { approverId: approval.approverId, refused: 'NOT_A_CUSTODIAN' };
+            let share: Buffer | undefined;
+            try {
+              const grp = assignment.grp ?? undefined;
+              share = await openShareForRequest(approval.shareEnvelope ?? '', requestKey, { req: signed.id, idx: assignment.index, digest: signed.digest, grp });
+              verifyShareCommitment({ cred: signed.credential.id, ver: signed.credential.version, idx: assignment.index, grp, share }, assignment.commitment);
+              return { approverId: approval.approverId, assignment, share };
+            } catch (error) {
+              zeroize(share);
+              if (!(error instanceof CryptoError)) throw error;
+              return { approverId: approval.approverId, assignment, refused: error.code };
+            }
+          }),
+      );
+      const failure = attempts.find((a) => a.status === 'rejected');
+      if (failure !== undefined) {
+        zeroize(...attempts.flatMap((a) => (a.status === 'fulfilled' && a.value.share !== undefined ? [a.value.share] : [])));
+        throw failure.reason;
+      }
+      for (const attempt of attempts) {
+        if (attempt.status !== 'fulfilled') continue;
+        const { approverId, assignment, share, refused } = attempt.value;
+        if (assignment !== undefined && used.has(slot(assignment))) {
           zeroize(share);
-          if (!(error instanceof CryptoError)) throw error;
-          bad.push({ approverId: approval.approverId, reason: error.code });
+          bad.push({ approverId, reason: 'INDEX_COUNTED_ALREADY' });
+        } else if (assignment === undefined || share === undefined) {
+          bad.push({ approverId, reason: refused ?? 'NOT_A_CUSTODIAN' });
+        } else {
+          used.add(slot(assignment));
+          good.push({ approverId, grp: assignment.grp, idx: assignment.index, share });
         }
       }
       return { good, bad };

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { openWithMasterKey, sealWithMasterKey, zeroize } from '#libs/crypto';
 import { REQUEST_EVENT_TYPES, assertUnreachable, type NotificationChannelKind, type NotificationEventType } from '#libs/contracts';
+import { ChannelSubscriptions } from './channel-subscriptions.js';
 import { AuditWriter } from '../audit/audit-writer.js';
 import type { Principal } from '../auth/principal.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
@@ -98,6 +99,7 @@ export class ChannelsService {
   constructor(
     @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
     private readonly audit: AuditWriter,
+    private readonly subscriptions: ChannelSubscriptions,
   ) {}
 
   async create(actor: Principal, input: { name: string; kind: NotificationChannelKind; config: Record<string, unknown>; events?: NotificationEventType[] }): Promise<{ channel: ChannelRow; signingSecret?: string }> {
@@ -111,6 +113,7 @@ export class ChannelsService {
     const channel = await this.audit.transaction(async (tx) => {
       const row = await insertChannel(tx, { id, name: input.name, kind: input.kind, config: shown, secretSealed, events, createdBy: actor.id });
       if (row === undefined) throw new AppError('NAME_TAKEN', `a notification channel named "${input.name}" already exists`);
+      this.subscriptions.changed(tx);
       await this.audit.append(tx, { actor: actor.id, action: 'notification_channel.created', subject: `notification_channel:${id}`, data: { name: input.name, kind: input.kind, events, config: shown } });
       return row;
     });
@@ -147,6 +150,7 @@ export class ChannelsService {
       }
       const updated = await updateChannel(tx, channel.id, { name, config, secretSealed, events });
       if (updated === undefined) throw new AppError('NOT_FOUND', 'no such notification channel');
+      this.subscriptions.changed(tx);
       await this.audit.append(tx, {
         actor: actor.id,
         action: 'notification_channel.updated',
@@ -161,6 +165,7 @@ export class ChannelsService {
     await this.audit.transaction(async (tx) => {
       const channel = await findChannel(tx, id, true);
       if (channel === undefined || !(await deleteChannel(tx, id))) throw new AppError('NOT_FOUND', 'no such notification channel');
+      this.subscriptions.changed(tx);
       await this.audit.append(tx, { actor: actor.id, action: 'notification_channel.deleted', subject: `notification_channel:${id}`, data: { name: channel.name, kind: channel.kind } });
     });
   }

@@ -1,5 +1,11 @@
 import { assertUnreachable, type MarginLowEventData, type NotificationEvent, type Operation, type RequestEventData, type RequestEventType, type RequestStatus } from '#libs/contracts';
 
+/** Every event type a change to `status` may lead to, whatever the operation; `pending` also schedules reminders. */
+export function eventTypesPossibleFor(status: RequestStatus): RequestEventType[] {
+  const types = eventTypesFor(status, 'reveal');
+  return status === 'pending' ? [...types, 'request.reminder'] : types;
+}
+
 /**
  * What each request change announces. `executing` announces nothing (the requester
  * hears the outcome); a succeeded `reveal` is also `request.revealed`, loudly: a

@@ -3,6 +3,8 @@ import type { EntityManager } from 'typeorm';
 import type { RequestChange } from '#libs/contracts';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway-context.js';
 import { inTransaction, JobQueue } from '../jobs/job-queue.js';
+import { ChannelSubscriptions } from './channel-subscriptions.js';
+import { eventTypesPossibleFor } from './notification-content.js';
 
 export const NOTIFICATION_QUEUE = 'request-notifications';
 
@@ -13,8 +15,8 @@ export const NOTIFICATION_QUEUE = 'request-notifications';
 export type NotificationDeliverer = (change: RequestChange, key: string) => Promise<void>;
 
 /**
- * The outbox of the request lifecycle: every transition enqueues one job in its own
- * transaction, so a change is announced exactly when it commits and never when it
+ * The outbox of the request lifecycle: every transition that some channel wants to
+ * hear of (ChannelSubscriptions) enqueues one job in its own transaction, so a change is announced exactly when it commits and never when it
  * rolls back, and a replica that dies after the commit loses nothing. pg-boss hands
  * each job to one worker on one replica. The notification dispatcher registers the
  * deliverer that fans each change out to the channels (notification-dispatcher.ts).
@@ -26,6 +28,7 @@ export class NotificationOutbox implements OnApplicationBootstrap {
   constructor(
     @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
     private readonly jobs: JobQueue,
+    private readonly subscriptions: ChannelSubscriptions,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -39,8 +42,9 @@ export class NotificationOutbox implements OnApplicationBootstrap {
     this.deliverers.push(deliverer);
   }
 
-  /** Inserts the change's job inside the caller's transaction. */
+  /** Inserts the change's job inside the caller's transaction, when some channel wants what it announces. */
   async enqueue(tx: EntityManager, change: RequestChange): Promise<void> {
+    if (!(await this.subscriptions.wantsAnyOf(tx, eventTypesPossibleFor(change.status)))) return;
     await this.jobs.started().send(NOTIFICATION_QUEUE, change, { db: inTransaction(tx) });
   }
 

@@ -1,4 +1,5 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import type { EntityManager } from 'typeorm';
@@ -18,6 +19,11 @@ const CHANNEL = 'qg_request_changes';
 export class RequestEvents implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly emitter = new EventEmitter().setMaxListeners(0);
   private listener: pg.Client | undefined;
+  private readonly signals = new Map<string, (() => void)[]>();
+  /** Names this process in the changes it NOTIFYs: it told its own waiters already, at its commit. */
+  private readonly origin = randomUUID();
+  /** False from the listener's first error on: what it missed since is unknown. */
+  private hearing = false;
 
   constructor(
     @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
@@ -27,28 +33,56 @@ export class RequestEvents implements OnApplicationBootstrap, BeforeApplicationS
   async onApplicationBootstrap(): Promise<void> {
     if (this.ctx.databaseKind !== 'postgres' || this.ctx.config.databaseUrl === undefined) return;
     const client = new pg.Client({ connectionString: this.ctx.config.databaseUrl });
-    client.on('error', (error) => this.ctx.log.error({ err: error }, 'request change listener lost its connection'));
+    client.on('error', (error) => {
+      this.ctx.log.error({ err: error }, 'request change listener lost its connection');
+      this.hearing = false;
+      for (const handlers of this.signals.values()) handlers.forEach((handler) => handler());
+    });
     client.on('notification', (message) => {
+      const handlers = this.signals.get(message.channel);
+      if (handlers !== undefined) return handlers.forEach((handler) => handler());
       if (message.channel !== CHANNEL || message.payload === undefined) return;
       try {
-        this.emitter.emit('change', JSON.parse(message.payload) as RequestChange);
+        const { origin, ...change } = JSON.parse(message.payload) as RequestChange & { origin?: string };
+        if (origin !== this.origin) this.emitter.emit('change', change);
       } catch {
         this.ctx.log.warn('ignored a malformed request change notification');
       }
     });
     await client.connect();
     await client.query(`LISTEN ${CHANNEL}`);
+    for (const signal of this.signals.keys()) await client.query(`LISTEN ${signal}`);
     this.listener = client;
+    this.hearing = true;
+  }
+
+  /**
+   * Calls `handler` whenever a transaction NOTIFYs `channel` on any replica, and when
+   * the listener loses its connection (what was missed is unknown). Registered before
+   * the application bootstraps.
+   */
+  onSignal(channel: string, handler: () => void): void {
+    this.signals.set(channel, [...(this.signals.get(channel) ?? []), handler]);
+  }
+
+  /** Whether this replica hears every replica's signals (an external PostgreSQL, its listener connected). */
+  signalsAcrossReplicas(): boolean {
+    return this.hearing;
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.hearing = false;
     await this.listener?.end();
   }
 
-  /** Announces a change made in `tx` (an `AuditWriter` transaction), once and only if it commits. */
+  /**
+   * Announces a change made in `tx` (an `AuditWriter` transaction), once and only if it
+   * commits: to this process's waiters as soon as the commit returns, and to the other
+   * replicas' through the NOTIFY sent with the commit (this process ignores its own).
+   */
   publish(tx: EntityManager, change: RequestChange): void {
-    if (this.listener === undefined) this.audit.afterCommit(tx, () => this.emitter.emit('change', change));
-    else this.audit.notifyAtCommit(tx, CHANNEL, JSON.stringify(change));
+    this.audit.afterCommit(tx, () => this.emitter.emit('change', change));
+    if (this.listener !== undefined) this.audit.notifyAtCommit(tx, CHANNEL, JSON.stringify({ ...change, origin: this.origin }));
   }
 
   subscribe(listener: (change: RequestChange) => void): () => void {
