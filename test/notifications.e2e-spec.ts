@@ -70,6 +70,23 @@ describe.each(testDatabaseKinds())('notifications (%s database)', (kind) => {
     return res;
   }
 
+  it('puts a transition in the outbox only when a channel subscribes to what it announces (issue 20)', async () => {
+    const outboxed = async (requestId: string) =>
+      ((await gateway.ctx.dataSource.query(`SELECT data->>'status' AS status FROM pgboss.job WHERE name = 'request-notifications' AND data->>'id' = $1 ORDER BY created_on`, [requestId])) as { status: string }[]).map((r) => r.status);
+    const runToTheEnd = async () => {
+      const request = await submit();
+      await approveKeeping(0, request);
+      await approveKeeping(1, request);
+      expect((await q.automation.get(`/api/v1/requests/${request.id}/wait?timeoutSeconds=30`)).body.status).toBe('succeeded');
+      return request.id as string;
+    };
+    expect(await outboxed(await runToTheEnd())).toEqual([]);
+    await channel({ name: 'successes-only', kind: 'webhook', config: { url: `${receiver.url}/successes-only` }, events: ['request.succeeded'] });
+    const heard = await runToTheEnd();
+    expect(await outboxed(heard)).toEqual(['succeeded']);
+    await waitUntil(() => receiver.on('/successes-only').some((r) => r.body.includes(heard)), 'the success event', 20000);
+  });
+
   it('manages channels (admin only), answers a webhook secret once and keeps secrets sealed', async () => {
     const created = await q.admin.post('/api/v1/notification-channels', { name: 'crud-hook', kind: 'webhook', config: { url: `${receiver.url}/crud` } });
     expect(created.status).toBe(201);

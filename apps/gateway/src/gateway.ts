@@ -118,6 +118,10 @@ function configureHttp(app: INestApplication, ctx: GatewayContext): void {
         return id;
       },
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+      // Under a flood, the line per refusal would be its costliest part: refusals (429, 503)
+      // are counted in qg_http_request_duration_seconds, and a call whose client left before
+      // its answer (a dropped long poll) is logged at debug only (docs/adr/0024).
+      customLogLevel: (_req, res) => (res.statusCode === 429 || res.statusCode === 503 ? 'silent' : res.writableEnded ? 'info' : 'debug'),
       serializers: { req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url.split('?')[0] }) },
     }),
   );

@@ -1,6 +1,6 @@
-import { hash, verify, argon2id } from 'argon2';
 import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { AppError } from '../http/app-error.js';
+import { argon2idHash, argon2idVerify } from './password-hasher.js';
 import { PASSWORD_BUSY_RETRY_AFTER_SECONDS, PASSWORD_HASH_QUEUE, PASSWORD_HASHES_AT_ONCE, Semaphore, SemaphoreFullError } from '../http/load-caps.js';
 
 /**
@@ -28,18 +28,12 @@ export function passwordHashLoad(): { active: number; queued: number } {
 }
 
 export function hashPassword(password: string): Promise<string> {
-  return limited(() => hash(password, { type: argon2id }));
+  return limited(() => argon2idHash(password));
 }
 
 /** False for a wrong password or a malformed hash; throws AppError BUSY when too many checks wait. */
 export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
-  return limited(async () => {
-    try {
-      return await verify(passwordHash, password);
-    } catch {
-      return false;
-    }
-  });
+  return limited(() => argon2idVerify(passwordHash, password));
 }
 
 /** A hash to compare against when the user does not exist, so timing does not reveal usernames. */

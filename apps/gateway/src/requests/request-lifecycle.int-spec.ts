@@ -17,6 +17,9 @@ describe.each(testDatabaseKinds())('the request lifecycle (%s database)', (kind)
   beforeAll(async () => {
     gateway = await startTestGateway(kind);
     q = await setUpSigningQuorum(new Http(gateway.url));
+    // The outbox holds only what some channel wants (ChannelSubscriptions): this one wants every request event.
+    const channel = await q.admin.post('/api/v1/notification-channels', { name: 'lifecycle-all', kind: 'webhook', config: { url: 'http://127.0.0.1:9/never-delivered' } });
+    expect(channel.status).toBe(201);
     lifecycle = gateway.app.get(RequestLifecycle);
     audit = gateway.app.get(AuditWriter);
   });

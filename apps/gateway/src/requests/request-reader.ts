@@ -12,6 +12,9 @@ import { findRequestView, findRequestViews, listRequests, type RequestView } fro
 /** What callers may read of requests: one, a list, their own share, and a long poll for the end. */
 @Injectable()
 export class RequestReader {
+  /** Reads of one request in flight for long polls, shared by every poll that arrives meanwhile. */
+  private readonly waitReads = new Map<string, Promise<RequestView>>();
+
   constructor(
     @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
     private readonly waits: RequestWaits,
@@ -56,7 +59,7 @@ export class RequestReader {
    */
   async waitForFinal(principal: Principal, id: string, timeoutSeconds: number, signal: AbortSignal): Promise<RequestView | undefined> {
     // The public key is derived only for an answer: a poll that is dropped costs no unsealing.
-    const initial = await this.view(id);
+    const initial = await this.sharedView(id);
     if (!this.canSee(principal, initial)) throw new AppError('NOT_FOUND', 'no such request');
     if (isFinalRequestStatus(initial.request.status) || timeoutSeconds === 0) return this.present(initial);
     await this.waits.until(id, timeoutSeconds * 1000, signal);
@@ -81,6 +84,22 @@ export class RequestReader {
 
   canSee(principal: Principal, view: RequestView): boolean {
     return canSee(principal, view.request, view.custodianIds);
+  }
+
+  /**
+   * `view`, shared by the long polls that ask for the same request while a read of it
+   * is in flight: a flood of polls on one request costs the database one read at a
+   * time, not one each (issue 15). A poll that joins a read begun just before it came
+   * sees no older state than one that came a moment earlier, and any change after the
+   * read wakes it as it would have (RequestWaits).
+   */
+  private sharedView(id: string): Promise<RequestView> {
+    let read = this.waitReads.get(id);
+    if (read === undefined) {
+      read = this.view(id).finally(() => this.waitReads.delete(id));
+      this.waitReads.set(id, read);
+    }
+    return read;
   }
 
   /** The request as stored, without its public key: for decisions about it, not for answers. */

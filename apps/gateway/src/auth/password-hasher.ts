@@ -1,0 +1,103 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+
+/**
+ * The argon2id hashes run in a child process at the lowest CPU priority (nice 19). A
+ * hash is built to cost CPU and memory (64 MiB, four lanes on four threads), and a
+ * password spray makes many: in this process they shared the cores, and libuv's
+ * threads, with the approval path's own cryptography and event loop. At nice 19 the
+ * scheduler gives the hashes what the gateway leaves idle: on an idle machine a login
+ * takes as long as before; under a spray, logins slow down and approvals do not
+ * (issue 15, docs/adr/0024). The child holds no secret of the gateway's: it gets no
+ * environment (Node adds only its IPC channel's), and of each call only the password
+ * and hash, over that channel.
+ */
+const ARGON2 = createRequire(import.meta.url).resolve('argon2');
+
+const CHILD_PROGRAM = `
+require('node:os').setPriority(19);
+const argon2 = require(${JSON.stringify(ARGON2)});
+process.on('message', async ({ id, op, password, hash }) => {
+  try {
+    const value = op === 'hash' ? await argon2.hash(password, { type: argon2.argon2id }) : await argon2.verify(hash, password).catch(() => false);
+    process.send({ id, value });
+  } catch (error) {
+    process.send({ id, error: String((error && error.message) || error) });
+  }
+});
+process.on('disconnect', () => process.exit(0));
+`;
+
+type Call = { op: 'hash'; password: string } | { op: 'verify'; password: string; hash: string };
+interface Waiting {
+  resolve: (value: string | boolean) => void;
+  reject: (error: Error) => void;
+}
+
+let child: ChildProcess | undefined;
+const waiting = new Map<number, Waiting>();
+let nextId = 0;
+
+function hasher(): ChildProcess {
+  if (child !== undefined && child.connected) return child;
+  const started = spawn(process.execPath, ['-e', CHILD_PROGRAM], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: {} });
+  started.on('message', (message: { id: number; value?: string | boolean; error?: string }) => {
+    const call = waiting.get(message.id);
+    if (call === undefined) return;
+    waiting.delete(message.id);
+    if (message.error !== undefined) call.reject(new Error(`password hash failed: ${message.error}`));
+    else call.resolve(message.value ?? false);
+    idleUnlessWaiting(started);
+  });
+  started.on('exit', () => {
+    if (child === started) child = undefined;
+    for (const [id, call] of waiting) {
+      waiting.delete(id);
+      call.reject(new Error('the password hasher exited'));
+    }
+  });
+  started.on('error', () => undefined);
+  child = started;
+  return started;
+}
+
+/** The hasher never keeps the gateway alive on its own. */
+function idleUnlessWaiting(process: ChildProcess): void {
+  const channel = process.channel as { ref(): void; unref(): void } | undefined;
+  if (waiting.size === 0) {
+    channel?.unref();
+    process.unref();
+  } else {
+    channel?.ref();
+    process.ref();
+  }
+}
+
+function call(request: Call): Promise<string | boolean> {
+  const process = hasher();
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    waiting.set(id, { resolve, reject });
+    idleUnlessWaiting(process);
+    process.send({ id, ...request }, (error) => {
+      if (error === null || !waiting.has(id)) return;
+      waiting.delete(id);
+      idleUnlessWaiting(process);
+      reject(error);
+    });
+  });
+}
+
+export async function argon2idHash(password: string): Promise<string> {
+  return String(await call({ op: 'hash', password }));
+}
+
+/** False for a wrong password or a malformed hash. */
+export async function argon2idVerify(hash: string, password: string): Promise<boolean> {
+  return (await call({ op: 'verify', password, hash })) === true;
+}
+
+/** The hasher's process id while it runs (tests read its priority and environment). */
+export function passwordHasherPid(): number | undefined {
+  return child?.pid;
+}
