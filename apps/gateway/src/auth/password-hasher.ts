@@ -30,6 +30,8 @@ process.on('disconnect', () => process.exit(0));
 
 type Call = { op: 'hash'; password: string } | { op: 'verify'; password: string; hash: string };
 interface Waiting {
+  /** The child the call went to: only its exit fails the call. */
+  by: ChildProcess;
   resolve: (value: string | boolean) => void;
   reject: (error: Error) => void;
 }
@@ -52,6 +54,7 @@ function hasher(): ChildProcess {
   started.on('exit', () => {
     if (child === started) child = undefined;
     for (const [id, call] of waiting) {
+      if (call.by !== started) continue;
       waiting.delete(id);
       call.reject(new Error('the password hasher exited'));
     }
@@ -61,12 +64,20 @@ function hasher(): ChildProcess {
   return started;
 }
 
-/** The hasher never keeps the gateway alive on its own. */
+/** Logins are rare: an idle hasher is let go after this long, and started again at the next one. */
+const IDLE_EXIT_MS = 10_000;
+let idleTimer: NodeJS.Timeout | undefined;
+
+/** The hasher never keeps the gateway alive on its own, and ends once idle for IDLE_EXIT_MS. */
 function idleUnlessWaiting(process: ChildProcess): void {
   const channel = process.channel as { ref(): void; unref(): void } | undefined;
+  clearTimeout(idleTimer);
   if (waiting.size === 0) {
     channel?.unref();
     process.unref();
+    idleTimer = setTimeout(() => {
+      if (waiting.size === 0 && process.connected) process.disconnect();
+    }, IDLE_EXIT_MS).unref();
   } else {
     channel?.ref();
     process.ref();
@@ -77,7 +88,7 @@ function call(request: Call): Promise<string | boolean> {
   const process = hasher();
   const id = nextId++;
   return new Promise((resolve, reject) => {
-    waiting.set(id, { resolve, reject });
+    waiting.set(id, { by: process, resolve, reject });
     idleUnlessWaiting(process);
     process.send({ id, ...request }, (error) => {
       if (error === null || !waiting.has(id)) return;
