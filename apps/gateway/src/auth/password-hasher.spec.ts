@@ -27,4 +27,24 @@ describe('the password hasher process', () => {
     expect(await Promise.all(hashes.map((h, i) => argon2idVerify(h, `a-password-${i + 1}`)))).toEqual([true, true, true]);
     expect(await argon2idVerify(hashes[0]!, 'a-password-2')).toBe(false);
   });
+
+  it('starts a new child when the one it had is gone', async () => {
+    await argon2idHash('before');
+    const first = passwordHasherPid()!;
+    const exited = new Promise((resolve) => {
+      const poll = setInterval(() => {
+        try {
+          process.kill(first, 0);
+        } catch {
+          clearInterval(poll);
+          resolve(undefined);
+        }
+      }, 20);
+    });
+    process.kill(first, 'SIGKILL');
+    await exited;
+    const hash = await argon2idHash('after');
+    expect(passwordHasherPid()).not.toBe(first);
+    expect(await argon2idVerify(hash, 'after')).toBe(true);
+  });
 });
