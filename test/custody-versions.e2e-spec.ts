@@ -325,6 +325,28 @@ describe.each(testDatabaseKinds())('credential versions, re-sharing and rotation
     await signAndVerify([c, d], (await current()).publicJwk);
   }, 180_000);
 
+  it("a database writer who moves another intake key's sealed private key into the claimed key's row gets a failed rotation, and nothing changes (spec §2 item 11)", async () => {
+    const before = await current();
+    const beforeSecret = await storedSecret();
+    const claimed = (await lead.post(`/api/v1/credentials/${credential.id}/intake-keys`, {})).body;
+    const other = (await lead.post(`/api/v1/credentials/${credential.id}/intake-keys`, {})).body;
+    const replacement = await generateSigningJwk();
+    secrets['swap-test private key d'] = replacement.privateJwk.d ?? '';
+    const jwe = await new CompactEncrypt(Buffer.from(JSON.stringify(replacement.privateJwk)))
+      .setProtectedHeader({ alg: 'ECDH-ES+A256KW', enc: 'A256GCM', kid: claimed.kid, cred: credential.id, ver: before.version, purpose: 'rotate' })
+      .encrypt(await importJWK(claimed.publicJwk, 'ECDH-ES+A256KW'));
+    const request = await submitCustody('credential.rotate', { secret: jwe });
+    expect(request.status).toBe(201);
+    // The writer has no master key: all it can do is move sealed blobs between rows.
+    await gateway.ctx.dataSource.query(`UPDATE intake_keys SET private_key_sealed = (SELECT private_key_sealed FROM intake_keys WHERE kid = $2) WHERE kid = $1`, [claimed.kid, other.kid]);
+    expect((await approve(b, request.body)).status).toBe(201);
+    expect((await approve(c, request.body)).status).toBe(201);
+    expect(await waitFinal(request.body.id)).toMatchObject({ status: 'failed', result: { code: 'INTAKE_KEY_REFUSED' } });
+    expect((await current()).version).toBe(before.version);
+    expect(await storedSecret()).toEqual(beforeSecret);
+    await signAndVerify([c, d], before.publicJwk);
+  }, 180_000);
+
   it('two custody requests on one version: one wins, the other fails credential_version_changed; never two current versions; a policy the new version makes impossible is outdated', async () => {
     const created = await lead.post('/api/v1/credentials', { name: 'cv-race', kind: 'signing-key', generate: { alg: 'ES256' }, custodians: [a.id, b.id, c.id], threshold: 2 });
     const id = created.body.id;
