@@ -7,18 +7,10 @@ import { authenticatedClient } from '../config.js';
 import { CliError, ExitCode, usageError } from '../exit-codes.js';
 import { globalsOf, printJson, printLine } from '../output.js';
 import { readStdin, stdinIsPiped } from '../prompt.js';
-import { readInput, requestCommand, submit } from './request.js';
+import { readInput, requestCommand, submit, type SubmitOptions } from './request.js';
 
-interface CustodyOptions {
-  credential: string;
-  reason: string;
-  wait?: boolean;
-  timeout?: number;
-  cancelOnTimeout?: boolean;
-  ttl?: number;
-  idempotencyKey?: string;
-  quiet?: boolean;
-}
+/** A custody request takes a submission's options but --key-file, which only a reveal reads (to open what it answers). */
+type CustodyOptions = Omit<SubmitOptions, 'keyFile'>;
 
 async function credentialOf(api: ApiClient, idOrName: string): Promise<CredentialView> {
   return api.get<CredentialView>(`/api/v1/credentials/${encodeURIComponent(idOrName)}`);

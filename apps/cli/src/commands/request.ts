@@ -19,7 +19,7 @@ export function parseWholeNumber(value: string): number {
   return n;
 }
 
-interface SubmitOptions {
+export interface SubmitOptions {
   credential: string;
   reason: string;
   wait?: boolean;

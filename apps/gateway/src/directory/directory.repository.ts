@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { DirectoryEntry, PrincipalKind } from '#libs/contracts';
-import { AppError } from '../http/app-error.js';
+import { cursorRefused, parseCursorFields } from '../http/cursor.js';
 
 type Db = Pick<EntityManager, 'query'>;
 
@@ -18,17 +18,8 @@ export function encodeDirectoryCursor(at: DirectoryPosition): string {
 
 /** A cursor this list gave out, or a 400: it grants nothing, every page is filtered alike. */
 export function decodeDirectoryCursor(text: string): DirectoryPosition {
-  const refuse = () => new AppError('VALIDATION_FAILED', 'cursor is not one this list gave out: send back a nextCursor unchanged');
-  if (!/^[A-Za-z0-9_-]{1,400}$/.test(text)) throw refuse();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-  } catch {
-    throw refuse();
-  }
-  if (typeof parsed !== 'object' || parsed === null) throw refuse();
-  const f = parsed as Record<string, unknown>;
-  if (f['l'] !== 'd' || typeof f['s'] !== 'string' || f['s'].length > 256 || typeof f['id'] !== 'string' || !UUID.test(f['id'])) throw refuse();
+  const f = parseCursorFields(text, 400);
+  if (f['l'] !== 'd' || typeof f['s'] !== 'string' || f['s'].length > 256 || typeof f['id'] !== 'string' || !UUID.test(f['id'])) throw cursorRefused();
   return { sort: f['s'], id: f['id'] };
 }
 

@@ -14,18 +14,26 @@ export function encodeCursor(cursor: PageCursor): string {
   return Buffer.from(JSON.stringify(fields), 'utf8').toString('base64url');
 }
 
-/** The cursor a client sent back, for the list it is sent to; anything else is a 400. */
-export function decodeCursor<L extends PageCursor['list']>(text: string, list: L): Extract<PageCursor, { list: L }> {
-  const refuse = () => new AppError('VALIDATION_FAILED', 'cursor is not one this list gave out: send back a nextCursor unchanged');
-  if (!/^[A-Za-z0-9_-]{1,200}$/.test(text)) throw refuse();
+/** A cursor this gateway could have given out: base64url of a JSON object, at most `maxLength` characters. */
+export function parseCursorFields(text: string, maxLength: number): Record<string, unknown> {
+  if (text.length > maxLength || !/^[A-Za-z0-9_-]+$/.test(text)) throw cursorRefused();
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
   } catch {
-    throw refuse();
+    throw cursorRefused();
   }
-  if (typeof parsed !== 'object' || parsed === null) throw refuse();
-  const fields = parsed as Record<string, unknown>;
+  if (typeof parsed !== 'object' || parsed === null) throw cursorRefused();
+  return parsed as Record<string, unknown>;
+}
+
+export function cursorRefused(): AppError {
+  return new AppError('VALIDATION_FAILED', 'cursor is not one this list gave out: send back a nextCursor unchanged');
+}
+
+/** The cursor a client sent back, for the list it is sent to; anything else is a 400. */
+export function decodeCursor<L extends PageCursor['list']>(text: string, list: L): Extract<PageCursor, { list: L }> {
+  const fields = parseCursorFields(text, 200);
   if (list === 'requests' && fields['l'] === 'r' && typeof fields['id'] === 'string' && UUID.test(fields['id'])) {
     return { list: 'requests', afterId: fields['id'] } as Extract<PageCursor, { list: L }>;
   }
@@ -35,5 +43,5 @@ export function decodeCursor<L extends PageCursor['list']>(text: string, list: L
   if (list === 'audit-desc' && fields['l'] === 'ad' && Number.isSafeInteger(fields['seq']) && (fields['seq'] as number) >= 1) {
     return { list: 'audit-desc', beforeSeq: fields['seq'] as number } as Extract<PageCursor, { list: L }>;
   }
-  throw refuse();
+  throw cursorRefused();
 }

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBooleanString, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { HIDDEN_CHARACTERS, REQUEST_STATUSES, type RequestStatus } from '#libs/contracts';
@@ -48,24 +48,7 @@ export class SubmitRequestDto {
 }
 
 /** POST /requests/preview: a submission's body without the reason; nothing is created. */
-export class PreviewRequestDto {
-  @ApiProperty({ description: 'credential id or name' })
-  @IsString()
-  @Length(1, 64)
-  credential!: string;
-
-  @ApiProperty({ type: OperationDto })
-  @ValidateNested()
-  @Type(() => OperationDto)
-  operation!: OperationDto;
-
-  @ApiPropertyOptional({ description: 'at most the policy TTL' })
-  @IsOptional()
-  @IsInt()
-  @Min(60)
-  @Max(604800)
-  ttlSeconds?: number;
-}
+export class PreviewRequestDto extends OmitType(SubmitRequestDto, ['reason'] as const) {}
 
 export class DecisionDto {
   @ApiProperty({ enum: ['approve', 'reject'] })
