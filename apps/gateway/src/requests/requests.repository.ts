@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import type { Operation, RequestStatus } from '#libs/contracts';
 import type { RequestDigestInput } from '#libs/crypto';
 import type { PolicyDefinition, ShareGroup, Vote, VotedRequest } from '#libs/policy';
+import type { OpeningStatement } from '../audit/audit-writer.js';
 import type { Principal } from '../auth/principal.js';
 import { prepared, queryPrepared, type Db as PreparableDb } from '../persistence/prepared.js';
 import { isUuid } from '../users/accounts.repository.js';
@@ -124,6 +125,25 @@ export async function findRequestView(db: PreparableDb, id: string, lock = false
   if (lock) await queryPrepared(db, LOCK_REQUEST, [id]);
   const rows = await queryPrepared<ViewRow>(db, REQUEST_VIEW, [id]);
   return rows[0] === undefined ? undefined : toView(rows[0]);
+}
+
+/**
+ * `findRequestView(tx, id, true)` as a transaction's opening (AuditWriter.transaction):
+ * the row lock, then the view, each its own statement as above, sent with the
+ * transaction's START in one round trip. `id` must be a UUID.
+ */
+export function lockedViewOpening(id: string): OpeningStatement[] {
+  if (!isUuid(id)) throw new TypeError('lockedViewOpening takes a UUID');
+  return [
+    { text: LOCK_REQUEST.text, values: [id] },
+    { text: REQUEST_VIEW.text, values: [id] },
+  ];
+}
+
+/** The view `lockedViewOpening` read, from the transaction's opened rows. */
+export function lockedViewOf(opened: unknown[][]): RequestView | undefined {
+  const row = (opened[1] as ViewRow[] | undefined)?.[0];
+  return row === undefined ? undefined : toView(row);
 }
 
 /** Several requests' views, in the order of `ids`. */

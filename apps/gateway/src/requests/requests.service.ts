@@ -13,7 +13,7 @@ import { AppError } from '../http/app-error.js';
 import { fromPolicyError, fromStatementError } from '../http/library-errors.js';
 import { operationFor } from '../operations/operations.js';
 import { policiesOfCredential } from '../policies/policies.repository.js';
-import { findUsersByIds } from '../users/accounts.repository.js';
+import { findUsersByIds, isUuid } from '../users/accounts.repository.js';
 import { actorId } from '../users/users.service.js';
 import { mayCancel } from './request-access.js';
 import { newRequestKey } from './request-keys.js';
@@ -22,8 +22,9 @@ import { RequestReader } from './request-reader.js';
 import {
   findByIdempotencyKey,
   findRequest,
-  findRequestView,
   insertApproval,
+  lockedViewOf,
+  lockedViewOpening,
   votedRequestOf,
   votesOf,
   type ApprovalRow,
@@ -213,8 +214,10 @@ export class RequestsService {
     if (body.decision === 'reject' && body.share !== undefined) throw new AppError('VALIDATION_FAILED', 'a reject carries no share');
     if (body.decision === 'approve' && body.share === undefined) throw new AppError('VALIDATION_FAILED', 'an approval must carry your share sealed to the request key');
 
-    const decided = await this.audit.transaction(async (tx) => {
-      const locked = await findRequestView(tx, id, true);
+    if (!isUuid(id)) throw new AppError('NOT_FOUND', 'no such request');
+    // The row lock and the view go with the transaction's START: one round trip (AuditWriter.transaction).
+    const decided = await this.audit.transaction(async (tx, opened) => {
+      const locked = lockedViewOf(opened);
       if (locked === undefined) throw new AppError('NOT_FOUND', 'no such request');
       const { request } = locked;
       // What the custodians sign is the digest of the stored input, never the stored digest.
@@ -266,7 +269,7 @@ export class RequestsService {
         approvals: [...locked.approvals, recorded],
       };
       return { committed, approval: recorded };
-    });
+    }, lockedViewOpening(id));
     if (decided === undefined) throw new AppError('REQUEST_NOT_PENDING', 'the request has expired');
     const { committed, approval } = decided;
     // Start the execution before answering: it is what the requester waits for.
