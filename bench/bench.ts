@@ -348,6 +348,16 @@ async function freshBenchDatabase(adminUrl: string): Promise<{ url: string; drop
   };
 }
 
+/** Runs `work` on a database of its own on the server, dropped afterwards. */
+async function onFreshDatabase(adminUrl: string, work: (url: string) => Promise<void>): Promise<void> {
+  const db = await freshBenchDatabase(adminUrl);
+  try {
+    await work(db.url);
+  } finally {
+    await db.drop();
+  }
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   process.stderr.write(`quorumgate bench on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`);
@@ -362,32 +372,15 @@ async function main(): Promise<void> {
   let pgbench: PgbenchRate | undefined;
   if (adminUrl !== undefined && adminUrl !== '') {
     if (picked('one')) {
-      const db = await freshBenchDatabase(adminUrl);
-      try {
-        rows.push(await benchDatabase('postgres', db.url));
-        pgbench = await pgbenchApprovalRate(db.url);
-      } finally {
-        await db.drop();
-      }
+      await onFreshDatabase(adminUrl, async (url) => {
+        rows.push(await benchDatabase('postgres', url));
+        pgbench = await pgbenchApprovalRate(url);
+      });
     }
     // Two replicas on one database (a fresh one): what scaling out buys on this machine.
-    if (picked('two')) {
-      const scaled = await freshBenchDatabase(adminUrl);
-      try {
-        rows.push(await benchDatabase('postgres', scaled.url, 2));
-      } finally {
-        await scaled.drop();
-      }
-    }
+    if (picked('two')) await onFreshDatabase(adminUrl, async (url) => void rows.push(await benchDatabase('postgres', url, 2)));
     // One client: the latency of the request path itself, with no queue in front of the cores.
-    if (picked('single')) {
-      const unloaded = await freshBenchDatabase(adminUrl);
-      try {
-        rows.push(await benchDatabase('postgres', unloaded.url, 1, 1, Math.min(DURATION_MS, 10000)));
-      } finally {
-        await unloaded.drop();
-      }
-    }
+    if (picked('single')) await onFreshDatabase(adminUrl, async (url) => void rows.push(await benchDatabase('postgres', url, 1, 1, Math.min(DURATION_MS, 10000))));
   }
   console.log('\nEnd to end (sign requests, 2-of-3 approvals):');
   console.table(rows);

@@ -69,31 +69,31 @@ const IDLE_EXIT_MS = 10_000;
 let idleTimer: NodeJS.Timeout | undefined;
 
 /** The hasher never keeps the gateway alive on its own, and ends once idle for IDLE_EXIT_MS. */
-function idleUnlessWaiting(process: ChildProcess): void {
-  const channel = process.channel as { ref(): void; unref(): void } | undefined;
+function idleUnlessWaiting(hasherProcess: ChildProcess): void {
+  const channel = hasherProcess.channel as { ref(): void; unref(): void } | undefined;
   clearTimeout(idleTimer);
   if (waiting.size === 0) {
     channel?.unref();
-    process.unref();
+    hasherProcess.unref();
     idleTimer = setTimeout(() => {
-      if (waiting.size === 0 && process.connected) process.disconnect();
+      if (waiting.size === 0 && hasherProcess.connected) hasherProcess.disconnect();
     }, IDLE_EXIT_MS).unref();
   } else {
     channel?.ref();
-    process.ref();
+    hasherProcess.ref();
   }
 }
 
 function call(request: Call): Promise<string | boolean> {
-  const process = hasher();
+  const hasherProcess = hasher();
   const id = nextId++;
   return new Promise((resolve, reject) => {
-    waiting.set(id, { by: process, resolve, reject });
-    idleUnlessWaiting(process);
-    process.send({ id, ...request }, (error) => {
+    waiting.set(id, { by: hasherProcess, resolve, reject });
+    idleUnlessWaiting(hasherProcess);
+    hasherProcess.send({ id, ...request }, (error) => {
       if (error === null || !waiting.has(id)) return;
       waiting.delete(id);
-      idleUnlessWaiting(process);
+      idleUnlessWaiting(hasherProcess);
       reject(error);
     });
   });

@@ -27,10 +27,6 @@ interface OpenedShare {
   share: Buffer;
 }
 
-/**
- * The only place a credential is reconstructed (spec §2.2): in this process's
- * memory, after the claim `approved → executing`, zeroed in `finally`.
- */
 /** What `prepare` reads and opens, each settled when it is there. */
 interface Prepared {
   assignments: Promise<VerifiedAssignment[]>;
@@ -38,6 +34,10 @@ interface Prepared {
   opened: Promise<{ good: OpenedShare[]; bad: { approverId: string; reason: string }[] }>;
 }
 
+/**
+ * The only place a credential is reconstructed (spec §2.2): in this process's
+ * memory, after the claim `approved → executing`, zeroed in `finally`.
+ */
 @Injectable()
 export class ExecutionService implements OnApplicationBootstrap {
   private readonly metrics: ReturnType<typeof executionMetrics>;

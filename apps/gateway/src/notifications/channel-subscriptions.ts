@@ -42,7 +42,7 @@ export class ChannelSubscriptions implements OnModuleInit {
   /** Called inside the transaction that creates, changes or deletes a channel. */
   changed(tx: EntityManager): void {
     this.audit.afterCommit(tx, () => this.forget());
-    if (this.events.signalsAcrossReplicas()) this.audit.notifyAtCommit(tx, CHANGED, '');
+    this.events.signalAtCommit(tx, CHANGED);
   }
 
   private async read(tx: EntityManager): Promise<ReadonlySet<string>> {

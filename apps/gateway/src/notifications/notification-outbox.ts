@@ -16,8 +16,9 @@ export type NotificationDeliverer = (change: RequestChange, key: string) => Prom
 
 /**
  * The outbox of the request lifecycle: every transition that some channel wants to
- * hear of (ChannelSubscriptions) enqueues one job in its own transaction, so a change is announced exactly when it commits and never when it
- * rolls back, and a replica that dies after the commit loses nothing. pg-boss hands
+ * hear of (ChannelSubscriptions) enqueues one job in its own transaction, so a change
+ * is announced exactly when it commits and never when it rolls back, and a replica
+ * that dies after the commit loses nothing. pg-boss hands
  * each job to one worker on one replica. The notification dispatcher registers the
  * deliverer that fans each change out to the channels (notification-dispatcher.ts).
  */

@@ -65,6 +65,11 @@ export class RequestEvents implements OnApplicationBootstrap, BeforeApplicationS
     this.signals.set(channel, [...(this.signals.get(channel) ?? []), handler]);
   }
 
+  /** NOTIFYs `channel` with `tx`'s commit, for every replica's `onSignal` handlers (on an external PostgreSQL; nobody else could hear it). */
+  signalAtCommit(tx: EntityManager, channel: string): void {
+    if (this.listener !== undefined) this.audit.notifyAtCommit(tx, channel, '');
+  }
+
   /** Whether this replica hears every replica's signals (an external PostgreSQL, its listener connected). */
   signalsAcrossReplicas(): boolean {
     return this.hearing;
