@@ -1,6 +1,15 @@
 import { GLOBAL_LOGIN_FAILURES_ALLOWED, NETWORK_LOGIN_FAILURES_ALLOWED } from '../apps/gateway/src/auth/login-throttle.js';
 import { UnknownLoginTally } from '../apps/gateway/src/auth/unknown-login-tally.js';
-import { LOGIN_QUEUE, LOGINS_AT_ONCE, PASSWORD_HASH_QUEUE, PASSWORD_HASHES_AT_ONCE, STREAMS_PER_PRINCIPAL, WAITS_PER_PRINCIPAL } from '../apps/gateway/src/http/load-caps.js';
+import {
+  DROPS_PER_KEY,
+  LOGIN_QUEUE,
+  LOGINS_AT_ONCE,
+  PASSWORD_HASH_QUEUE,
+  PASSWORD_HASHES_AT_ONCE,
+  REFUSAL_HOLD_MS,
+  STREAMS_PER_PRINCIPAL,
+  WAITS_PER_PRINCIPAL,
+} from '../apps/gateway/src/http/load-caps.js';
 import { EventsController } from '../apps/gateway/src/requests/events.controller.js';
 import { RequestWaits } from '../apps/gateway/src/requests/request-waits.js';
 import { dumpAllTables } from './support/leak-scan.js';
@@ -93,6 +102,36 @@ describe.each(testDatabaseKinds())('capped load (%s database)', (kind) => {
     });
   });
 
+  describe('callers that drop their long polls', () => {
+    it(`hold back a caller's next poll once it has dropped ${DROPS_PER_KEY.burst}, until its budget refills; others are not held`, async () => {
+      const waits = gateway.app.get(RequestWaits);
+      const dropper = (await createUser(q.admin, 'poll-dropper', ['auditor'])).http;
+      const id = await submit();
+      /** How long a poll of `http` took to be answered (timeoutSeconds=0: at once, unless held back). */
+      const timedPoll = async (http: Http) => {
+        const started = Date.now();
+        expect((await http.get(`/api/v1/requests/${id}/wait?timeoutSeconds=0`)).status).toBe(200);
+        return Date.now() - started;
+      };
+      // Open and drop, a round of WAITS_PER_PRINCIPAL at a time, until the caller is held back.
+      let dropped = 0;
+      let held = 0;
+      while (held < 150 && dropped < 4 * DROPS_PER_KEY.burst) {
+        const round = Array.from({ length: WAITS_PER_PRINCIPAL }, () => openWait(dropper, id));
+        await until(() => waits.cap.size === WAITS_PER_PRINCIPAL, 5000).catch(() => undefined);
+        for (const w of round) w.drop();
+        dropped += round.length;
+        await until(() => waits.cap.size === 0);
+        held = await timedPoll(dropper);
+      }
+      expect(dropped).toBeGreaterThanOrEqual(DROPS_PER_KEY.burst);
+      expect(held).toBeGreaterThanOrEqual(150);
+      // Someone who waits for their answers is not held back for it.
+      expect(await timedPoll(q.lead)).toBeLessThan(150);
+      await q.automation.post(`/api/v1/requests/${id}/cancel`);
+    }, 60_000);
+  });
+
   describe('event streams', () => {
     it(`refuses the ${STREAMS_PER_PRINCIPAL + 1}th open stream of one caller with 429 and Retry-After; closing one frees its place`, async () => {
       const streams = gateway.app.get(EventsController);
@@ -147,14 +186,25 @@ describe.each(testDatabaseKinds())('capped load (%s database)', (kind) => {
       expect((await login('q-op2', 'q-op2-password-for-tests', '192.0.2.1')).status).toBe(200);
     });
 
-    it(`handles at most ${LOGINS_AT_ONCE} logins at once with ${LOGIN_QUEUE} waiting (and ${PASSWORD_HASHES_AT_ONCE} hash at once), and answers the rest 503 with Retry-After, never 500`, async () => {
-      const burst = await Promise.all(Array.from({ length: LOGIN_QUEUE + 40 }, (_, i) => login(`burst-${i}`, 'not-a-password', `10.${i}.0.1`)));
+    it(`handles at most ${LOGINS_AT_ONCE} logins at once with ${LOGIN_QUEUE} waiting (and ${PASSWORD_HASHES_AT_ONCE} hash at once), and answers the rest 503 with Retry-After after ${REFUSAL_HOLD_MS} ms, never 500`, async () => {
+      const started = Date.now();
+      const burst = await Promise.all(
+        Array.from({ length: LOGIN_QUEUE + 40 }, async (_, i) => {
+          const res = await login(`burst-${i}`, 'not-a-password', `10.${i}.0.1`);
+          return Object.assign(res, { tookMs: Date.now() - started });
+        }),
+      );
       const statuses = burst.map((r) => r.status);
       expect(statuses.every((s) => s === 401 || s === 503)).toBe(true);
       const busy = burst.filter((r) => r.status === 503);
       expect(busy.length).toBeGreaterThan(0);
+      // Held, so that a sprayer retrying at once sends a few a second, not thousands.
+      expect(Math.min(...busy.map((r) => r.tookMs))).toBeGreaterThanOrEqual(REFUSAL_HOLD_MS - 5);
       expectProblem(busy[0]!, 503, 'BUSY');
       expect(Number(busy[0]!.headers.get('retry-after'))).toBeGreaterThan(0);
+      // Refused before any handler, with the headers every answer has.
+      expect(busy[0]!.headers.get('x-request-id')).toBe(busy[0]!.body.correlationId);
+      expect(busy[0]!.headers.get('cache-control')).toBe('no-store');
       expect(statuses.filter((s) => s === 401).length).toBeGreaterThanOrEqual(LOGIN_QUEUE);
       expect(PASSWORD_HASH_QUEUE).toBeGreaterThanOrEqual(LOGINS_AT_ONCE);
       // Every hash queued was computed one after another: on a busy machine, that takes a while.

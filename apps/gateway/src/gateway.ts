@@ -5,6 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import cookieParser from 'cookie-parser';
 import express from 'express';
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
@@ -13,7 +14,9 @@ import { AppModule } from './app.module.js';
 import type { GatewayConfig } from './config/config.js';
 import { resolveMasterKey } from './config/master-key.js';
 import type { GatewayContext } from './gateway-context.js';
+import { loginQueueFull } from './auth/password-login.js';
 import { AppError } from './http/app-error.js';
+import { bulkPacing } from './http/bulk-pacing.js';
 import { bodyErrorsAsProblems } from './http/body-errors.js';
 import { jsonBodyParser, RefuseUnreadBodyInterceptor, refuseNonJsonBodies, refuseUnstorableBodies, RequestTextPipe } from './http/body-guard.js';
 import { httpMetrics } from './http/http-metrics.js';
@@ -75,6 +78,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     configureHttp(app, ctx);
     const bootstrap = await bootstrapAdmin(app, ctx);
     await app.init();
+    inFrontOfExpress(app.getHttpServer() as Server, bulkPacing({ loginQueueFull, sessionCookie: SESSION_COOKIE, metrics: ctx.metrics }));
     await releaseStartupLock();
     await app.listen(config.port, config.host);
     const address = app.getHttpServer().address() as AddressInfo;
@@ -86,7 +90,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       bootstrap,
       close: async () => {
         // Stop accepting first, then drain in-flight executions (shutdown hooks), then the database.
-        const server = app.getHttpServer() as import('node:http').Server;
+        const server = app.getHttpServer() as Server;
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         await app.close();
@@ -145,6 +149,13 @@ function configureHttp(app: INestApplication, ctx: GatewayContext): void {
   // Off by default in production (QG_API_DOCS): the UI and the document go together.
   if (ctx.config.apiDocs) setUpApiDocs(app);
   serveWebUi(app);
+}
+
+/** Runs `gate` on every call before Express sees it: what it answers or holds back costs no more than its parsing. */
+function inFrontOfExpress(server: Server, gate: (req: IncomingMessage, res: ServerResponse, next: () => void) => void): void {
+  const handlers = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => gate(req, res, () => handlers.forEach((handle) => handle.call(server, req, res))));
 }
 
 function setUpApiDocs(app: INestApplication): void {

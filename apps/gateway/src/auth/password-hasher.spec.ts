@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { argon2idHash, argon2idVerify, passwordHasherPid } from './password-hasher.js';
+import { argon2idHash, argon2idVerify, hasherCpuList, passwordHasherPid } from './password-hasher.js';
+
+const cpusAllowed = (pid: number | 'self') => /^Cpus_allowed_list:\s*(.+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
 
 describe('the password hasher process', () => {
   it('hashes and verifies argon2id, false for a wrong password or a malformed hash', async () => {
@@ -17,9 +19,23 @@ describe('the password hasher process', () => {
     // /proc/<pid>/stat: the 19th field is the nice value (the command name may hold spaces, so split after ')').
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     expect(Number(fields[16])).toBe(19);
+    // On Linux with util-linux (as here and in the image): SCHED_IDLE (policy 5, the 41st field),
+    // on the last half of this process's CPUs.
+    expect(Number(fields[38])).toBe(5);
+    const own = cpusAllowed('self')!;
+    expect(cpusAllowed(pid!)).toBe(hasherCpuList(own) ?? own);
     // Only what Node sets up for the IPC channel.
     const environment = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
     expect(environment.every((v) => v.startsWith('NODE_CHANNEL_'))).toBe(true);
+  });
+
+  it('takes the last half of the CPUs it may use, at least one, and none to choose from one', () => {
+    expect(hasherCpuList('0-1')).toBe('1');
+    expect(hasherCpuList('0-3')).toBe('2,3');
+    expect(hasherCpuList('0-2')).toBe('2');
+    expect(hasherCpuList('0,2-4,8\n')).toBe('4,8');
+    expect(hasherCpuList('0')).toBeUndefined();
+    expect(hasherCpuList('')).toBeUndefined();
   });
 
   it('answers calls made at once, each its own', async () => {

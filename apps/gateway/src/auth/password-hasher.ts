@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 /**
@@ -11,6 +12,13 @@ import { createRequire } from 'node:module';
  * (issue 15, docs/adr/0024). The child holds no secret of the gateway's: it gets no
  * environment (Node adds only its IPC channel's), and of each call only the password
  * and hash, over that channel.
+ *
+ * Where Linux lets it (util-linux's `chrt` and `taskset`), the child also runs under
+ * SCHED_IDLE, so the scheduler counts its cores as free when the gateway or the
+ * database wakes, and only on the last half of the CPUs this process may use: a
+ * spray's memory-hard hashes (64 MiB each) then never fill every core and cache the
+ * approval path needs (docs/adr/0025). A login on an idle two-core machine takes
+ * about 40 ms longer.
  */
 const ARGON2 = createRequire(import.meta.url).resolve('argon2');
 
@@ -36,13 +44,54 @@ interface Waiting {
   reject: (error: Error) => void;
 }
 
+/**
+ * The CPUs the hasher may use, as a `taskset -c` list: the last half (at least one) of
+ * `allowed` (a Cpus_allowed_list such as "0-3,8"), or undefined when there is only one.
+ */
+export function hasherCpuList(allowed: string): string | undefined {
+  const cpus = allowed
+    .trim()
+    .split(',')
+    .flatMap((range) => {
+      const [from, to = from] = range.split('-').map(Number);
+      return from === undefined || !Number.isInteger(from) || !Number.isInteger(to) ? [] : Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    });
+  if (cpus.length < 2) return undefined;
+  return cpus.slice(cpus.length - Math.floor(cpus.length / 2)).join(',');
+}
+
+function tool(name: string): string | undefined {
+  return ['/usr/bin', '/bin'].map((dir) => `${dir}/${name}`).find((path) => existsSync(path));
+}
+
+/** The hasher's command line: Node, behind `chrt --idle` and `taskset` when both are there and work here. */
+async function hasherCommand(): Promise<string[]> {
+  const node = [process.execPath, '-e', CHILD_PROGRAM];
+  const [chrt, taskset] = [tool('chrt'), tool('taskset')];
+  let allowed: string | undefined;
+  try {
+    allowed = /^Cpus_allowed_list:\s*(.+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+  } catch {
+    allowed = undefined;
+  }
+  const cpus = allowed === undefined ? undefined : hasherCpuList(allowed);
+  if (chrt === undefined || taskset === undefined || cpus === undefined) return node;
+  const wrapped = [chrt, '--idle', '0', taskset, '-c', cpus];
+  // A container may forbid either call: try once, and go without rather than fail every login.
+  const works = await new Promise<boolean>((resolve) => execFile(wrapped[0]!, [...wrapped.slice(1), process.execPath, '-e', ''], { env: {} }, (error) => resolve(error === null)));
+  return works ? [...wrapped, ...node] : node;
+}
+
+let command: Promise<string[]> | undefined;
 let child: ChildProcess | undefined;
 const waiting = new Map<number, Waiting>();
 let nextId = 0;
 
-function hasher(): ChildProcess {
+async function hasher(): Promise<ChildProcess> {
+  command ??= hasherCommand();
+  const [file, ...args] = await command;
   if (child !== undefined && child.connected) return child;
-  const started = spawn(process.execPath, ['-e', CHILD_PROGRAM], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: {} });
+  const started = spawn(file!, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: {} });
   started.on('message', (message: { id: number; value?: string | boolean; error?: string }) => {
     const call = waiting.get(message.id);
     if (call === undefined) return;
@@ -84,8 +133,8 @@ function idleUnlessWaiting(hasherProcess: ChildProcess): void {
   }
 }
 
-function call(request: Call): Promise<string | boolean> {
-  const hasherProcess = hasher();
+async function call(request: Call): Promise<string | boolean> {
+  const hasherProcess = await hasher();
   const id = nextId++;
   return new Promise((resolve, reject) => {
     waiting.set(id, { by: hasherProcess, resolve, reject });

@@ -29,6 +29,11 @@ import { DUMMY_PASSWORD_HASH, verifyPassword } from './secrets.js';
 /** Logins in flight in this process (load-caps.ts): a spray past the queue is refused before any database work. */
 const logins = new Semaphore(LOGINS_AT_ONCE, LOGIN_QUEUE);
 
+/** Whether a login now would be refused BUSY: `bulkPacing` refuses it before anything else runs. */
+export function loginQueueFull(): boolean {
+  return logins.active >= logins.permits && logins.queued >= logins.queueLimit;
+}
+
 export class PasswordLogin {
   private readonly throttle: LoginThrottle;
 

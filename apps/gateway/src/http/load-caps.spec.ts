@@ -1,4 +1,4 @@
-import { addressPrefix, ConcurrencyCap, Semaphore, SemaphoreFullError } from './load-caps.js';
+import { addressPrefix, ConcurrencyCap, DropPacing, Semaphore, SemaphoreFullError } from './load-caps.js';
 
 describe('ConcurrencyCap', () => {
   it('refuses past the per-key cap and past the overall cap; a release frees one place, once', () => {
@@ -68,5 +68,57 @@ describe('addressPrefix', () => {
     ['unknown', 'unknown'],
   ])('%s counts in %s', (address, prefix) => {
     expect(addressPrefix(address)).toBe(prefix);
+  });
+});
+
+describe('DropPacing', () => {
+  function paced(perKey = { burst: 3, perSecond: 1 }, overall = { burst: 5, perSecond: 2 }) {
+    let now = 0;
+    const pacing = new DropPacing(perKey, overall, () => now);
+    return { pacing, advance: (ms: number) => (now += ms) };
+  }
+
+  it('lets a caller through until it has dropped a burst, then paces it by the refill rate; answered calls spend nothing', () => {
+    const { pacing, advance } = paced();
+    expect(pacing.waitMs('a')).toBe(0);
+    pacing.recordDrop('a');
+    pacing.recordDrop('a');
+    expect(pacing.waitMs('a')).toBe(0);
+    pacing.recordDrop('a');
+    // Empty: one token away at 1 a second.
+    expect(pacing.waitMs('a')).toBe(1000);
+    advance(400);
+    expect(pacing.waitMs('a')).toBe(600);
+    advance(600);
+    expect(pacing.waitMs('a')).toBe(0);
+    // Another caller is not paced for a's drops.
+    expect(pacing.waitMs('b')).toBe(0);
+  });
+
+  it('keeps at most one burst of debt, so a caller who stops dropping is let through within (burst + 1) seconds', () => {
+    const { pacing, advance } = paced();
+    for (let i = 0; i < 50; i++) pacing.recordDrop('a');
+    expect(pacing.waitMs('a')).toBe(4000);
+    advance(4000);
+    expect(pacing.waitMs('a')).toBe(0);
+  });
+
+  it('paces everyone once all callers together have dropped a burst of everyone', () => {
+    const { pacing, advance } = paced();
+    for (const key of ['a', 'b', 'c', 'd', 'e']) pacing.recordDrop(key);
+    expect(pacing.waitMs('fresh')).toBe(500);
+    advance(500);
+    expect(pacing.waitMs('fresh')).toBe(0);
+  });
+
+  it('forgets callers whose bucket has refilled, and bounds what it keeps for callers that invent keys', () => {
+    const { pacing, advance } = paced({ burst: 1, perSecond: 1 }, { burst: 1_000_000, perSecond: 1_000_000 });
+    pacing.recordDrop('a');
+    expect(pacing.indebted).toBe(2);
+    advance(1000);
+    expect(pacing.waitMs('a')).toBe(0);
+    expect(pacing.indebted).toBe(0);
+    for (let i = 0; i < 20_000; i++) pacing.recordDrop(`made-up-${i}`);
+    expect(pacing.indebted).toBeLessThanOrEqual(10_000);
   });
 });

@@ -130,3 +130,107 @@ function expandIpv6(address: string): string[] | undefined {
   if (groups.some((g) => !/^[0-9a-f]{1,4}$/.test(g))) return undefined;
   return groups.map((g) => g.replace(/^0+(?=.)/, ''));
 }
+
+/**
+ * Long polls and event streams a caller may drop (close before their answer) in a
+ * burst, and how many more a second after that; the same for everyone together.
+ * A caller that waits for its answers is never paced, however many it opens.
+ */
+export const DROPS_PER_KEY = { burst: 64, perSecond: 4 } as const;
+export const DROPS_TOTAL = { burst: 256, perSecond: 32 } as const;
+/** Calls held back at once by pacing, per caller and in all; past either, 429 at once. */
+export const PACED_PER_KEY = 16;
+export const PACED_TOTAL = 1024;
+/**
+ * How long a refusal of unauthenticated bulk work (a login past the queue, a paced
+ * call past its cap) is held before it is sent. A timer costs no CPU; a client that
+ * retries as soon as it is refused would otherwise make the refusals the load.
+ */
+export const REFUSAL_HOLD_MS = 250;
+/** Refusals held at once; past this, they are sent at once and the connection closed. */
+export const REFUSALS_HELD = 2048;
+
+interface Budget {
+  readonly burst: number;
+  readonly perSecond: number;
+}
+
+/** A bucket below full: `tokens` as of `at` (ms). Full buckets are not kept. */
+interface Debt {
+  tokens: number;
+  at: number;
+}
+
+/**
+ * Paces callers that drop their long polls and streams (issue 15 item 5): a drop
+ * spends a token of the caller's bucket and of everyone's; while either bucket is
+ * below one token, that caller's next call waits (`waitMs`) until it refills.
+ * Answered calls spend nothing. Debt stops at one burst below empty, so a caller who
+ * stops dropping is let through again within (burst + 1) / perSecond seconds.
+ * Only buckets below full are kept.
+ */
+export class DropPacing {
+  private readonly debts = new Map<string, Debt>();
+  private sweptAt = -Infinity;
+  private static readonly EVERYONE = '';
+
+  constructor(
+    readonly perKey: Budget,
+    readonly overall: Budget,
+    private readonly clock: () => number = () => performance.now(),
+  ) {}
+
+  /** Milliseconds before a call of `key` may go on: 0 when it may now. */
+  waitMs(key: string): number {
+    const now = this.clock();
+    return Math.max(this.shortfallMs(key, this.perKey, now), this.shortfallMs(DropPacing.EVERYONE, this.overall, now));
+  }
+
+  /** A call of `key` was dropped by its client before its answer. */
+  recordDrop(key: string): void {
+    const now = this.clock();
+    this.spend(key, this.perKey, now);
+    this.spend(DropPacing.EVERYONE, this.overall, now);
+  }
+
+  /** Callers (and everyone) currently below a full bucket. */
+  get indebted(): number {
+    return this.debts.size;
+  }
+
+  private tokens(key: string, budget: Budget, now: number): number {
+    const debt = this.debts.get(key);
+    if (debt === undefined) return budget.burst;
+    const tokens = Math.min(budget.burst, debt.tokens + ((now - debt.at) * budget.perSecond) / 1000);
+    if (tokens >= budget.burst) this.debts.delete(key);
+    return tokens;
+  }
+
+  private shortfallMs(key: string, budget: Budget, now: number): number {
+    const tokens = this.tokens(key, budget, now);
+    return tokens >= 1 ? 0 : Math.ceil(((1 - tokens) * 1000) / budget.perSecond);
+  }
+
+  private spend(key: string, budget: Budget, now: number): void {
+    if (this.debts.size >= MAX_DEBTS_KEPT && !this.debts.has(key)) this.makeRoom(now);
+    this.debts.set(key, { tokens: Math.max(-budget.burst, this.tokens(key, budget, now) - 1), at: now });
+  }
+
+  /**
+   * An attacker inventing keys must not grow the map without bound: forget the buckets
+   * that have refilled (at most once a second), then the oldest debts. Everyone's
+   * bucket still paces what a forgotten key does next.
+   */
+  private makeRoom(now: number): void {
+    if (now - this.sweptAt >= 1000) {
+      this.sweptAt = now;
+      for (const key of [...this.debts.keys()]) this.tokens(key, key === DropPacing.EVERYONE ? this.overall : this.perKey, now);
+    }
+    for (const key of this.debts.keys()) {
+      if (this.debts.size < MAX_DEBTS_KEPT) break;
+      if (key !== DropPacing.EVERYONE) this.debts.delete(key);
+    }
+  }
+}
+
+const MAX_DEBTS_KEPT = 10_000;
