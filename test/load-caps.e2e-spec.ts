@@ -205,6 +205,7 @@ describe.each(testDatabaseKinds())('capped load (%s database)', (kind) => {
       // Refused before any handler, with the headers every answer has.
       expect(busy[0]!.headers.get('x-request-id')).toBe(busy[0]!.body.correlationId);
       expect(busy[0]!.headers.get('cache-control')).toBe('no-store');
+      expect(busy[0]!.headers.get('x-frame-options')).toBe('DENY');
       expect(statuses.filter((s) => s === 401).length).toBeGreaterThanOrEqual(LOGIN_QUEUE);
       expect(PASSWORD_HASH_QUEUE).toBeGreaterThanOrEqual(LOGINS_AT_ONCE);
       // Every hash queued was computed one after another: on a busy machine, that takes a while.

@@ -19,7 +19,7 @@ import { createTestDatabase } from './support/test-gateway.js';
  * (support/hostile-load.mjs), and this process is the one operator timing approvals:
  * an operator elsewhere does not share an event loop with the attackers.
  *
- * Runs only with QG_LOAD_TEST=1 (about a minute per database after `npm run
+ * Runs only with QG_LOAD_TEST=1 (about 100 s per database after `npm run
  * build:server`; the held refusals stretch the spray): it measures the machine as much
  * as the gateway. On a quiet 2-core machine it meets the 2x bar on both databases; with
  * other work on the machine it may not (docs/adr/0025 gives the figures).
@@ -142,7 +142,7 @@ suite('approval latency under hostile load (%s database)', (kind) => {
     const [idleMedian, loadedMedian] = [median(idle), median(loaded)];
     process.stderr.write(
       `[${kind}] approval median idle ${idleMedian.toFixed(1)} ms, under load ${loadedMedian.toFixed(1)} ms (${loaded.length} samples); ` +
-        `spray answers ${JSON.stringify(statuses)}; polls ${polls} ${JSON.stringify(pollStatuses)}\n`,
+        `spray answers ${JSON.stringify(statuses)}; polls ${polls}, answered before their drop ${JSON.stringify(pollStatuses)}\n`,
     );
     expect(loaded.length).toBeGreaterThanOrEqual(SAMPLES / 2);
     expect(attempts).toBeGreaterThanOrEqual(SPRAY_ATTEMPTS);

@@ -3,7 +3,8 @@
 // gateway, so the timed client must not share one with them either.
 //
 // argv[2]: JSON { url, waitUrl, tokens, polls, pollers, attempts, sprayers }.
-// Prints one JSON line when done: { polls, attempts, statuses }.
+// Prints one JSON line when done: { polls, attempts, statuses, pollStatuses }
+// (the statuses of the spray's answers and of the polls answered before their drop).
 import http from 'node:http';
 
 const plan = JSON.parse(process.argv[2]);
@@ -51,7 +52,7 @@ function login(i) {
 const pollers = Array.from({ length: plan.pollers }, async (_, w) => {
   while (polls < plan.polls) {
     polls++;
-    // Spread over several callers: a capped caller gets 429 at once.
+    // Spread over several callers, as a flood from several stolen tokens would be.
     await openAndDrop(plan.tokens[w % plan.tokens.length], 5 + (polls % 20));
   }
 });

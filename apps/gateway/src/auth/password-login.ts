@@ -31,7 +31,7 @@ const logins = new Semaphore(LOGINS_AT_ONCE, LOGIN_QUEUE);
 
 /** Whether a login now would be refused BUSY: `bulkPacing` refuses it before anything else runs. */
 export function loginQueueFull(): boolean {
-  return logins.active >= logins.permits && logins.queued >= logins.queueLimit;
+  return logins.full;
 }
 
 export class PasswordLogin {

@@ -4,7 +4,7 @@ import { Counter, type Registry } from 'prom-client';
 import { statusForCode, type AppErrorCode } from './app-error.js';
 import { DropPacing, DROPS_PER_KEY, DROPS_TOTAL, PACED_PER_KEY, PACED_TOTAL, PASSWORD_BUSY_RETRY_AFTER_SECONDS, REFUSAL_HOLD_MS, REFUSALS_HELD } from './load-caps.js';
 import { problem, PROBLEM_CONTENT_TYPE } from './problem.js';
-import { API_CSP } from './security-headers.js';
+import { setSecurityHeaders } from './security-headers.js';
 
 const LOGIN_PATH = '/api/v1/auth/login';
 /** Long polls and event streams: what a flood opens and drops. */
@@ -15,7 +15,6 @@ export interface BulkPacingOptions {
   loginQueueFull: () => boolean;
   sessionCookie: string;
   metrics: Registry;
-  pacing?: DropPacing;
 }
 
 /**
@@ -32,7 +31,7 @@ export interface BulkPacingOptions {
  *   A drop is a call whose client closed before its answer was sent.
  */
 export function bulkPacing(options: BulkPacingOptions) {
-  const pacing = options.pacing ?? new DropPacing(DROPS_PER_KEY, DROPS_TOTAL);
+  const pacing = new DropPacing(DROPS_PER_KEY, DROPS_TOTAL);
   const shed = new Counter({
     name: 'qg_shed_calls_total',
     help: 'Calls answered or held back before routing under a flood: refused (login queue full, too many held back) or paced (held back until the caller may go on)',
@@ -44,18 +43,12 @@ export function bulkPacing(options: BulkPacingOptions) {
   let refusalsHeld = 0;
 
   /** Sends a refusal after REFUSAL_HOLD_MS (at once, closing the connection, when too many are held). */
-  const refuse = (res: ServerResponse, code: AppErrorCode, detail: string, retryAfterSeconds: number) => {
+  const refuse = (req: IncomingMessage, res: ServerResponse, code: AppErrorCode, detail: string, retryAfterSeconds: number) => {
     const id = randomUUID();
     const status = statusForCode(code);
     const body = JSON.stringify(problem(status, detail, { code, correlationId: id, retryAfterSeconds }));
-    const headers = {
-      'content-type': PROBLEM_CONTENT_TYPE,
-      'retry-after': String(retryAfterSeconds),
-      'x-request-id': id,
-      'cache-control': 'no-store',
-      'content-security-policy': API_CSP,
-      'x-content-type-options': 'nosniff',
-    };
+    setSecurityHeaders(res, (req.url ?? '').split('?')[0]!);
+    const headers = { 'content-type': PROBLEM_CONTENT_TYPE, 'retry-after': String(retryAfterSeconds), 'x-request-id': id };
     if (refusalsHeld >= REFUSALS_HELD) {
       res.writeHead(status, { ...headers, connection: 'close' }).end(body);
       return;
@@ -78,7 +71,7 @@ export function bulkPacing(options: BulkPacingOptions) {
     if (req.method === 'POST' && (req.url === LOGIN_PATH || req.url?.startsWith(LOGIN_PATH + '?') === true)) {
       if (!options.loginQueueFull()) return next();
       shed.inc({ route: 'login', outcome: 'refused' });
-      return refuse(res, 'BUSY', 'too many logins are waiting; try again shortly', PASSWORD_BUSY_RETRY_AFTER_SECONDS);
+      return refuse(req, res, 'BUSY', 'too many logins are waiting; try again shortly', PASSWORD_BUSY_RETRY_AFTER_SECONDS);
     }
     const url = req.url ?? '';
     if (req.method !== 'GET' || !DROPPABLE.test(url)) return next();
@@ -93,7 +86,7 @@ export function bulkPacing(options: BulkPacingOptions) {
     if (mine >= PACED_PER_KEY || heldBackTotal >= PACED_TOTAL) {
       shed.inc({ route, outcome: 'refused' });
       const whose = mine >= PACED_PER_KEY ? 'you have dropped many long polls or streams' : 'many long polls and streams are being dropped';
-      return refuse(res, 'TOO_MANY_OPEN', `${whose}; try again in ${Math.ceil(wait / 1000)} s`, Math.ceil(wait / 1000));
+      return refuse(req, res, 'TOO_MANY_OPEN', `${whose}; try again in ${Math.ceil(wait / 1000)} s`, Math.ceil(wait / 1000));
     }
     shed.inc({ route, outcome: 'paced' });
     heldBack.set(key, mine + 1);

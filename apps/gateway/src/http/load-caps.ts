@@ -85,7 +85,7 @@ export class Semaphore {
 
   async run<T>(task: () => Promise<T>): Promise<T> {
     if (this.running >= this.permits) {
-      if (this.waiting.length >= this.queueLimit) throw new SemaphoreFullError();
+      if (this.full) throw new SemaphoreFullError();
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     } else {
       this.running++;
@@ -102,6 +102,11 @@ export class Semaphore {
 
   get active(): number {
     return this.running;
+  }
+
+  /** Whether `run` would now be refused: every permit taken and the queue full. */
+  get full(): boolean {
+    return this.running >= this.permits && this.waiting.length >= this.queueLimit;
   }
 
   get queued(): number {

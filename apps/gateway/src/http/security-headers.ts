@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import { AppError } from './app-error.js';
 import { problem, PROBLEM_CONTENT_TYPE } from './problem.js';
 import { correlationId } from './problem.filter.js';
@@ -20,12 +21,17 @@ export const API_DOCS_PATH = '/api/docs';
  * immutable; the SPA's index.html and Swagger UI have their own CSP).
  */
 export function securityHeaders(req: Request, res: Response, next: NextFunction): void {
+  setSecurityHeaders(res, req.path);
+  next();
+}
+
+/** `securityHeaders` for an answer sent before Express (`bulkPacing`): `path` without its query. */
+export function setSecurityHeaders(res: Pick<ServerResponse, 'setHeader'>, path: string): void {
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('Referrer-Policy', 'no-referrer');
   res.setHeader('X-Frame-Options', 'DENY');
-  res.setHeader('Content-Security-Policy', req.path === API_DOCS_PATH || req.path.startsWith(API_DOCS_PATH + '/') ? API_DOCS_CSP : API_CSP);
-  next();
+  res.setHeader('Content-Security-Policy', path === API_DOCS_PATH || path.startsWith(API_DOCS_PATH + '/') ? API_DOCS_CSP : API_CSP);
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
